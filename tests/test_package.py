@@ -1,0 +1,27 @@
+"""Packaging promises: light import, a Studio-ready graph export."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_import_does_not_load_the_gemini_client_or_llama():
+    code = ("import sys, tierwise; from tierwise import build_graph; build_graph(); "
+            "print(sorted(m for m in sys.modules if m.startswith(('google.genai', 'langchain_google_genai', "
+            "'llama_cpp'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_langgraph_json_points_at_the_exported_graph():
+    root = Path(__file__).resolve().parents[1]
+    config = json.loads((root / "langgraph.json").read_text())
+    module, _, attr = config["graphs"]["tierwise"].partition(":")
+    assert (root / module).is_file() and attr == "graph"
+    from tierwise.graph.graph import graph
+
+    assert set(graph.get_graph().nodes) >= {"triage", "extract", "reason", "draft", "judge", "polish", "respond"}
+    assert graph.checkpointer is None

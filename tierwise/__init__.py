@@ -1,0 +1,50 @@
+"""tierwise: route each stage of a Gemini pipeline to the tier it deserves, and price every call.
+
+    from tierwise import build_graph, Context
+    graph = build_graph()
+    out = graph.invoke({"input": "Is this ticket urgent? My card was charged twice."}, context=Context())
+
+Imports are lazy: `import tierwise` loads neither the Gemini client nor llama.cpp.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "build_graph": "tierwise.graph.graph",
+    "Context": "tierwise.context",
+    "call_stage": "tierwise.calls.path",
+    "acall_stage": "tierwise.calls.path",
+    "StageResult": "tierwise.calls.path",
+    "ModelCallError": "tierwise.calls.path",
+    "CallRecord": "tierwise.state.records",
+    "load_registry": "tierwise.tiers.registry",
+    "build_registry": "tierwise.tiers.registry",
+    "TierwiseError": "tierwise.errors",
+    "InvalidInputError": "tierwise.errors",
+    "RegistryError": "tierwise.errors",
+    "UnknownStageError": "tierwise.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from tierwise.calls.path import ModelCallError, StageResult, acall_stage, call_stage
+    from tierwise.context import Context
+    from tierwise.errors import InvalidInputError, RegistryError, TierwiseError, UnknownStageError
+    from tierwise.graph.graph import build_graph
+    from tierwise.state.records import CallRecord
+    from tierwise.tiers.registry import build_registry, load_registry
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tierwise' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,46 @@
+"""Check and normalise the messages a stage is called with, before anything reaches a model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tierwise.errors import InvalidInputError
+
+ROLES = {"system": "system", "user": "human", "human": "human", "assistant": "ai", "ai": "ai", "model": "ai"}
+
+
+def check_text(value: Any, what: str = "input") -> str:
+    """A usable request text, or an InvalidInputError saying what is wrong with it."""
+    if isinstance(value, bytes | bytearray):
+        raise InvalidInputError(f"{what} must be text, got bytes: decode it first (e.g. data.decode('utf-8'))")
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be text (str), got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidInputError(f"{what} is empty: there is nothing to answer")
+    return value
+
+
+def normalize(messages: Any) -> list[Any]:
+    """str | [(role, text) | BaseMessage, ...] → LangChain messages, each with non-empty text."""
+    from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+    kinds = {"system": SystemMessage, "human": HumanMessage, "ai": AIMessage}
+    if isinstance(messages, str):
+        messages = [("user", messages)]
+    if not isinstance(messages, Sequence) or isinstance(messages, bytes | bytearray) or not messages:
+        raise InvalidInputError("messages must be a non-empty list of (role, text) pairs or LangChain messages")
+    out = []
+    for i, message in enumerate(messages):
+        if isinstance(message, BaseMessage):
+            check_text(message.text, f"message {i}")
+            out.append(message)
+            continue
+        if not (isinstance(message, tuple | list) and len(message) == 2):
+            raise InvalidInputError(f"message {i} must be a (role, text) pair or a LangChain message")
+        role, text = message
+        kind = ROLES.get(role) if isinstance(role, str) else None
+        if kind is None:
+            raise InvalidInputError(f"message {i} has unknown role {role!r}; use system, user or assistant")
+        out.append(kinds[kind](content=check_text(text, f"message {i}")))
+    return out

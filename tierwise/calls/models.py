@@ -1,0 +1,49 @@
+"""Chat models, built once per (model, settings, endpoint, schema) and reused: construction is not free."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from tierwise.tiers import StageModel
+
+from .endpoint import Endpoint
+
+
+def runnable_for(route: StageModel, endpoint: Endpoint, schema: type | None) -> Any:
+    """The chat model for a stage, wrapped for structured output when a schema is asked for."""
+    spec = route.spec
+    temperature = None if route.model.fixed_sampling else spec.temperature
+    settings = (temperature, spec.max_output_tokens, spec.thinking_level, spec.thinking_budget)
+    return _runnable(route.model_id, settings, endpoint, schema)
+
+
+@lru_cache(maxsize=512)
+def _runnable(model_id: str, settings: tuple, endpoint: Endpoint, schema: type | None) -> Any:
+    model = _chat_model(model_id, settings, endpoint)
+    if schema is None:
+        return model
+    # include_raw keeps the AIMessage: its usage metadata is what we bill, even when parsing fails.
+    return model.with_structured_output(schema, method="json_schema", include_raw=True)
+
+
+@lru_cache(maxsize=256)
+def _chat_model(model_id: str, settings: tuple, endpoint: Endpoint) -> Any:
+    # Imported here so that `import tierwise` stays free of the Gemini client until the first call.
+    from langchain_google_genai import ChatGoogleGenerativeAI
+
+    temperature, max_output_tokens, thinking_level, thinking_budget = settings
+    kwargs: dict[str, Any] = {
+        "model": model_id,
+        "google_api_key": endpoint.api_key,
+        "temperature": temperature,  # None: the model's own fixed sampling
+        "max_output_tokens": max_output_tokens,
+        "vertexai": False,
+    }
+    if endpoint.base_url:
+        kwargs["base_url"] = endpoint.base_url
+    if thinking_level is not None:
+        kwargs["thinking_level"] = thinking_level
+    elif thinking_budget is not None:
+        kwargs["thinking_budget"] = thinking_budget
+    return ChatGoogleGenerativeAI(**kwargs)

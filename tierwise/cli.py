@@ -1,0 +1,148 @@
+"""The `tierwise` command. User mistakes print one clear line and exit 2; they never show a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from typing import Annotated, Any
+
+import typer
+
+from tierwise.errors import TierwiseError
+
+app = typer.Typer(
+    name="tierwise",
+    help="Route each stage of a Gemini pipeline to the tier it deserves, and price every call.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+BackendOpt = Annotated[
+    str, typer.Option(help="auto | gemini | local | scripted. auto: Gemini if GOOGLE_API_KEY/GEMINI_API_KEY is "
+                      "set, else the built-in emulator with the local model (scripted if not installed).")
+]
+RegistryOpt = Annotated[str | None, typer.Option("--registry", help="A registry TOML merged over the packaged one.")]
+
+
+def _setup_output() -> None:
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
+    warnings.formatwarning = lambda message, *args, **kwargs: f"warning: {message}\n"
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def run(
+    text: Annotated[str, typer.Argument(help="The request. '-' reads it from standard input.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    backend: BackendOpt = "auto",
+    registry: RegistryOpt = None,
+    base_url: Annotated[str | None, typer.Option(help="A Gemini-compatible endpoint, e.g. a running "
+                                                  "`tierwise emulator`.")] = None,
+    task_type: Annotated[str | None, typer.Option(help="A label for reports, e.g. support-ticket.")] = None,
+    draft_threshold: Annotated[int | None, typer.Option(min=1, max=10, help="Judge score a draft needs.")] = None,
+    confidence_threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Self-confidence below "
+                                                               "which a moderate draft escalates.")] = None,
+) -> None:
+    """Run the whole graph on one request: answer, route, and a priced table of every model call."""
+    _setup_output()
+    from tierwise.calls.path import ModelCallError
+    from tierwise.context import Context
+
+    if text == "-":
+        text = sys.stdin.read()
+    context = Context(
+        backend=backend, registry_path=registry, base_url=base_url,
+        draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,
+    )
+    payload: dict[str, Any] = {"input": text}
+    if task_type:
+        payload["task_type"] = task_type
+    try:
+        _check_backend(backend)
+        from tierwise.graph.graph import build_graph
+
+        result = build_graph(name="tierwise").invoke(payload, context=context)
+    except ModelCallError as exc:
+        raise fail(str(exc), code=1) from None
+    except TierwiseError as exc:
+        raise fail(str(exc)) from None
+    from tierwise.display import render_result, result_json
+
+    if as_json:
+        typer.echo(json.dumps(result_json(result), indent=2, ensure_ascii=False))
+    else:
+        render_result(result)
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in ("auto", "gemini", "local", "scripted"):
+        raise TierwiseError(f"unknown backend {backend!r}; choose auto, gemini, local or scripted")
+
+
+@app.command()
+def emulator(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 8765,
+    backend: Annotated[str, typer.Option(help="local (a real small model) | scripted (rules from --script, "
+                                         "or the demo script).")] = "scripted",
+    script: Annotated[str | None, typer.Option(help="Rules file (TOML or JSON) for the scripted backend.")] = None,
+) -> None:
+    """Serve the Gemini API emulator for your own tests: point a client's base_url at it."""
+    _setup_output()
+    from tierwise.calls.endpoint import make_backend
+    from tierwise.emulator import ScriptedBackend, serve
+
+    try:
+        if script is not None:
+            if backend != "scripted":
+                raise TierwiseError("--script goes with --backend scripted")
+            chosen = ScriptedBackend.from_file(script)
+        else:
+            chosen = make_backend(backend)
+    except (TierwiseError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"Gemini API emulator ({backend}) on http://{host}:{port} — Ctrl-C stops it", err=True)
+    try:
+        serve(host, port, chosen)
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@app.command()
+def tiers(
+    registry: RegistryOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the merged registry as JSON.")] = False,
+) -> None:
+    """Show the registry in force: tiers, models, prices, shutdown dates and stage settings."""
+    _setup_output()
+    from tierwise.tiers import build_registry
+
+    try:
+        reg = build_registry(registry)
+    except TierwiseError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(reg.data.model_dump_json(indent=2))
+        return
+    from tierwise.display import render_registry
+
+    render_registry(reg)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Human and JSON views of a graph result and of the registry (rich tables)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+
+def result_json(result: dict[str, Any]) -> dict[str, Any]:
+    triage = result.get("triage")
+    total, all_pro = result.get("total_cost_usd", 0.0), result.get("all_pro_cost_usd", 0.0)
+    return {
+        "answer": result.get("answer", ""),
+        "route": result.get("route"),
+        "steps": result.get("steps", []),
+        "triage": triage.model_dump() if triage is not None else None,
+        "draft": result.get("draft"),
+        "score": result.get("score"),
+        "escalated": result.get("escalated", False),
+        "calls": [c.model_dump(mode="json") for c in result.get("calls", [])],
+        "total_cost_usd": total,
+        "all_pro_cost_usd": all_pro,
+        "saving": _saving(total, all_pro),
+    }
+
+
+def _saving(total: float, all_pro: float) -> float | None:
+    return round(1 - total / all_pro, 4) if all_pro > 0 else None
+
+
+def _console():
+    import sys
+
+    from rich.console import Console
+
+    # Piped output would be cut at 80 columns and elide model ids; tables need ~110.
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def render_result(result: dict[str, Any]) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    console = _console()
+    console.print(Panel(result.get("answer") or "(no answer)", title="answer", expand=False))
+    steps = " → ".join(result.get("steps", []))
+    triage = result.get("triage")
+    how = ""
+    if triage is not None:
+        how = f" (intent {triage.intent}, complexity {triage.complexity}, confidence {triage.confidence}"
+        how += ", triage unusable: cheap path)" if not triage.usable else ")"
+    console.print(f"[bold]route[/bold] {result.get('route')}{how}: {steps}")
+    if result.get("escalated"):
+        console.print(f"[bold]escalated[/bold] to the top tier ({result.get('score_reason') or 'see calls'})")
+
+    table = Table(title="model calls", title_justify="left")
+    for column in ("stage", "model", "tier", "in", "out", "thinking", "cost USD", "latency ms", "outcome"):
+        table.add_column(column, justify="right" if column in ("in", "out", "thinking", "cost USD",
+                                                                "latency ms") else "left")
+    for c in result.get("calls", []):
+        table.add_row(c.stage, c.model, c.tier, str(c.input_tokens), str(c.output_tokens), str(c.thinking_tokens),
+                      f"{c.cost_usd:.6f}", f"{c.latency_ms:.0f}", c.outcome)
+    console.print(table)
+    total, all_pro = result.get("total_cost_usd", 0.0), result.get("all_pro_cost_usd", 0.0)
+    saving = _saving(total, all_pro)
+    tail = f"  (saving {saving:.0%})" if saving is not None else ""
+    console.print(f"[bold]total[/bold] ${total:.6f}   [bold]same calls all on Pro[/bold] ${all_pro:.6f}{tail}")
+
+
+def render_registry(registry: Any) -> None:
+    from rich.table import Table
+
+    data, today, console = registry.data, date.today(), _console()
+    console.print(f"registry: {registry.origin}\nprices: {data.source}")
+    tiers = Table(title="tiers", title_justify="left")
+    for column in ("tier", "model", "input $/1M", "output $/1M", "cached $/1M", "context", "shutdown"):
+        tiers.add_column(column)
+    for name in data.tier_order:
+        model_id = data.tiers[name].model
+        spec = data.models[model_id]
+        p = spec.price_on(today)
+        tiers.add_row(name, model_id, f"{p.input:g}", f"{p.output:g}", f"{(p.cached_input or p.input):g}",
+                      f"{spec.context_window:,}", str(spec.shutdown or "-"))
+    console.print(tiers)
+    stages = Table(title="stages", title_justify="left")
+    for column in ("stage", "tier", "temperature", "max out", "thinking", "critical", "fallbacks"):
+        stages.add_column(column)
+    for name, s in data.stages.items():
+        thinking = s.thinking_level or (str(s.thinking_budget) if s.thinking_budget is not None else "-")
+        stages.add_row(name, s.tier, f"{s.temperature:g}", str(s.max_output_tokens), thinking,
+                       "yes" if s.critical else "", ", ".join(s.fallbacks) or "-")
+    console.print(stages)

@@ -1,0 +1,42 @@
+"""The tierwise graph: triage routes each request to the stages, and tiers, it deserves.
+
+    triage ─simple/moderate─► draft ─► judge ─score≥t─► respond
+       │                        │        └─score<t──► polish ─► respond
+       │                        └─moderate, conf<t──► polish
+       ├─extract──► extract ─► reason ─► respond
+       └─complex──► reason ─► respond
+"""
+
+from langgraph.graph import END, START, StateGraph
+
+from tierwise.context import Context
+from tierwise.nodes import draft, extract, judge, polish, reason, respond, triage
+from tierwise.state import Extraction, InputState, OutputState, State
+
+from . import routes
+
+
+def build_graph(*, extract_schema: type = Extraction, checkpointer=None, cache=None, name: str = "tierwise"):
+    """The compiled graph. `extract_schema`: your pydantic model for the extract stage."""
+    builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
+    builder.add_node("triage", triage.node)
+    builder.add_node("extract", extract.make(extract_schema))
+    builder.add_node("reason", reason.node)
+    builder.add_node("draft", draft.node)
+    builder.add_node("judge", judge.node)
+    builder.add_node("polish", polish.node)
+    builder.add_node("respond", respond.node)
+
+    builder.add_edge(START, "triage")
+    builder.add_conditional_edges("triage", routes.after_triage)
+    builder.add_edge("extract", "reason")
+    builder.add_edge("reason", "respond")
+    builder.add_conditional_edges("draft", routes.after_draft)
+    builder.add_conditional_edges("judge", routes.after_judge)
+    builder.add_edge("polish", "respond")
+    builder.add_edge("respond", END)
+    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+
+
+# Exported for LangGraph Studio / `langgraph dev` (langgraph.json); no checkpointer, the server brings one.
+graph = build_graph()

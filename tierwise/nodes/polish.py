@@ -1,0 +1,18 @@
+"""polish (pro, critical): rewrites a weak or unsure draft into the final answer."""
+
+from tierwise.prompts import render
+
+from .base import StageCall, stage_node
+
+
+def prepare(state, context):
+    note = state.get("score_reason") or state.get("escalation_reason") or "the draft may be wrong"
+    messages = render("polish", input=state["input"], draft=state.get("draft") or "(no draft)", note=note)
+    return StageCall("polish", messages)
+
+
+def finish(state, result, context):
+    return {"polished": result.value or ""}
+
+
+node = stage_node("polish", prepare, finish)

@@ -1,0 +1,50 @@
+"""The graph state. Input and output schemas are narrower views of it, shown as such in Studio."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
+
+from .records import CallRecord, TriageResult
+
+Steps = Annotated[list[str], operator.add]
+Calls = Annotated[list[CallRecord], operator.add]
+
+
+class InputState(TypedDict, total=False):
+    """What a caller sends."""
+
+    input: str
+    """The request text."""
+    task_type: str
+    """Optional label for reports (e.g. 'support-ticket')."""
+
+
+class OutputState(TypedDict, total=False):
+    """What a caller gets back."""
+
+    answer: str
+    route: str
+    steps: Steps
+    """Nodes visited, in order."""
+    triage: TriageResult
+    draft: str
+    score: int | None
+    escalated: bool
+    calls: Calls
+    """Every model call, priced."""
+    total_cost_usd: float
+    all_pro_cost_usd: float
+
+
+class State(InputState, OutputState, total=False):
+    """Everything the nodes share. `calls` and `steps` only ever grow (append reducers)."""
+
+    extracted: dict[str, Any]
+    draft_confidence: float
+    score_reason: str
+    escalation_reason: str
+    polished: str
+    reasoned: str

@@ -1,0 +1,96 @@
+"""Read the packaged registry, merge the user's file and environment overrides over it, validate."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tierwise.errors import RegistryError
+
+from .schema import RegistryData
+
+ENV_FILE = "TIERWISE_REGISTRY"
+ENV_PREFIX = "TIERWISE__"
+LOCAL_FILE = "tierwise.toml"
+
+
+def packaged_document() -> dict[str, Any]:
+    text = resources.files("tierwise.tiers").joinpath("registry.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def user_file(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+    """The user's override file: an explicit path, else $TIERWISE_REGISTRY, else ./tierwise.toml if present."""
+    if path is not None:
+        return Path(path)
+    if env.get(ENV_FILE):
+        return Path(env[ENV_FILE])
+    local = Path(LOCAL_FILE)
+    return local if local.is_file() else None
+
+
+def read_user_file(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"registry file {path} does not exist") from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        raise RegistryError(f"registry file {path} cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"registry file {path} is not valid TOML: {exc}") from None
+
+
+def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    """TIERWISE__STAGES__DRAFT__TIER=flash → {"stages": {"draft": {"tier": "flash"}}}."""
+    out: dict[str, Any] = {}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__") if k]
+        if not keys:
+            continue
+        node = out
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = _literal(raw)
+    return out
+
+
+def _literal(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def validate(document: dict[str, Any], origin: str) -> RegistryData:
+    try:
+        return RegistryData.model_validate(document)
+    except ValidationError as exc:
+        raise RegistryError(f"invalid registry ({origin}): {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per problem, each naming its key: `stages.draft.temperature: ...`."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        key = ".".join(str(part) for part in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{key}: {message}" if key else message)
+    return "; ".join(lines)

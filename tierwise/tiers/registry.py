@@ -1,0 +1,144 @@
+"""The registry at run time: stage → model resolution, shutdown checks, cached loading."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from tierwise.errors import RegistryError, UnknownStageError
+
+from . import loader
+from .schema import ModelSpec, RegistryData, StageSpec
+
+SHUTDOWN_WARNING_DAYS = 30
+
+
+class ModelShutdownWarning(UserWarning):
+    """A model in use shuts down within 30 days."""
+
+
+@dataclass(frozen=True)
+class StageModel:
+    """What one stage runs on: its settings and the model its tier points to."""
+
+    stage: str
+    spec: StageSpec
+    tier: str
+    model_id: str
+    model: ModelSpec
+
+
+class Registry:
+    """Validated registry data plus the lookups the call path needs."""
+
+    def __init__(self, data: RegistryData, origin: str = "packaged") -> None:
+        self.data = data
+        self.origin = origin
+
+    @property
+    def stages(self) -> Mapping[str, StageSpec]:
+        return self.data.stages
+
+    @property
+    def top_tier(self) -> str:
+        return self.data.tier_order[-1]
+
+    def stage(self, name: str) -> StageModel:
+        spec = self.data.stages.get(name) if isinstance(name, str) else None
+        if spec is None:
+            known = ", ".join(sorted(self.data.stages))
+            raise UnknownStageError(f"unknown stage {name!r}; the registry declares: {known}")
+        return self.on_tier(name, spec.tier)
+
+    def on_tier(self, stage: str, tier: str) -> StageModel:
+        """The stage's settings, run on `tier`'s model (used for counterfactuals and downgrades)."""
+        model_id = self.data.tiers[tier].model
+        return StageModel(stage, self.data.stages[stage], tier, model_id, self.data.models[model_id])
+
+    def model(self, model_id: str) -> ModelSpec:
+        return self.data.models[model_id]
+
+    def models_in_use(self) -> dict[str, str]:
+        """model id → the key that puts it in use (a tier, or a stage's fallback chain)."""
+        used = {tier.model: f"tiers.{name}.model" for name, tier in self.data.tiers.items()}
+        for name, stage in self.data.stages.items():
+            for i, target in enumerate(stage.fallbacks):
+                if target in self.data.models:
+                    used.setdefault(target, f"stages.{name}.fallbacks[{i}]")
+        return used
+
+    def check_shutdowns(self, today: date) -> list[str]:
+        """Refuse models past their shutdown date; return (and warn about) those within 30 days of it."""
+        refused, soon = [], []
+        for model_id, key in self.models_in_use().items():
+            spec = self.data.models[model_id]
+            if spec.shutdown is None:
+                continue
+            instead = f"; switch to {spec.replacement}" if spec.replacement else ""
+            if spec.shutdown <= today:
+                refused.append(f"{key}: {model_id} was shut down on {spec.shutdown}{instead}")
+            elif spec.shutdown - today <= timedelta(days=SHUTDOWN_WARNING_DAYS):
+                days = (spec.shutdown - today).days
+                soon.append(f"{key}: {model_id} shuts down on {spec.shutdown} (in {days} days){instead}")
+        if refused:
+            raise RegistryError(f"invalid registry ({self.origin}): " + "; ".join(refused))
+        for message in soon:
+            warnings.warn(message, ModelShutdownWarning, stacklevel=3)
+        return soon
+
+
+def build_registry(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    today: date | None = None,
+) -> Registry:
+    """Packaged file ← user file ← TIERWISE__* environment ← `overrides`, validated and date-checked."""
+    env = os.environ if env is None else env
+    document = loader.packaged_document()
+    origins = ["packaged"]
+    user = loader.user_file(path, env)
+    if user is not None:
+        document = loader.deep_merge(document, loader.read_user_file(user))
+        origins.append(str(user))
+    from_env = loader.env_overrides(env)
+    if from_env:
+        document = loader.deep_merge(document, from_env)
+        origins.append("environment")
+    if overrides:
+        document = loader.deep_merge(document, overrides)
+        origins.append("overrides")
+    origin = " + ".join(origins)
+    registry = Registry(loader.validate(document, origin), origin)
+    registry.check_shutdowns(today or date.today())
+    return registry
+
+
+_cache: dict[tuple[Any, ...], Registry] = {}
+
+
+def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
+    """Cached `build_registry` for the hot path; reloads when the user file or the environment changes."""
+    user = loader.user_file(path, os.environ)
+    stamp = _mtime(user) if user is not None else None
+    env_items = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(loader.ENV_PREFIX)))
+    key = (str(user) if user else None, stamp, env_items, date.today())
+    registry = _cache.get(key)
+    if registry is None:
+        registry = build_registry(path)
+        _cache.clear()  # one live registry at a time is the common case; keep memory flat
+        _cache[key] = registry
+    return registry
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
