@@ -17,6 +17,7 @@ def result_json(result: dict[str, Any]) -> dict[str, Any]:
         "draft": result.get("draft"),
         "score": result.get("score"),
         "escalated": result.get("escalated", False),
+        "escalation_reason": result.get("escalation_reason"),
         "calls": [c.model_dump(mode="json") for c in result.get("calls", [])],
         "total_cost_usd": total,
         "all_pro_cost_usd": all_pro,
@@ -51,7 +52,7 @@ def render_result(result: dict[str, Any]) -> None:
         how += ", triage unusable: cheap path)" if not triage.usable else ")"
     console.print(f"[bold]route[/bold] {result.get('route')}{how}: {steps}")
     if result.get("escalated"):
-        console.print(f"[bold]escalated[/bold] to the top tier ({result.get('score_reason') or 'see calls'})")
+        console.print(f"[bold]escalated[/bold] to the top tier ({result.get('escalation_reason') or 'see calls'})")
 
     table = Table(title="model calls", title_justify="left")
     for column in ("stage", "model", "tier", "in", "out", "thinking", "cost USD", "latency ms", "outcome"):

@@ -23,8 +23,16 @@ def _runnable(model_id: str, settings: tuple, endpoint: Endpoint, schema: type |
     model = _chat_model(model_id, settings, endpoint)
     if schema is None:
         return model
-    # include_raw keeps the AIMessage: its usage metadata is what we bill, even when parsing fails.
-    return model.with_structured_output(schema, method="json_schema", include_raw=True)
+    # What with_structured_output(method="json_schema") binds, minus its parser: we parse in the call path.
+    # Gap: include_raw=True (needed to bill the raw message's usage) wraps the model in a RunnableParallel
+    # that hops to a fresh thread pool on every call, which doubled tierwise's per-request overhead.
+    from langchain_core.utils.function_calling import convert_to_json_schema
+
+    return model.bind(
+        response_mime_type="application/json",
+        response_json_schema=schema.model_json_schema(),
+        ls_structured_output_format={"kwargs": {"method": "json_schema"}, "schema": convert_to_json_schema(schema)},
+    )
 
 
 @lru_cache(maxsize=256)

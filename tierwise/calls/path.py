@@ -130,15 +130,13 @@ def _plan(stage: str, messages: Any, schema: type | None, context: Context | Non
 
 def _settle(plan: _Plan, output: Any, started: float) -> StageResult:
     latency_ms = (time.perf_counter() - started) * 1000
-    if plan.schema is None:
-        message, value = output, (output.text or "").strip() or None
-    else:
-        message, value = output["raw"], output["parsed"]
-    usage = usage_of(message)
+    text = (output.text or "").strip()
+    value, error = (text or None, None) if plan.schema is None else parse(text, plan.schema)
+    if value is None and error is None:
+        error = "empty response"
     outcome = "ok" if value is not None else "unusable"
-    error = None if value is not None else _unusable_reason(plan, output)
-    record = _record(plan, usage, latency_ms, outcome, error)
-    return StageResult(value, record, message)
+    record = _record(plan, usage_of(output), latency_ms, outcome, error)
+    return StageResult(value, record, output)
 
 
 def _failure(plan: _Plan, exc: Exception, started: float) -> ModelCallError:
@@ -183,8 +181,17 @@ def usage_of(message: Any) -> Usage:
     )
 
 
-def _unusable_reason(plan: _Plan, output: Any) -> str:
-    if plan.schema is None:
-        return "empty response"
-    error = output.get("parsing_error") if isinstance(output, dict) else None
-    return f"output does not fit {plan.schema.__name__}: {error}"[:500] if error else "empty response"
+def parse(text: str, schema: type) -> tuple[Any, str | None]:
+    """The schema instance, or (None, why not): a bad output is a record, not an exception."""
+    from pydantic import ValidationError
+
+    if not text:
+        return None, "empty response"
+    if text.startswith("```"):  # tolerate a fenced block, as LangChain's parsers do
+        text = text.strip("`").removeprefix("json").strip()
+    try:
+        return schema.model_validate_json(text), None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "output"
+        return None, f"output does not fit {schema.__name__}: {where}: {first['msg']}"[:500]

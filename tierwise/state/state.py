@@ -33,6 +33,7 @@ class OutputState(TypedDict, total=False):
     draft: str
     score: int | None
     escalated: bool
+    escalation_reason: str
     calls: Calls
     """Every model call, priced."""
     total_cost_usd: float
@@ -45,6 +46,5 @@ class State(InputState, OutputState, total=False):
     extracted: dict[str, Any]
     draft_confidence: float
     score_reason: str
-    escalation_reason: str
     polished: str
     reasoned: str

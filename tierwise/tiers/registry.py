@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -120,20 +121,31 @@ def build_registry(
     return registry
 
 
-_cache: dict[tuple[Any, ...], Registry] = {}
+_cache: dict[str | None, tuple[float, tuple[Any, ...], Registry]] = {}
+RECHECK_SECONDS = 1.0
 
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
-    """Cached `build_registry` for the hot path; reloads when the user file or the environment changes."""
+    """Cached `build_registry` for the hot path.
+
+    Edits to the user file or TIERWISE__* variables are picked up within a second: checking them on every
+    call cost more than the rest of the call path together.
+    """
+    slot = None if path is None else str(path)
+    now = time.monotonic()
+    cached = _cache.get(slot)
+    if cached is not None and now - cached[0] < RECHECK_SECONDS:
+        return cached[2]
     user = loader.user_file(path, os.environ)
-    stamp = _mtime(user) if user is not None else None
     env_items = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(loader.ENV_PREFIX)))
-    key = (str(user) if user else None, stamp, env_items, date.today())
-    registry = _cache.get(key)
-    if registry is None:
+    key = (str(user) if user else None, _mtime(user) if user else None, env_items, date.today())
+    if cached is not None and cached[1] == key:
+        registry = cached[2]
+    else:
         registry = build_registry(path)
-        _cache.clear()  # one live registry at a time is the common case; keep memory flat
-        _cache[key] = registry
+        if len(_cache) > 16:  # many registries in one process is unusual; keep memory flat
+            _cache.clear()
+    _cache[slot] = (now, key, registry)
     return registry
 
 

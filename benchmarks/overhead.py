@@ -1,0 +1,125 @@
+"""Per-request overhead of tierwise vs a bare LangGraph graph of the same topology, in one run.
+
+Both graphs call the same ChatGoogleGenerativeAI against the same scripted emulator on loopback, on the same
+inputs (the simple route: triage → draft → judge → respond). Model time (the chat model call, including the
+HTTP round trip) is measured around each call in both and subtracted, leaving what each framework adds:
+prompt building, registry lookup, pricing, records, graph bookkeeping. Target: tierwise ≤ 1.5× bare.
+
+    python benchmarks/overhead.py [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Literal
+
+from langchain_google_genai import ChatGoogleGenerativeAI
+from langgraph.graph import END, START, StateGraph
+from typing_extensions import TypedDict
+
+from tierwise import Context, build_graph
+from tierwise.emulator import Emulator, ScriptedBackend
+from tierwise.prompts import render
+from tierwise.state import Draft, Score, Triage
+
+RULES = [
+    {"system": "triage step", "reply": {"intent": "question", "complexity": 1, "confidence": "high"}},
+    {"system": "answer requests briefly", "reply": {"answer": "Refund the duplicate charge.", "confidence": "high"}},
+    {"system": "grade an answer", "reply": {"score": 9, "reason": "Correct."}},
+]
+
+
+class BareState(TypedDict, total=False):
+    input: str
+    triage: Triage
+    draft: str
+    score: int
+    answer: str
+
+
+def bare_graph(base_url: str, model_seconds: list[float]):
+    """The same topology and prompts, calling the chat models directly: what a hand-rolled graph does."""
+    def model(name):
+        return ChatGoogleGenerativeAI(model=name, google_api_key="emulator", base_url=base_url, vertexai=False)
+
+    lite, flash = model("gemini-3.5-flash-lite"), model("gemini-3.8-flash")
+    triage_llm = lite.with_structured_output(Triage, method="json_schema")
+    draft_llm = lite.with_structured_output(Draft, method="json_schema")
+    judge_llm = flash.with_structured_output(Score, method="json_schema")
+
+    def timed(llm, messages):
+        started = time.perf_counter()
+        out = llm.invoke(messages)
+        model_seconds.append(time.perf_counter() - started)
+        return out
+
+    def triage(state):
+        return {"triage": timed(triage_llm, render("triage", input=state["input"]))}
+
+    def draft(state):
+        return {"draft": timed(draft_llm, render("draft", input=state["input"])).answer}
+
+    def judge(state):
+        return {"score": timed(judge_llm, render("judge", input=state["input"], draft=state["draft"])).score}
+
+    def respond(state):
+        return {"answer": state["draft"]}
+
+    def after_triage(state) -> Literal["draft", "respond"]:
+        return "draft"
+
+    builder = StateGraph(BareState)
+    for name, fn in (("triage", triage), ("draft", draft), ("judge", judge), ("respond", respond)):
+        builder.add_node(name, fn)
+    builder.add_edge(START, "triage")
+    builder.add_conditional_edges("triage", after_triage)
+    builder.add_edge("draft", "judge")
+    builder.add_edge("judge", "respond")
+    builder.add_edge("respond", END)
+    return builder.compile()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=20)
+    args = parser.parse_args()
+
+    with Emulator(ScriptedBackend(RULES)) as emulator:
+        context = Context(base_url=emulator.base_url)
+        tier_graph = build_graph()
+        bare_model_seconds: list[float] = []
+        bare = bare_graph(emulator.base_url, bare_model_seconds)
+        inputs = [{"input": f"Ticket {i}: my card was charged twice, is this urgent?"} for i in range(args.requests)]
+
+        def run_tierwise(payload):
+            out = tier_graph.invoke(payload, context=context)
+            return sum(c.latency_ms for c in out["calls"]) / 1000
+
+        def run_bare(payload):
+            bare_model_seconds.clear()
+            bare.invoke(payload)
+            return sum(bare_model_seconds)
+
+        overheads: dict[str, list[float]] = {"bare LangGraph": [], "tierwise": []}
+        for payload in inputs[: args.warmup]:
+            run_tierwise(payload), run_bare(payload)
+        for payload in inputs:  # interleaved, so machine noise hits both alike
+            for name, runner in (("tierwise", run_tierwise), ("bare LangGraph", run_bare)):
+                started = time.perf_counter()
+                model_time = runner(payload)
+                overheads[name].append(time.perf_counter() - started - model_time)
+
+    print(f"{args.requests} requests, simple route (3 model calls each), scripted emulator on loopback\n")
+    print(f"{'graph':<16}{'overhead p50 ms':>17}{'mean ms':>10}{'p90 ms':>10}")
+    for name, values in overheads.items():
+        ms = sorted(v * 1000 for v in values)
+        print(f"{name:<16}{statistics.median(ms):>17.2f}{statistics.fmean(ms):>10.2f}{ms[int(len(ms) * .9)]:>10.2f}")
+    ratio = statistics.median(overheads["tierwise"]) / statistics.median(overheads["bare LangGraph"])
+    print(f"\nratio (p50 overhead, tierwise / bare): {ratio:.2f}x   target <= 1.5x")
+
+
+if __name__ == "__main__":
+    main()
