@@ -7,26 +7,6 @@ import pytest
 from tierwise import Context
 from tierwise.emulator import Emulator, ScriptedBackend
 
-# Fragments of each node's system prompt (tierwise/prompts/*.md) that scripted rules match on.
-TRIAGE, EXTRACT, DRAFT = "triage step", "extract structured data", "answer requests briefly"
-JUDGE, POLISH, REASON = "grade an answer", "You get a request and a draft", "reasoning step"
-
-
-def pipeline_rules(*, triage, draft=None, judge=None, polish="Polished final answer.", reason="Reasoned answer.",
-                   extract=None, thoughts=0):
-    """One rule per stage; Pro stages report `thoughts` thinking tokens."""
-    rules = [{"system": TRIAGE, "reply": triage}]
-    if extract is not None:
-        rules.append({"system": EXTRACT, "reply": extract})
-    if draft is not None:
-        rules.append({"system": DRAFT, "reply": draft})
-    if judge is not None:
-        rules.append({"system": JUDGE, "reply": judge})
-    rules.append({"system": POLISH, "reply": polish, "thoughts": thoughts})
-    rules.append({"system": REASON, "reply": reason, "thoughts": thoughts})
-    return rules
-
-
 @pytest.fixture
 def scripted():
     """Start an emulator with the given rules; returns (emulator, context pointing at it)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import pipeline_rules
+from pipeline import pipeline_rules
 
 from tierwise import InvalidInputError, UnknownStageError, build_graph, call_stage
 
@@ -74,5 +74,8 @@ def test_a_failed_call_raises_a_typed_error_with_its_record(scripted):
     _, context = scripted([{"user": "never matches this"}])
     with pytest.raises(ModelCallError) as info:
         call_stage("draft", "hello", context=context)
-    assert info.value.record.outcome == "error" and info.value.record.stage == "draft"
-    assert "no rule matches model 'gemini-3.5-flash-lite'" in str(info.value)
+    records = info.value.records
+    assert [r.model for r in records] == ["gemini-3.5-flash-lite", "gemini-3.1-flash-lite", "gemini-3.8-flash"]
+    assert all(r.outcome == "error" and r.error_kind == "bad_request" and r.stage == "draft" for r in records)
+    assert info.value.kind == "bad_request"  # a 400 is not retried on the same model, only down the chain
+    assert "no rule matches model 'gemini-3.8-flash'" in str(info.value)

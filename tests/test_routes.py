@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import pipeline_rules
+from pipeline import pipeline_rules
 from pydantic import BaseModel
 
 from tierwise import build_graph, load_registry

@@ -47,6 +47,7 @@ def _chat_model(model_id: str, settings: tuple, endpoint: Endpoint) -> Any:
         "temperature": temperature,  # None: the model's own fixed sampling
         "max_output_tokens": max_output_tokens,
         "vertexai": False,
+        "max_retries": 1,  # 1 = no SDK retries: they ignore Retry-After; tierwise.calls.path retries instead
     }
     if endpoint.base_url:
         kwargs["base_url"] = endpoint.base_url

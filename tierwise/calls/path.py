@@ -1,35 +1,59 @@
 """THE road for every model call. Nodes name a stage; this does the rest, in this order:
 
-    resolve the stage's model from the registry → call it → price the usage → return a CallRecord
+    resolve the stage's models (its tier's, then its fallback chain) from the registry
+    → for each model: skip it while cooling down; call it; check the answer (not just the HTTP status);
+      retry transient failures after the wait the server asked for (Retry-After / RetryInfo), with jittered
+      backoff, within the request's time budget; then move down the chain
+    → price every attempt's usage into a CallRecord
+    → return the first good answer, or raise ModelCallError carrying every attempt's record.
 
-Later rules (spend guard, cache, fallbacks, ledger, shadow calls) go inside `_plan`/`_settle`, so that they
-hold for every node and every user graph alike.
+Why not the stock tools: google-genai's retries ignore Retry-After (we set max_retries=1 to turn them off);
+LangChain's with_fallbacks moves on only on exceptions, not on an empty, blocked or schema-failing answer, and
+knows nothing of tiers, context windows or a cooldown shared across requests; LangGraph's RetryPolicy re-runs a
+whole node on the same model. The policy below is written once, as a generator, and driven by a sync and an
+async loop, so invoke and ainvoke behave identically.
+
+Later rules (spend guard, cache, ledger, shadow calls) go inside this module too, so they hold for every node
+and every user graph alike.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from tierwise.context import Context
-from tierwise.errors import TierwiseError
+from tierwise.errors import InvalidInputError, TierwiseError
 from tierwise.state.records import CallRecord
 from tierwise.tiers import Registry, StageModel, Usage, load_registry, price
 
+from .chain import candidates
+from .cooldown import cooldowns
 from .endpoint import Endpoint, resolve_endpoint
+from .failures import Failure, classify_answer, classify_exception
 from .messages import normalize
 from .models import runnable_for
 
+CHARS_PER_TOKEN = 4  # a cheap upper-bound-ish estimate for the pre-call context-window check
+
 
 class ModelCallError(TierwiseError, RuntimeError):
-    """The model call failed; `.record` holds the priced (zero-token) record of the attempt."""
+    """Every model the stage may use failed. `.records` holds each attempt, priced; `.kind` the last failure."""
 
-    def __init__(self, message: str, record: CallRecord) -> None:
+    def __init__(self, message: str, records: list[CallRecord], kind: str) -> None:
         super().__init__(message)
-        self.record = record
+        self.records = records
+        self.kind = kind
+
+    @property
+    def record(self) -> CallRecord:
+        return self.records[-1]
 
 
 @dataclass(frozen=True)
@@ -37,24 +61,42 @@ class StageResult:
     """What a stage returned. `value` is text, a parsed schema instance, or None when unusable."""
 
     value: Any
-    record: CallRecord
+    records: list[CallRecord]
     message: Any = None
+
+    @property
+    def record(self) -> CallRecord:
+        return self.records[-1]
 
     @property
     def ok(self) -> bool:
         return self.record.outcome == "ok"
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Plan:
     route: StageModel
     registry: Registry
     endpoint: Endpoint
-    runnable: Any
     messages: list[Any]
     schema: type | None
-    config: dict[str, Any]
+    parent_config: dict[str, Any]
     task_type: str | None
+    prompt_tokens: int
+    records: list[CallRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Call:
+    runnable: Any
+    messages: list[Any]
+    config: dict[str, Any]
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class _Sleep:
+    seconds: float
 
 
 def call_stage(
@@ -65,14 +107,24 @@ def call_stage(
     context: Context | None = None,
     task_type: str | None = None,
 ) -> StageResult:
-    """Run `stage` on the model the registry gives it; see the module docstring for what happens."""
-    plan = _plan(stage, messages, schema, context, task_type)
-    started = time.perf_counter()
+    """Run `stage` on the models the registry gives it; see the module docstring for what happens."""
+    policy = _policy(_plan(stage, messages, schema, context, task_type))
     try:
-        output = plan.runnable.invoke(plan.messages, config=plan.config)
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a record, then a typed error
-        raise _failure(plan, exc, started) from exc
-    return _settle(plan, output, started)
+        action = next(policy)
+        while True:
+            if isinstance(action, _Sleep):
+                time.sleep(action.seconds)
+                action = policy.send(None)
+                continue
+            started = time.perf_counter()
+            try:
+                reply = (action.runnable.invoke(action.messages, config=action.config, timeout=action.timeout_s),
+                         None)
+            except Exception as exc:  # noqa: BLE001 - the policy classifies every failure
+                reply = (None, exc)
+            action = policy.send((*reply, time.perf_counter() - started))
+    except StopIteration as done:
+        return done.value
 
 
 async def acall_stage(
@@ -83,14 +135,24 @@ async def acall_stage(
     context: Context | None = None,
     task_type: str | None = None,
 ) -> StageResult:
-    """Async `call_stage`: same road, awaiting the model."""
-    plan = _plan(stage, messages, schema, context, task_type)
-    started = time.perf_counter()
+    """Async `call_stage`: the same policy, awaiting the model and the waits."""
+    policy = _policy(_plan(stage, messages, schema, context, task_type))
     try:
-        output = await plan.runnable.ainvoke(plan.messages, config=plan.config)
-    except Exception as exc:  # noqa: BLE001
-        raise _failure(plan, exc, started) from exc
-    return _settle(plan, output, started)
+        action = next(policy)
+        while True:
+            if isinstance(action, _Sleep):
+                await asyncio.sleep(action.seconds)
+                action = policy.send(None)
+                continue
+            started = time.perf_counter()
+            try:
+                reply = (await action.runnable.ainvoke(action.messages, config=action.config,
+                                                       timeout=action.timeout_s), None)
+            except Exception as exc:  # noqa: BLE001
+                reply = (None, exc)
+            action = policy.send((*reply, time.perf_counter() - started))
+    except StopIteration as done:
+        return done.value
 
 
 def current_context() -> Context:
@@ -104,68 +166,148 @@ def current_context() -> Context:
     return context if isinstance(context, Context) else Context()
 
 
-def _plan(stage: str, messages: Any, schema: type | None, context: Context | None, task_type: str | None):
-    from langchain_core.runnables.config import ensure_config, merge_configs
+def _plan(stage: str, messages: Any, schema: type | None, context: Context | None, task_type: str | None) -> _Plan:
+    from langchain_core.runnables.config import ensure_config
 
     context = context or current_context()
     registry = load_registry(context.registry_path)
     route = registry.stage(stage)  # unknown stage: a clear error before any call
     normalized = normalize(messages)
-    endpoint = resolve_endpoint(context)
-    runnable = runnable_for(route, endpoint, schema)
-    labels = {"tierwise_stage": stage, "tierwise_tier": route.tier, "tierwise_model": route.model_id}
-    if task_type:
-        labels["tierwise_task_type"] = task_type
-    # Merge with the parent run's config so LangGraph's own metadata (node, step) survives for streaming.
-    config = merge_configs(
-        ensure_config(),
-        {
-            "run_name": f"tierwise:{stage}",
-            "tags": [f"stage:{stage}", f"tier:{route.tier}"],
-            "metadata": labels,
-        },
-    )
-    return _Plan(route, registry, endpoint, runnable, normalized, schema, config, task_type)
+    prompt_tokens = sum(len(m.text) for m in normalized) // CHARS_PER_TOKEN
+    return _Plan(route, registry, resolve_endpoint(context), normalized, schema, ensure_config(), task_type,
+                 prompt_tokens)
 
 
-def _settle(plan: _Plan, output: Any, started: float) -> StageResult:
-    latency_ms = (time.perf_counter() - started) * 1000
+def _policy(plan: _Plan) -> Generator[_Call | _Sleep, Any, StageResult]:
+    """Yields calls and waits; receives (output, exception, seconds) for each call. Returns or raises."""
+    settings = plan.registry.data.resilience
+    deadline = time.monotonic() + settings.request_budget_s
+    chain = _fitting(plan, candidates(plan.registry, plan.route))
+    last: Failure | None = None
+    for lap in range(2):  # a second lap only when every model was cooling down on the first
+        tried_any = False
+        for candidate in chain:
+            key = f"{plan.endpoint.base_url}|{candidate.model_id}"
+            if not cooldowns.available(key):
+                continue
+            tried_any = True
+            for attempt in range(1, settings.max_attempts + 1):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                timeout = min(candidate.spec.timeout_s, remaining)
+                output, exc, seconds = yield _Call(*_call_parts(plan, candidate), timeout)
+                result, failure = _judge(plan, candidate, attempt, output, exc, seconds)
+                if failure is None:
+                    cooldowns.succeeded(key)
+                    return result
+                last = failure
+                if failure.transient:
+                    cooldowns.failed(key, failures=settings.cooldown_failures, window_s=settings.cooldown_window_s,
+                                     cooldown_s=settings.cooldown_s)
+                if failure.fatal:
+                    raise _give_up(plan, failure)
+                if failure.kind == "context_overflow":
+                    chain = [c for c in chain if c.model.context_window > candidate.model.context_window]
+                    break
+                if not failure.retry_same_model or attempt == settings.max_attempts:
+                    break
+                wait = _backoff(settings, attempt, failure.retry_after_s)
+                if wait is None or time.monotonic() + wait >= deadline:
+                    break  # the server asks for longer than we may wait: move down the chain
+                yield _Sleep(wait)
+        if tried_any or lap == 1:
+            break
+        ready = min(cooldowns.ready_at(f"{plan.endpoint.base_url}|{c.model_id}") for c in chain)
+        wait = max(0.0, ready - time.monotonic())
+        if time.monotonic() + wait >= deadline:
+            last = last or Failure("cooling_down", "every model of this stage is cooling down after failures")
+            break
+        yield _Sleep(wait)
+    raise _give_up(plan, last or Failure("cooling_down", "every model of this stage is cooling down"))
+
+
+def _fitting(plan: _Plan, chain: list[StageModel]) -> list[StageModel]:
+    """Drop models whose context window the prompt cannot fit; refuse before any call if none can."""
+    fitting = [c for c in chain if c.model.context_window >= plan.prompt_tokens]
+    if not fitting:
+        largest = max(c.model.context_window for c in chain)
+        raise InvalidInputError(
+            f"the request is too long for stage {plan.route.stage!r}: about {plan.prompt_tokens:,} tokens, and the "
+            f"largest context window among its models is {largest:,} tokens; shorten or split the input"
+        )
+    return fitting
+
+
+def _call_parts(plan: _Plan, candidate: StageModel) -> tuple[Any, list[Any], dict[str, Any]]:
+    from langchain_core.runnables.config import merge_configs
+
+    labels = {"tierwise_stage": candidate.stage, "tierwise_tier": candidate.tier, "tierwise_model": candidate.model_id}
+    if plan.task_type:
+        labels["tierwise_task_type"] = plan.task_type
+    # Merged with the parent run's config so LangGraph's own metadata (node, step) survives for streaming.
+    config = merge_configs(plan.parent_config, {
+        "run_name": f"tierwise:{candidate.stage}",
+        "tags": [f"stage:{candidate.stage}", f"tier:{candidate.tier}"],
+        "metadata": labels,
+    })
+    return runnable_for(candidate, plan.endpoint, plan.schema), plan.messages, config
+
+
+def _judge(plan: _Plan, candidate: StageModel, attempt: int, output: Any, exc: BaseException | None,
+           seconds: float) -> tuple[StageResult | None, Failure | None]:
+    """Record the attempt; return the result if the answer is good, else the failure."""
+    if exc is not None:
+        failure = classify_exception(exc)
+        _add_record(plan, candidate, attempt, Usage(), seconds, "error", failure)
+        return None, failure
     text = (output.text or "").strip()
-    value, error = (text or None, None) if plan.schema is None else parse(text, plan.schema)
-    if value is None and error is None:
-        error = "empty response"
-    outcome = "ok" if value is not None else "unusable"
-    record = _record(plan, usage_of(output), latency_ms, outcome, error)
-    return StageResult(value, record, output)
+    value, schema_error = (text or None, None) if plan.schema is None else parse(text, plan.schema)
+    failure = classify_answer(output, text, schema_error, plan.schema is not None)
+    _add_record(plan, candidate, attempt, usage_of(output), seconds, "unusable" if failure else "ok", failure)
+    if failure:
+        return None, failure
+    return StageResult(value, list(plan.records), output), None
 
 
-def _failure(plan: _Plan, exc: Exception, started: float) -> ModelCallError:
-    latency_ms = (time.perf_counter() - started) * 1000
-    reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-    record = _record(plan, Usage(), latency_ms, "error", reason)
-    where = f"stage {plan.route.stage!r} on {plan.route.model_id} via {plan.endpoint.describe()}"
-    return ModelCallError(f"{where} failed: {reason}", record)
+def _backoff(settings: Any, attempt: int, retry_after_s: float | None) -> float | None:
+    """Jittered exponential backoff, but never shorter than what the server asked; None if that is too long."""
+    if retry_after_s is not None and retry_after_s > settings.max_wait_s:
+        return None
+    delay = min(settings.max_delay_s, settings.base_delay_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    return max(delay, retry_after_s or 0.0)
 
 
-def _record(plan: _Plan, usage: Usage, latency_ms: float, outcome: str, error: str | None) -> CallRecord:
+def _give_up(plan: _Plan, failure: Failure) -> ModelCallError:
+    tried = ", ".join(dict.fromkeys(r.model for r in plan.records)) or "no model (all cooling down)"
+    message = (f"stage {plan.route.stage!r} failed after {len(plan.records)} attempt(s) on {tried} "
+               f"via {plan.endpoint.describe()}: {failure.kind}: {failure.message}")
+    return ModelCallError(message, list(plan.records), failure.kind)
+
+
+def _add_record(plan: _Plan, candidate: StageModel, attempt: int, usage: Usage, seconds: float, outcome: str,
+                failure: Failure | None) -> None:
     today = date.today()
-    top = plan.registry.on_tier(plan.route.stage, plan.registry.top_tier)
-    return CallRecord(
+    top = plan.registry.on_tier(candidate.stage, plan.registry.top_tier)
+    plan.records.append(CallRecord(
         call_id=uuid.uuid4().hex,
-        stage=plan.route.stage,
-        tier=plan.route.tier,
-        model=plan.route.model_id,
+        stage=candidate.stage,
+        tier=candidate.tier,
+        model=candidate.model_id,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         thinking_tokens=usage.thinking_tokens,
         cached_tokens=usage.cached_tokens,
-        cost_usd=price(plan.route.model, usage, today),
+        cost_usd=price(candidate.model, usage, today),
         all_pro_cost_usd=price(top.model, usage, today),
-        latency_ms=round(latency_ms, 3),
+        latency_ms=round(seconds * 1000, 3),
         outcome=outcome,
-        error=error,
+        error=failure.message if failure else None,
+        error_kind=failure.kind if failure else None,
+        attempt=attempt,
+        fallback=candidate.model_id != plan.route.model_id,
         task_type=plan.task_type,
-    )
+    ))
 
 
 def usage_of(message: Any) -> Usage:

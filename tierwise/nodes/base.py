@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - depends on the installed LangGraph
     def _Node(func, afunc, *, name):  # noqa: N802 - stands in for a class
         return RunnableLambda(func, afunc=afunc, name=name)
 
-from tierwise.calls import StageResult, acall_stage, call_stage, current_context
+from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, current_context
 from tierwise.context import Context
 from tierwise.tiers import Registry, load_registry
 
@@ -41,20 +41,33 @@ def stage_node(name: str, prepare: Prepare, finish: Finish):
     def run(state: dict) -> dict:
         context = current_context()
         call = prepare(state, context)
-        result = call_stage(
-            call.stage, call.messages, schema=call.schema, context=context, task_type=state.get("task_type")
-        )
-        return {"steps": [name], "calls": [result.record], **finish(state, result, context)}
+        try:
+            result = call_stage(call.stage, call.messages, schema=call.schema, context=context,
+                                task_type=state.get("task_type"))
+        except ModelCallError as failed:
+            return _failed(name, call, state, failed, finish, context)
+        return {"steps": [name], "calls": result.records, **finish(state, result, context)}
 
     async def arun(state: dict) -> dict:
         context = current_context()
         call = prepare(state, context)
-        result = await acall_stage(
-            call.stage, call.messages, schema=call.schema, context=context, task_type=state.get("task_type")
-        )
-        return {"steps": [name], "calls": [result.record], **finish(state, result, context)}
+        try:
+            result = await acall_stage(call.stage, call.messages, schema=call.schema, context=context,
+                                       task_type=state.get("task_type"))
+        except ModelCallError as failed:
+            return _failed(name, call, state, failed, finish, context)
+        return {"steps": [name], "calls": result.records, **finish(state, result, context)}
 
     return _Node(run, arun, name=name)
+
+
+def _failed(name: str, call: StageCall, state: dict, failed: ModelCallError, finish: Finish, context: Context):
+    """A non-critical stage's failure is an unusable result the node already handles (the pipeline escalates);
+    a critical stage's failure ends the request with a typed failure: its text is never replaced by cheaper text."""
+    update = {"steps": [name], "calls": failed.records}
+    if registry(context).stages[call.stage].critical:
+        return update | {"failure": {"stage": call.stage, "kind": failed.kind, "message": str(failed)}}
+    return update | finish(state, StageResult(None, failed.records), context)
 
 
 def registry(context: Context) -> Registry:

@@ -14,8 +14,7 @@ def prepare(state, context):
 def finish(state, result, context):
     draft = result.value
     if draft is None or not draft.answer.strip():
-        text = (result.message.text if result.message is not None else "") or ""
-        return {"draft": text.strip(), "draft_confidence": 0.0, **_escalate(state, "draft output unusable")}
+        return {"draft": "", "draft_confidence": 0.0, **_escalate(state, "draft output unusable")}
     confidence = CONFIDENCE_VALUE[draft.confidence]
     update = {"draft": draft.answer.strip(), "draft_confidence": confidence}
     threshold = confidence_threshold(context)

@@ -1,9 +1,13 @@
-"""respond: picks the final text and totals the bill. No model call."""
+"""respond: picks the final text (or reports the failure) and totals the bill. No model call."""
 
 
 def node(state: dict) -> dict:
-    answer = state.get("polished") or state.get("reasoned") or state.get("draft") or ""
     calls = state.get("calls", [])
+    if state.get("failure"):
+        # A critical stage failed: say so rather than ship a cheaper stage's text in its place.
+        answer = ""
+    else:
+        answer = state.get("polished") or state.get("reasoned") or state.get("draft") or ""
     return {
         "steps": ["respond"],
         "answer": answer,

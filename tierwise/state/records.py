@@ -71,5 +71,8 @@ class CallRecord(BaseModel):
     latency_ms: float = 0.0
     outcome: Outcome = "ok"
     error: str | None = None
+    error_kind: str | None = Field(default=None, description="rate_limited, unavailable, timeout, unusable, ...")
+    attempt: int = Field(default=1, description="1 for the first try of this stage call on this model.")
+    fallback: bool = Field(default=False, description="Ran on a model other than the stage's own.")
     task_type: str | None = None
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -34,6 +34,8 @@ class OutputState(TypedDict, total=False):
     score: int | None
     escalated: bool
     escalation_reason: str
+    failure: dict[str, str] | None
+    """Set when a critical stage failed on every model it may use: stage, kind, message. No answer then."""
     calls: Calls
     """Every model call, priced."""
     total_cost_usd: float

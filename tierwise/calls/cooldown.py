@@ -1,0 +1,74 @@
+"""Per-model cooldown shared by every request in the process (threads and event loops alike).
+
+A model that fails `cooldown_failures` times within `cooldown_window_s` is skipped for `cooldown_s`; then one
+request probes it (half-open): success closes it, failure opens it again. Gap: neither LangChain's
+with_fallbacks nor google-genai's retries keep state across requests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _State:
+    failures: deque = field(default_factory=deque)
+    open_until: float = 0.0
+    probing: bool = False
+
+
+class Cooldowns:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._models: dict[str, _State] = {}
+
+    def available(self, model: str, now: float | None = None) -> bool:
+        """May a request use `model` now? Past its cooldown, lets exactly one probe through."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            state = self._models.get(model)
+            if state is None or state.open_until == 0.0:
+                return True
+            if now < state.open_until or state.probing:
+                return False
+            state.probing = True
+            return True
+
+    def ready_at(self, model: str) -> float:
+        with self._lock:
+            state = self._models.get(model)
+            return state.open_until if state else 0.0
+
+    def failed(self, model: str, *, failures: int, window_s: float, cooldown_s: float) -> bool:
+        """Count a transient failure; True when it (re)opens the cooldown."""
+        now = time.monotonic()
+        with self._lock:
+            state = self._models.setdefault(model, _State())
+            if state.probing:
+                state.probing, state.open_until = False, now + cooldown_s
+                return True
+            state.failures.append(now)
+            while state.failures and state.failures[0] < now - window_s:
+                state.failures.popleft()
+            if len(state.failures) >= failures:
+                state.failures.clear()
+                state.open_until = now + cooldown_s
+                return True
+            return False
+
+    def succeeded(self, model: str) -> None:
+        with self._lock:
+            state = self._models.get(model)
+            if state is not None:
+                state.failures.clear()
+                state.open_until, state.probing = 0.0, False
+
+    def reset(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+
+cooldowns = Cooldowns()

@@ -1,0 +1,127 @@
+"""What went wrong with one attempt, in tierwise's terms: the kind, whether retrying the same model can help,
+and how long the server asked us to wait.
+
+HTTP errors arrive as LangChain's classified ModelError subclasses (rate limit, auth, invalid request, API
+error, context overflow) wrapping google-genai's ClientError/ServerError, or as raw httpx timeouts. A bad
+*answer* is a failure too ("check quality, not just availability"): empty, blocked, cut at max tokens, or
+not fitting the output schema.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+# Kinds that say the model is struggling (they count towards its cooldown).
+TRANSIENT = frozenset({"rate_limited", "unavailable", "timeout", "connection", "malformed"})
+BLOCKED_REASONS = frozenset({"SAFETY", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "RECITATION", "IMAGE_SAFETY"})
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: str
+    message: str
+    retry_same_model: bool = False
+    retry_after_s: float | None = None
+    fatal: bool = False  # no other model can help either (bad credentials)
+
+    @property
+    def transient(self) -> bool:
+        return self.kind in TRANSIENT
+
+
+def classify_exception(exc: BaseException) -> Failure:
+    import httpx
+    from langchain_core import exceptions as lc
+
+    message = _first_line(exc)
+    if isinstance(exc, lc.ContextOverflowError):
+        return Failure("context_overflow", message)
+    if isinstance(exc, lc.ModelRateLimitError):
+        return Failure("rate_limited", message, True, retry_after(exc))
+    if isinstance(exc, lc.ModelAuthenticationError | lc.ModelPermissionDeniedError):
+        return Failure("auth", message, fatal=True)
+    if isinstance(exc, lc.ModelNotFoundError):
+        return Failure("not_found", message)
+    if isinstance(exc, lc.ModelInvalidRequestError):
+        return Failure("bad_request", message)
+    if isinstance(exc, httpx.TimeoutException | lc.ModelTimeoutError | TimeoutError):
+        return Failure("timeout", message, True)
+    if isinstance(exc, lc.ModelAPIError):
+        return Failure("unavailable", message, True, retry_after(exc))
+    if isinstance(exc, httpx.TransportError | lc.ModelConnectionError | ConnectionError):
+        return Failure("connection", message, True)
+    if isinstance(exc, json.JSONDecodeError | ValueError):
+        return Failure("malformed", message, True)  # the server's body was not the JSON it promised
+    return Failure("error", message, True)
+
+
+def classify_answer(message: Any, text: str, schema_error: str | None, has_schema: bool) -> Failure | None:
+    """None when the answer is usable; otherwise why not."""
+    meta = getattr(message, "response_metadata", None) or {}
+    finish = str(meta.get("finish_reason") or "").upper().removeprefix("FINISHREASON.")
+    if finish in BLOCKED_REASONS:
+        return Failure("blocked", f"answer blocked (finishReason {finish})")
+    if finish == "MAX_TOKENS":
+        return Failure("truncated", "answer cut at max_output_tokens (finishReason MAX_TOKENS)")
+    if not text:
+        return Failure("empty", "empty answer (no candidates or no text)", True)
+    if has_schema and schema_error:
+        return Failure("unusable", schema_error)
+    return None
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds from a Retry-After header or Google's RetryInfo.retryDelay, found on the wrapped SDK error."""
+    for err in _chain(exc):
+        headers = getattr(getattr(err, "response", None), "headers", None)
+        if headers is not None:
+            value = _header_seconds(headers.get("retry-after"))
+            if value is not None:
+                return value
+        details = getattr(err, "details", None)
+        value = _retry_info_seconds(details)
+        if value is not None:
+            return value
+    return None
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _header_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from datetime import UTC, datetime
+
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _retry_info_seconds(details: Any) -> float | None:
+    error = details.get("error", details) if isinstance(details, dict) else None
+    for item in (error or {}).get("details", []) if isinstance(error, dict) else []:
+        if isinstance(item, dict) and str(item.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            match = re.fullmatch(r"\s*([\d.]+)s\s*", str(item.get("retryDelay", "")))
+            if match:
+                return float(match.group(1))
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return f"{type(exc).__name__}: {text.splitlines()[0]}"[:500]
