@@ -7,6 +7,7 @@ import pytest
 from tierwise import Context
 from tierwise.emulator import Emulator, ScriptedBackend
 
+
 @pytest.fixture
 def scripted():
     """Start an emulator with the given rules; returns (emulator, context pointing at it)."""
