@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from tierwise.errors import TierwiseError
+from tierwise.ledger.cli import report_command
 
 app = typer.Typer(
     name="tierwise",
@@ -108,9 +109,11 @@ def emulator(
             chosen = make_backend(backend)
     except (TierwiseError, ValueError) as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"Gemini API emulator ({backend}) on http://{host}:{port} — Ctrl-C stops it", err=True)
+    def ready(base_url: str) -> None:
+        typer.echo(f"Gemini API emulator ({backend}) on {base_url} — Ctrl-C stops it", err=True)
+
     try:
-        serve(host, port, chosen)
+        serve(host, port, chosen, on_ready=ready)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -134,6 +137,9 @@ def tiers(
     from tierwise.display import render_registry
 
     render_registry(reg)
+
+
+app.command("report")(report_command)
 
 
 def main() -> None:

@@ -1,0 +1,33 @@
+"""A Gemini API emulator on loopback, so pipelines run and get tested with the real client.
+
+``ChatGoogleGenerativeAI(model=..., google_api_key="emulator", base_url=emu.base_url)`` talks to
+it exactly as to Google. Answers come from a backend: :class:`ScriptedBackend` (rules, for tests
+and demos) or :class:`LocalBackend` (SmolLM2 via llama.cpp). Importing this package pulls in
+neither llama_cpp, google.genai nor langchain.
+"""
+
+import logging
+
+from .backend import Backend, BackendError, GenerateRequest, Generation
+from .local import LocalBackend, LocalBackendUnavailable
+from .rules import Rule, RuleError
+from .scripted import ScriptedBackend
+from .server import Emulator, serve
+from .tokens import count_tokens
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "Emulator",
+    "GenerateRequest",
+    "Generation",
+    "LocalBackend",
+    "LocalBackendUnavailable",
+    "Rule",
+    "RuleError",
+    "ScriptedBackend",
+    "count_tokens",
+    "serve",
+]

@@ -1,0 +1,112 @@
+"""What the HTTP layer and the answer producers agree on.
+
+The emulator parses Gemini's wire format into a :class:`GenerateRequest`, asks a backend for a
+:class:`Generation`, and renders that back into Gemini's wire format. Backends never see HTTP,
+headers or API keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    408: "DEADLINE_EXCEEDED",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    501: "NOT_IMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def status_for(code: int) -> str:
+    """Google's canonical status name for an HTTP code."""
+    return _STATUS.get(code, "UNKNOWN")
+
+
+class BackendError(Exception):
+    """An error the emulator returns to the client in Google's ``{"error": {...}}`` shape."""
+
+    def __init__(self, code: int, message: str, status: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or status_for(code)
+
+
+def token_limit_error(count: int, limit: int) -> BackendError:
+    """The 400 Gemini returns when a prompt does not fit the model's context window."""
+    return BackendError(
+        400, f"The input token count ({count}) exceeds the maximum number of tokens allowed ({limit})."
+    )
+
+
+@dataclass
+class GenerateRequest:
+    """One parsed ``generateContent`` / ``streamGenerateContent`` / ``countTokens`` call.
+
+    ``messages`` holds ``(role, text)`` pairs with Gemini roles (``user`` / ``model``); non-text
+    parts (images, function calls) and thought parts are dropped.
+    """
+
+    model: str
+    system: str = ""
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    max_output_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop_sequences: list[str] = field(default_factory=list)
+    response_mime_type: str | None = None
+    json_schema: dict[str, Any] | None = None
+    thinking_budget: int | None = None
+    thinking_level: str | None = None
+    include_thoughts: bool = False
+    stream: bool = False
+    method: str = "generateContent"
+    generation_config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user(self) -> str:
+        """All user-turn text, newline-joined: what :class:`Rule` ``user`` patterns search."""
+        return "\n".join(text for role, text in self.messages if role == "user")
+
+    @property
+    def wants_json(self) -> bool:
+        return self.json_schema is not None or self.response_mime_type == "application/json"
+
+
+@dataclass
+class Generation:
+    """A backend's answer; token counts become ``usageMetadata``.
+
+    ``output_tokens`` counts visible text only (Gemini's ``candidatesTokenCount``);
+    ``thoughts_tokens`` is reported separately as ``thoughtsTokenCount``.
+    """
+
+    text: str
+    prompt_tokens: int
+    output_tokens: int
+    thoughts_tokens: int = 0
+    finish_reason: str = "STOP"
+    cached_tokens: int = 0
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Produces answers. Must be safe to call from many server threads at once."""
+
+    context_window: int
+
+    def generate(self, request: GenerateRequest) -> Generation:
+        """Answer ``request``; raise :class:`BackendError` for a client-visible error."""
+        ...
+
+    def count_tokens(self, request: GenerateRequest) -> int:
+        """Prompt tokens ``request`` would use (system + contents), as ``generate`` would report."""
+        ...

@@ -1,0 +1,166 @@
+"""The scripted-answer rule format, from Python, dicts, JSON or TOML.
+
+Rules are data so a demo or test can live in a file; every loading error names the file, the rule
+index and the offending key, because a typo in a fixture should fail loudly, not silently fall
+through to another rule.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class RuleError(ValueError):
+    """A rule (or rule file) that cannot be used."""
+
+
+@dataclass
+class Rule:
+    """One scripted answer. The first rule whose three patterns all match answers.
+
+    ``model`` is an fnmatch glob on the model id; ``system`` / ``user`` are regexes searched
+    (``re.search``) in the system instruction / the newline-joined user turns (``None`` = any).
+    ``reply`` is the answer text; a dict or list is sent as JSON text. Named groups of the
+    ``system`` and ``user`` patterns, and ``model``, can be spliced into string replies (also
+    inside dict/list replies) as ``$name`` / ``${name}``.
+
+    ``thoughts`` is the thoughtsTokenCount to report (capped by a request's thinking budget; a
+    budget of 0 turns it off). ``delay_ms`` sleeps before answering. ``finish_reason`` overrides
+    the computed one (``STOP`` / ``MAX_TOKENS``). ``error`` answers with an HTTP error instead: a
+    code, or ``{"code", "message", "status"}``. ``times`` makes the rule match only that many
+    times (so a later rule takes over: scripted retries). ``cached_tokens`` is reported as
+    cachedContentTokenCount (part of the prompt count, as in Gemini).
+    """
+
+    model: str = "*"
+    system: str | None = None
+    user: str | None = None
+    reply: str | dict | list = ""
+    thoughts: int = 0
+    delay_ms: float = 0
+    finish_reason: str | None = None
+    error: int | dict | None = None
+    times: int | None = None
+    cached_tokens: int = 0
+    _system_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
+    _user_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.model, str), "model", "must be a glob string")
+        self._system_re = _compile(self.system, "system")
+        self._user_re = _compile(self.user, "user")
+        _check(isinstance(self.reply, str | dict | list), "reply", "must be a string, table/object or list")
+        for name in ("thoughts", "cached_tokens"):
+            value = getattr(self, name)
+            _check(
+                isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+                name,
+                "must be a non-negative integer",
+            )
+        _check(
+            isinstance(self.delay_ms, int | float) and self.delay_ms >= 0,
+            "delay_ms",
+            "must be a non-negative number",
+        )
+        _check(
+            self.finish_reason is None or isinstance(self.finish_reason, str),
+            "finish_reason",
+            "must be a string such as 'SAFETY'",
+        )
+        _check(
+            self.times is None or (isinstance(self.times, int) and self.times > 0),
+            "times",
+            "must be a positive integer",
+        )
+        _check(
+            self.error is None or _valid_error(self.error),
+            "error",
+            "must be an HTTP code (400-599) or {code, message, status}",
+        )
+
+    def match(self, model: str, system: str, user: str) -> dict[str, str] | None:
+        """Template variables if this rule applies to the prompt, else ``None``."""
+        if not fnmatch.fnmatchcase(model, self.model):
+            return None
+        variables = {"model": model}
+        for pattern, text in ((self._system_re, system), (self._user_re, user)):
+            if pattern is None:
+                continue
+            found = pattern.search(text)
+            if not found:
+                return None
+            variables.update({k: v for k, v in found.groupdict().items() if v is not None})
+        return variables
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "rule") -> Rule:
+        """Build a rule from a plain mapping, naming ``where`` and the key on any error."""
+        if isinstance(data, Rule):
+            return data
+        if not isinstance(data, dict):
+            raise RuleError(f"{where}: expected a table/object, got {type(data).__name__}")
+        allowed = [f.name for f in fields(cls) if f.init]
+        for key in data:
+            if key not in allowed:
+                raise RuleError(f"{where}: unknown key {key!r} (allowed: {', '.join(allowed)})")
+        try:
+            return cls(**data)
+        except RuleError as exc:
+            raise RuleError(f"{where}.{exc}") from None
+
+
+def _check(ok: bool, key: str, problem: str) -> None:
+    if not ok:
+        raise RuleError(f"{key}: {problem}")
+
+
+def _compile(pattern: str | None, key: str) -> re.Pattern | None:
+    if pattern is None:
+        return None
+    _check(isinstance(pattern, str), key, "must be a regex string")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise RuleError(f"{key}: invalid regex {pattern!r}: {exc}") from None
+
+
+def _valid_error(error: Any) -> bool:
+    if isinstance(error, dict):
+        return set(error) <= {"code", "message", "status"} and _valid_error(error.get("code"))
+    return isinstance(error, int) and not isinstance(error, bool) and 400 <= error <= 599
+
+
+def load_rules(path: str | Path) -> tuple[list[Rule], dict[str, Any]]:
+    """Read ``[[rules]]`` (TOML) or ``{"rules": [...]}`` / ``[...]`` (JSON) from ``path``.
+
+    Returns the rules and the remaining top-level options (only ``context_window`` is allowed).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read rule file: {exc}") from None
+    try:
+        data = tomllib.loads(raw) if path.suffix.lower() == ".toml" else json.loads(raw)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise RuleError(
+            f"{path}: not valid {'TOML' if path.suffix.lower() == '.toml' else 'JSON'}: {exc}"
+        ) from None
+    if isinstance(data, list):
+        data = {"rules": data}
+    if not isinstance(data, dict):
+        raise RuleError(f"{path}: expected a list of rules or an object with 'rules'")
+    options = {k: v for k, v in data.items() if k != "rules"}
+    for key in options:
+        if key != "context_window":
+            raise RuleError(f"{path}: unknown top-level key {key!r} (allowed: rules, context_window)")
+    rules = data.get("rules")
+    if not isinstance(rules, list):
+        raise RuleError(f"{path}: 'rules' must be a list ([[rules]] tables in TOML)")
+    return [Rule.from_dict(r, f"{path}: rules[{i}]") for i, r in enumerate(rules)], options

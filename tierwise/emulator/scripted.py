@@ -1,0 +1,115 @@
+"""Deterministic answers for tests and offline demos: rules matched on model and prompt."""
+
+from __future__ import annotations
+
+import json
+import string
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import tokens
+from .backend import BackendError, GenerateRequest, Generation
+from .rules import Rule, RuleError, load_rules
+
+DEFAULT_CONTEXT_WINDOW = 1_048_576  # Gemini flash-class input limit
+
+
+class ScriptedBackend:
+    """Answers from a list of :class:`Rule` (first match wins); unmatched prompts are a 400.
+
+    Token counts come from :func:`tokens.count_tokens`, so they are stable across runs.
+    ``maxOutputTokens`` covers thoughts and text together, as on Gemini 2.5+: a rule with many
+    ``thoughts`` and a small limit yields a short or empty answer with ``MAX_TOKENS``.
+    """
+
+    def __init__(
+        self, rules: Iterable[Rule | dict[str, Any]] = (), *, context_window: int = DEFAULT_CONTEXT_WINDOW
+    ):
+        self.rules: list[Rule] = [Rule.from_dict(r, f"rules[{i}]") for i, r in enumerate(rules)]
+        self.context_window = context_window
+        self._hits: dict[int, int] = {}  # id(rule) -> times matched
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScriptedBackend:
+        """Load rules from a ``.toml`` or ``.json`` file (errors name the file and the key)."""
+        rules, options = load_rules(path)
+        window = options.get("context_window", DEFAULT_CONTEXT_WINDOW)
+        if not isinstance(window, int) or window <= 0:
+            raise RuleError(f"{path}: context_window must be a positive integer")
+        return cls(rules, context_window=window)
+
+    def models(self) -> list[str]:
+        """Model ids named literally (no glob) by some rule."""
+        return sorted({r.model for r in self.rules if not any(c in r.model for c in "*?[")})
+
+    def count_tokens(self, request: GenerateRequest) -> int:
+        return tokens.count_tokens(request.system) + sum(tokens.count_tokens(t) for _, t in request.messages)
+
+    def generate(self, request: GenerateRequest) -> Generation:
+        rule, variables = self._match(request)
+        if rule.delay_ms:
+            time.sleep(rule.delay_ms / 1000)
+        if rule.error is not None:
+            err = rule.error if isinstance(rule.error, dict) else {"code": rule.error}
+            message = err.get("message") or f"Scripted error {err['code']} for model '{request.model}'."
+            raise BackendError(err["code"], message, err.get("status"))
+        text = _render(rule.reply, variables)
+        thoughts = rule.thoughts
+        if request.thinking_budget is not None and request.thinking_budget >= 0:
+            thoughts = min(thoughts, request.thinking_budget)
+        finish = "STOP"
+        if request.max_output_tokens is not None:
+            thoughts = min(thoughts, request.max_output_tokens)
+            cut = tokens.truncate(text, request.max_output_tokens - thoughts)
+            if cut != text:
+                text, finish = cut, "MAX_TOKENS"
+        prompt = self.count_tokens(request)
+        return Generation(
+            text=text,
+            prompt_tokens=prompt,
+            output_tokens=tokens.count_tokens(text),
+            thoughts_tokens=thoughts,
+            finish_reason=rule.finish_reason or finish,
+            cached_tokens=min(rule.cached_tokens, prompt),
+        )
+
+    def _match(self, request: GenerateRequest) -> tuple[Rule, dict[str, str]]:
+        user = request.user
+        with self._lock:
+            for rule in self.rules:
+                if rule.times is not None and self._hits.get(id(rule), 0) >= rule.times:
+                    continue
+                variables = rule.match(request.model, request.system, user)
+                if variables is not None:
+                    self._hits[id(rule)] = self._hits.get(id(rule), 0) + 1
+                    return rule, variables
+        raise BackendError(
+            400,
+            f"ScriptedBackend: no rule matches model '{request.model}' "
+            f"(system: {_start(request.system)!r}, user: {_start(user)!r}).",
+        )
+
+
+def _start(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _render(reply: Any, variables: dict[str, str]) -> str:
+    """Reply text: templates filled; dicts and lists serialised as JSON."""
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return string.Template(value).safe_substitute(variables)
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    filled = fill(reply)
+    return filled if isinstance(filled, str) else json.dumps(filled, ensure_ascii=False)
