@@ -3,16 +3,25 @@
 Both graphs call the same ChatGoogleGenerativeAI against the same scripted emulator on loopback, on the same
 inputs (the simple route: triage → draft → judge → respond). Model time (the chat model call, including the
 HTTP round trip) is measured around each call in both and subtracted, leaving what each framework adds:
-prompt building, registry lookup, pricing, records, graph bookkeeping. Target: tierwise ≤ 1.5× bare.
+prompt building, registry lookup, pricing, records, the ledger write, graph bookkeeping.
+Target: tierwise ≤ 1.5× bare.
 
-    python benchmarks/overhead.py [--requests 300]
+    python benchmarks/overhead.py [--requests 300] [--no-ledger]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
+import re
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Literal
 
 from langchain_google_genai import ChatGoogleGenerativeAI
@@ -20,7 +29,6 @@ from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
 from tierwise import Context, build_graph
-from tierwise.emulator import Emulator, ScriptedBackend
 from tierwise.prompts import render
 from tierwise.state import Draft, Score, Triage
 
@@ -81,17 +89,41 @@ def bare_graph(base_url: str, model_seconds: list[float]):
     return builder.compile()
 
 
+@contextlib.contextmanager
+def emulator_process(scratch: str):
+    """The emulator in its own process, as a real endpoint would be: in-process, its threads would compete with
+    the client for the GIL and blur the overhead being measured."""
+    rules = Path(scratch) / "rules.json"
+    rules.write_text(json.dumps(RULES))
+    proc = subprocess.Popen([sys.executable, "-m", "tierwise.cli", "emulator", "--port", "0", "--script", str(rules)],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        match = re.search(r"(http://\S+)", line)
+        if not match:
+            raise SystemExit(f"the emulator did not start: {line}{proc.stderr.read()}")
+        yield match.group(1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--no-ledger", action="store_true", help="Measure without persisting call records.")
     args = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix="tierwise-bench-")
+    os.environ["TIERWISE_LEDGER_URL"] = f"sqlite:///{scratch}/ledger.db"  # a scratch ledger, not yours
+    if args.no_ledger:
+        os.environ["TIERWISE__LEDGER__ENABLED"] = "false"
 
-    with Emulator(ScriptedBackend(RULES)) as emulator:
-        context = Context(base_url=emulator.base_url)
+    with emulator_process(scratch) as base_url:
+        context = Context(base_url=base_url)
         tier_graph = build_graph()
         bare_model_seconds: list[float] = []
-        bare = bare_graph(emulator.base_url, bare_model_seconds)
+        bare = bare_graph(base_url, bare_model_seconds)
         inputs = [{"input": f"Ticket {i}: my card was charged twice, is this urgent?"} for i in range(args.requests)]
 
         def run_tierwise(payload):
@@ -112,7 +144,9 @@ def main() -> None:
                 model_time = runner(payload)
                 overheads[name].append(time.perf_counter() - started - model_time)
 
-    print(f"{args.requests} requests, simple route (3 model calls each), scripted emulator on loopback\n")
+    ledger = "off" if args.no_ledger else "SQLite (every call record persisted)"
+    print(f"{args.requests} requests, simple route (3 model calls each), scripted emulator (own process) on loopback; "
+          f"tierwise ledger: {ledger}\n")
     print(f"{'graph':<16}{'overhead p50 ms':>17}{'mean ms':>10}{'p90 ms':>10}")
     for name, values in overheads.items():
         ms = sorted(v * 1000 for v in values)

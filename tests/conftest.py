@@ -35,3 +35,10 @@ def _no_real_gemini(monkeypatch, tmp_path):
         if name.startswith("TIERWISE__"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TIERWISE_LEDGER_URL", f"sqlite:///{tmp_path}/ledger.db")  # never the user's own ledger
+    from tierwise.calls.cooldown import cooldowns
+    from tierwise.ledger import close_shared
+
+    cooldowns.reset()
+    yield
+    close_shared()

@@ -12,6 +12,7 @@ import typer
 
 from tierwise.errors import TierwiseError
 from tierwise.ledger.cli import report_command
+from tierwise.routing.cli import calibrate_command, router_app
 
 app = typer.Typer(
     name="tierwise",
@@ -94,13 +95,16 @@ def emulator(
     backend: Annotated[str, typer.Option(help="local (a real small model) | scripted (rules from --script, "
                                          "or the demo script).")] = "scripted",
     script: Annotated[str | None, typer.Option(help="Rules file (TOML or JSON) for the scripted backend.")] = None,
+    faults: Annotated[str | None, typer.Option(help="Inject failures: a TOML/JSON file, or e.g. "
+                                               "'rate_limit:0.2:retry_after=1,unavailable:0.1,seed=7'.")] = None,
 ) -> None:
     """Serve the Gemini API emulator for your own tests: point a client's base_url at it."""
     _setup_output()
     from tierwise.calls.endpoint import make_backend
-    from tierwise.emulator import ScriptedBackend, serve
+    from tierwise.emulator import ScriptedBackend, parse_faults, serve
 
     try:
+        injected = parse_faults(faults) if faults is not None else None
         if script is not None:
             if backend != "scripted":
                 raise TierwiseError("--script goes with --backend scripted")
@@ -111,9 +115,11 @@ def emulator(
         raise fail(str(exc)) from None
     def ready(base_url: str) -> None:
         typer.echo(f"Gemini API emulator ({backend}) on {base_url} — Ctrl-C stops it", err=True)
+        if injected:
+            typer.echo(f"injecting faults: {injected}", err=True)
 
     try:
-        serve(host, port, chosen, on_ready=ready)
+        serve(host, port, chosen, faults=injected, on_ready=ready)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -140,6 +146,8 @@ def tiers(
 
 
 app.command("report")(report_command)
+app.command("calibrate")(calibrate_command)
+app.add_typer(router_app, name="router", help="Train and evaluate the learned pre-router on an outcome table.")
 
 
 def main() -> None:

@@ -10,11 +10,13 @@ from tierwise.tiers import StageModel
 from .endpoint import Endpoint
 
 
-def runnable_for(route: StageModel, endpoint: Endpoint, schema: type | None) -> Any:
-    """The chat model for a stage, wrapped for structured output when a schema is asked for."""
+def runnable_for(route: StageModel, endpoint: Endpoint, schema: type | None, tools: Any = None) -> Any:
+    """The chat model for a stage, wrapped for structured output when a schema is asked for, or bound to tools."""
     spec = route.spec
     temperature = None if route.model.fixed_sampling else spec.temperature
     settings = (temperature, spec.max_output_tokens, spec.thinking_level, spec.thinking_budget)
+    if tools:
+        return _chat_model(route.model_id, settings, endpoint).bind_tools(list(tools))
     return _runnable(route.model_id, settings, endpoint, schema)
 
 

@@ -20,10 +20,11 @@ and every user graph alike.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 import uuid
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -40,6 +41,7 @@ from .failures import Failure, classify_answer, classify_exception
 from .messages import normalize
 from .models import runnable_for
 
+log = logging.getLogger("tierwise.calls")
 CHARS_PER_TOKEN = 4  # a cheap upper-bound-ish estimate for the pre-call context-window check
 
 
@@ -83,6 +85,11 @@ class _Plan:
     parent_config: dict[str, Any]
     task_type: str | None
     prompt_tokens: int
+    labels: Mapping[str, Any]
+    tools: Sequence[Any] | None
+    guard: Any  # tierwise.ledger.SpendGuard, or None when the ledger is off
+    service_tier: str = "standard"
+    prompt_text: str | None = None  # what the ledger hashes; built once per stage call, not per attempt
     records: list[CallRecord] = field(default_factory=list)
 
 
@@ -91,7 +98,7 @@ class _Call:
     runnable: Any
     messages: list[Any]
     config: dict[str, Any]
-    timeout_s: float
+    kwargs: dict[str, Any]  # per-call client options: timeout, service_tier
 
 
 @dataclass(frozen=True)
@@ -99,16 +106,30 @@ class _Sleep:
     seconds: float
 
 
+@dataclass(frozen=True)
+class _Blocking:
+    """Database work (spend guard, ledger): run inline when sync, in a worker thread when async."""
+
+    fn: Callable[[], Any]
+
+
 def call_stage(
     stage: str,
     messages: Any,
     *,
     schema: type | None = None,
+    tools: Sequence[Any] | None = None,
     context: Context | None = None,
     task_type: str | None = None,
+    labels: Mapping[str, Any] | None = None,
 ) -> StageResult:
-    """Run `stage` on the models the registry gives it; see the module docstring for what happens."""
-    policy = _policy(_plan(stage, messages, schema, context, task_type))
+    """Run `stage` on the models the registry gives it; see the module docstring for what happens.
+
+    `schema`: a pydantic model the answer must fit (`value` is then an instance). `tools`: LangChain tools to
+    bind (`value` is then the AIMessage, with `.tool_calls`). `labels`: `route`, `request_id`, `escalated`, and
+    any other trace metadata; they are stored with the ledger record too.
+    """
+    policy = _policy(_plan(stage, messages, schema, tools, context, task_type, labels))
     try:
         action = next(policy)
         while True:
@@ -116,10 +137,12 @@ def call_stage(
                 time.sleep(action.seconds)
                 action = policy.send(None)
                 continue
+            if isinstance(action, _Blocking):
+                action = policy.send(action.fn())
+                continue
             started = time.perf_counter()
             try:
-                reply = (action.runnable.invoke(action.messages, config=action.config, timeout=action.timeout_s),
-                         None)
+                reply = (action.runnable.invoke(action.messages, config=action.config, **action.kwargs), None)
             except Exception as exc:  # noqa: BLE001 - the policy classifies every failure
                 reply = (None, exc)
             action = policy.send((*reply, time.perf_counter() - started))
@@ -132,11 +155,13 @@ async def acall_stage(
     messages: Any,
     *,
     schema: type | None = None,
+    tools: Sequence[Any] | None = None,
     context: Context | None = None,
     task_type: str | None = None,
+    labels: Mapping[str, Any] | None = None,
 ) -> StageResult:
     """Async `call_stage`: the same policy, awaiting the model and the waits."""
-    policy = _policy(_plan(stage, messages, schema, context, task_type))
+    policy = _policy(_plan(stage, messages, schema, tools, context, task_type, labels))
     try:
         action = next(policy)
         while True:
@@ -144,10 +169,12 @@ async def acall_stage(
                 await asyncio.sleep(action.seconds)
                 action = policy.send(None)
                 continue
+            if isinstance(action, _Blocking):
+                action = policy.send(await asyncio.to_thread(action.fn))
+                continue
             started = time.perf_counter()
             try:
-                reply = (await action.runnable.ainvoke(action.messages, config=action.config,
-                                                       timeout=action.timeout_s), None)
+                reply = (await action.runnable.ainvoke(action.messages, config=action.config, **action.kwargs), None)
             except Exception as exc:  # noqa: BLE001
                 reply = (None, exc)
             action = policy.send((*reply, time.perf_counter() - started))
@@ -166,7 +193,8 @@ def current_context() -> Context:
     return context if isinstance(context, Context) else Context()
 
 
-def _plan(stage: str, messages: Any, schema: type | None, context: Context | None, task_type: str | None) -> _Plan:
+def _plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None, context: Context | None,
+          task_type: str | None, labels: Mapping[str, Any] | None) -> _Plan:
     from langchain_core.runnables.config import ensure_config
 
     context = context or current_context()
@@ -175,14 +203,46 @@ def _plan(stage: str, messages: Any, schema: type | None, context: Context | Non
     normalized = normalize(messages)
     prompt_tokens = sum(len(m.text) for m in normalized) // CHARS_PER_TOKEN
     return _Plan(route, registry, resolve_endpoint(context), normalized, schema, ensure_config(), task_type,
-                 prompt_tokens)
+                 prompt_tokens, dict(labels or {}), tools, _guard(registry))
+
+
+def _guard(registry: Registry) -> Any:
+    if not registry.data.ledger.enabled:
+        return None
+    from tierwise.ledger import LedgerError, SpendGuard
+
+    try:
+        return SpendGuard.for_registry(registry)
+    except LedgerError as exc:
+        if registry.data.budget.any_cap:
+            raise  # caps without a ledger cannot be enforced: fail closed
+        _warn_once(f"call records are not persisted: {exc}")
+        return None
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.warning(message)
 
 
 def _policy(plan: _Plan) -> Generator[_Call | _Sleep, Any, StageResult]:
     """Yields calls and waits; receives (output, exception, seconds) for each call. Returns or raises."""
     settings = plan.registry.data.resilience
     deadline = time.monotonic() + settings.request_budget_s
-    chain = _fitting(plan, candidates(plan.registry, plan.route))
+    decision = None
+    if plan.guard is not None:  # spend caps: may move a non-critical stage down, or refuse (hard cap)
+        decision = yield _Blocking(lambda: plan.guard.before_call(plan.route, plan.task_type))
+        plan.service_tier = decision.service_tier
+        if decision.changed:
+            plan.labels = {**plan.labels, **decision.metadata()}
+    chain = candidates(plan.registry, decision.stage_model if decision else plan.route)
+    if decision is not None and decision.downgraded:  # capped: stay on the cheapest tier, fallbacks included
+        chain = [c for c in chain if c.tier == decision.stage_model.tier]
+    chain = _fitting(plan, chain)
     last: Failure | None = None
     for lap in range(2):  # a second lap only when every model was cooling down on the first
         tried_any = False
@@ -196,8 +256,10 @@ def _policy(plan: _Plan) -> Generator[_Call | _Sleep, Any, StageResult]:
                 if remaining <= 0:
                     break
                 timeout = min(candidate.spec.timeout_s, remaining)
-                output, exc, seconds = yield _Call(*_call_parts(plan, candidate), timeout)
+                output, exc, seconds = yield _Call(*_call_parts(plan, candidate, timeout))
                 result, failure = _judge(plan, candidate, attempt, output, exc, seconds)
+                if plan.guard is not None:
+                    yield _Blocking(lambda: _persist(plan, decision))
                 if failure is None:
                     cooldowns.succeeded(key)
                     return result
@@ -239,19 +301,40 @@ def _fitting(plan: _Plan, chain: list[StageModel]) -> list[StageModel]:
     return fitting
 
 
-def _call_parts(plan: _Plan, candidate: StageModel) -> tuple[Any, list[Any], dict[str, Any]]:
+def _call_parts(plan: _Plan, candidate: StageModel, timeout_s: float) -> tuple[Any, list[Any], dict, dict]:
     from langchain_core.runnables.config import merge_configs
 
     labels = {"tierwise_stage": candidate.stage, "tierwise_tier": candidate.tier, "tierwise_model": candidate.model_id}
     if plan.task_type:
         labels["tierwise_task_type"] = plan.task_type
+    for key, value in plan.labels.items():
+        if value is not None:
+            labels[key if key.startswith("tierwise_") else f"tierwise_{key}"] = value
+    tags = [f"stage:{candidate.stage}", f"tier:{candidate.tier}"]
+    tags += [f"{key}:{plan.labels[key]}" for key in ("route",) if plan.labels.get(key)]
+    tags += [f"task_type:{plan.task_type}"] if plan.task_type else []
     # Merged with the parent run's config so LangGraph's own metadata (node, step) survives for streaming.
-    config = merge_configs(plan.parent_config, {
-        "run_name": f"tierwise:{candidate.stage}",
-        "tags": [f"stage:{candidate.stage}", f"tier:{candidate.tier}"],
-        "metadata": labels,
-    })
-    return runnable_for(candidate, plan.endpoint, plan.schema), plan.messages, config
+    config = merge_configs(plan.parent_config, {"run_name": f"tierwise:{candidate.stage}", "tags": tags,
+                                                "metadata": labels})
+    kwargs: dict[str, Any] = {"timeout": timeout_s}
+    if plan.service_tier != "standard":
+        kwargs["service_tier"] = plan.service_tier  # sent as the request's serviceTier (Flex / Batch pricing)
+    return runnable_for(candidate, plan.endpoint, plan.schema, plan.tools), plan.messages, config, kwargs
+
+
+def _persist(plan: _Plan, decision: Any) -> None:
+    """Store the latest attempt's record; a ledger outage costs the record, never the answer."""
+    from tierwise.ledger import LedgerError
+    from tierwise.ledger.entry import prompt_text
+
+    if plan.prompt_text is None:
+        plan.prompt_text = prompt_text(plan.messages)
+    try:
+        plan.guard.after_call(plan.records[-1], decision, route=plan.labels.get("route"),
+                              escalated=plan.labels.get("escalated"), prompt=plan.prompt_text,
+                              request_id=plan.labels.get("request_id"))
+    except LedgerError as exc:
+        _warn_once(f"a call record could not be stored: {exc}")
 
 
 def _judge(plan: _Plan, candidate: StageModel, attempt: int, output: Any, exc: BaseException | None,
@@ -262,7 +345,12 @@ def _judge(plan: _Plan, candidate: StageModel, attempt: int, output: Any, exc: B
         _add_record(plan, candidate, attempt, Usage(), seconds, "error", failure)
         return None, failure
     text = (output.text or "").strip()
-    value, schema_error = (text or None, None) if plan.schema is None else parse(text, plan.schema)
+    if plan.tools and getattr(output, "tool_calls", None):
+        value, schema_error, text = output, None, text or "(tool calls)"
+    elif plan.schema is None:
+        value, schema_error = (output if plan.tools else text or None), None
+    else:
+        value, schema_error = parse(text, plan.schema)
     failure = classify_answer(output, text, schema_error, plan.schema is not None)
     _add_record(plan, candidate, attempt, usage_of(output), seconds, "unusable" if failure else "ok", failure)
     if failure:
@@ -287,7 +375,7 @@ def _give_up(plan: _Plan, failure: Failure) -> ModelCallError:
 
 def _add_record(plan: _Plan, candidate: StageModel, attempt: int, usage: Usage, seconds: float, outcome: str,
                 failure: Failure | None) -> None:
-    today = date.today()
+    today, factors = date.today(), plan.registry.data.service_tiers
     top = plan.registry.on_tier(candidate.stage, plan.registry.top_tier)
     plan.records.append(CallRecord(
         call_id=uuid.uuid4().hex,
@@ -298,8 +386,8 @@ def _add_record(plan: _Plan, candidate: StageModel, attempt: int, usage: Usage, 
         output_tokens=usage.output_tokens,
         thinking_tokens=usage.thinking_tokens,
         cached_tokens=usage.cached_tokens,
-        cost_usd=price(candidate.model, usage, today),
-        all_pro_cost_usd=price(top.model, usage, today),
+        cost_usd=price(candidate.model, usage, today, service_tier=plan.service_tier, factors=factors),
+        all_pro_cost_usd=price(top.model, usage, today, factors=factors),  # the counterfactual: Pro, standard
         latency_ms=round(seconds * 1000, 3),
         outcome=outcome,
         error=failure.message if failure else None,
@@ -312,6 +400,8 @@ def _add_record(plan: _Plan, candidate: StageModel, attempt: int, usage: Usage, 
 
 def usage_of(message: Any) -> Usage:
     """LangChain's usage metadata → billable counts (output_tokens already includes thinking)."""
+    from tierwise.tiers.pricing import is_cache_hit
+
     meta = getattr(message, "usage_metadata", None) or {}
     details_in = meta.get("input_token_details") or {}
     details_out = meta.get("output_token_details") or {}
@@ -320,6 +410,7 @@ def usage_of(message: Any) -> Usage:
         output_tokens=int(meta.get("output_tokens") or 0),
         thinking_tokens=int(details_out.get("reasoning") or 0),
         cached_tokens=int(details_in.get("cache_read") or 0),
+        cache_hit=is_cache_hit(meta),  # a LangChain cache hit replays usage; it costs nothing
     )
 
 

@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - depends on the installed LangGraph
 
 from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, current_context
 from tierwise.context import Context
+from tierwise.ledger.errors import BudgetExceededError
 from tierwise.tiers import Registry, load_registry
 
 
@@ -33,41 +34,59 @@ class StageCall:
     schema: type | None = None
 
 
-Prepare = Callable[[dict, Context], StageCall]
+# prepare returns the call to make, or the state update itself when no model call is needed.
+Prepare = Callable[[dict, Context], StageCall | dict]
 Finish = Callable[[dict, StageResult, Context], dict]
 
 
 def stage_node(name: str, prepare: Prepare, finish: Finish):
     def run(state: dict) -> dict:
         context = current_context()
+        if state.get("failure"):
+            return {"steps": [name]}  # the request already failed: no further calls, no further spend
         call = prepare(state, context)
+        if isinstance(call, dict):
+            return call
         try:
             result = call_stage(call.stage, call.messages, schema=call.schema, context=context,
-                                task_type=state.get("task_type"))
-        except ModelCallError as failed:
+                                task_type=state.get("task_type"), labels=_labels(state))
+        except (ModelCallError, BudgetExceededError) as failed:
             return _failed(name, call, state, failed, finish, context)
         return {"steps": [name], "calls": result.records, **finish(state, result, context)}
 
     async def arun(state: dict) -> dict:
         context = current_context()
+        if state.get("failure"):
+            return {"steps": [name]}
         call = prepare(state, context)
+        if isinstance(call, dict):
+            return call
         try:
             result = await acall_stage(call.stage, call.messages, schema=call.schema, context=context,
-                                       task_type=state.get("task_type"))
-        except ModelCallError as failed:
+                                       task_type=state.get("task_type"), labels=_labels(state))
+        except (ModelCallError, BudgetExceededError) as failed:
             return _failed(name, call, state, failed, finish, context)
         return {"steps": [name], "calls": result.records, **finish(state, result, context)}
 
     return _Node(run, arun, name=name)
 
 
-def _failed(name: str, call: StageCall, state: dict, failed: ModelCallError, finish: Finish, context: Context):
+def _labels(state: dict) -> dict:
+    """What the ledger and traces group calls by."""
+    return {"route": state.get("route"), "request_id": state.get("request_id"), "escalated": state.get("escalated")}
+
+
+def _failed(name: str, call: StageCall, state: dict, failed: Exception, finish: Finish, context: Context):
     """A non-critical stage's failure is an unusable result the node already handles (the pipeline escalates);
-    a critical stage's failure ends the request with a typed failure: its text is never replaced by cheaper text."""
-    update = {"steps": [name], "calls": failed.records}
+    a critical stage's failure, or a hard spend cap, ends the request with a typed failure: its text is never
+    replaced by cheaper text."""
+    records = getattr(failed, "records", [])
+    update = {"steps": [name], "calls": records}
+    if isinstance(failed, BudgetExceededError):
+        return update | {"failure": {"stage": call.stage, "kind": "budget", "message": str(failed)}}
     if registry(context).stages[call.stage].critical:
         return update | {"failure": {"stage": call.stage, "kind": failed.kind, "message": str(failed)}}
-    return update | finish(state, StageResult(None, failed.records), context)
+    return update | finish(state, StageResult(None, records), context)
 
 
 def registry(context: Context) -> Registry:

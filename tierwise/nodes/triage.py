@@ -1,4 +1,9 @@
-"""triage (lite): intent, complexity and confidence decide the route. Unusable output → the cheap path."""
+"""triage: decides the route. Strategy (registry `router.strategy`): `llm` asks the triage stage on Lite for
+intent, complexity and confidence; `learned` asks the pre-router trained on outcome data (no API call);
+`hybrid` uses the learned router when it is confident and the LLM otherwise. Unusable triage output takes the
+cheap path, never Pro by default."""
+
+import uuid
 
 from tierwise.calls.messages import check_text
 from tierwise.prompts import render
@@ -6,9 +11,22 @@ from tierwise.state import Triage, TriageResult
 
 from .base import StageCall, registry, stage_node
 
+LEARNED_COMPLEXITY = {"simple": 1, "moderate": 3, "complex": 5}
+
 
 def prepare(state, context):
     text = check_text(state.get("input"))  # a clear error before any model call
+    reg = registry(context)
+    settings = reg.data.router
+    if settings.strategy != "llm":
+        from tierwise.routing.runtime import route_for, router_at
+
+        decision = router_at(reg.path(settings.model_path)).decide(text, settings.threshold)
+        if settings.strategy == "learned" or decision.confidence >= settings.hybrid_confidence:
+            route = route_for(decision)
+            triage = TriageResult(intent="question", complexity=LEARNED_COMPLEXITY[route],
+                                  confidence="high" if decision.confidence >= 0.75 else "medium", source="learned")
+            return {"steps": ["triage"], "triage": triage, "route": route, "request_id": _request_id(state)}
     return StageCall("triage", render("triage", input=text), Triage)
 
 
@@ -17,8 +35,8 @@ def finish(state, result, context):
     triage = result.value
     if triage is None:
         # Never "default to Pro when unsure": that sends most traffic to Pro.
-        fallback = TriageResult(intent="question", complexity=1, confidence="low", usable=False)
-        return {"triage": fallback, "route": rules.on_unusable_triage}
+        fallback = TriageResult(intent="question", complexity=1, confidence="low", usable=False, source="fallback")
+        return {"triage": fallback, "route": rules.on_unusable_triage, "request_id": _request_id(state)}
     if triage.intent == "extraction":
         route = "extract"
     elif triage.complexity <= rules.simple_max_complexity:
@@ -27,7 +45,12 @@ def finish(state, result, context):
         route = "moderate"
     else:
         route = "complex"
-    return {"triage": TriageResult(**triage.model_dump()), "route": route}
+    return {"triage": TriageResult(**triage.model_dump()), "route": route, "request_id": _request_id(state)}
+
+
+def _request_id(state):
+    """Groups one request's calls in the ledger; a caller may pass its own."""
+    return state.get("request_id") or uuid.uuid4().hex
 
 
 node = stage_node("triage", prepare, finish)

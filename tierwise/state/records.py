@@ -26,6 +26,7 @@ class TriageResult(Triage):
     """Triage plus how it was obtained (a fallback triage is marked, never silently trusted)."""
 
     usable: bool = True
+    source: Literal["llm", "learned", "fallback"] = "llm"
 
 
 class Draft(BaseModel):

@@ -20,6 +20,8 @@ class InputState(TypedDict, total=False):
     """The request text."""
     task_type: str
     """Optional label for reports (e.g. 'support-ticket')."""
+    request_id: str
+    """Optional id grouping this request's calls in the ledger (one is made up if absent)."""
 
 
 class OutputState(TypedDict, total=False):
@@ -35,7 +37,10 @@ class OutputState(TypedDict, total=False):
     escalated: bool
     escalation_reason: str
     failure: dict[str, str] | None
-    """Set when a critical stage failed on every model it may use: stage, kind, message. No answer then."""
+    """Set when a critical stage failed on every model it may use, or a hard spend cap stopped the request:
+    stage, kind, message. No answer then."""
+    request_id: str
+    """Groups this request's calls in the ledger."""
     calls: Calls
     """Every model call, priced."""
     total_cost_usd: float

@@ -4,15 +4,19 @@
 - cached input tokens are billed at the cached rate;
 - when the prompt exceeds a model's long-context threshold, the WHOLE request (input and output) is billed
   at the long rates;
-- the price in force is the one whose `effective` date is the latest on or before the call's date.
+- the price in force is the one whose `effective` date is the latest on or before the call's date;
+- Flex and Batch service tiers bill the whole request times a discount factor (the registry's `[service_tiers]`);
+- a LangChain cache hit was paid for when it was first generated: it costs nothing again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from .schema import ModelSpec
+from .schema import DEFAULT_SERVICE_TIERS, ModelSpec
 
 PER_TOKEN = 1 / 1_000_000
 
@@ -25,17 +29,40 @@ class Usage:
     output_tokens: int = 0
     thinking_tokens: int = 0
     cached_tokens: int = 0
+    cache_hit: bool = False  # served from LangChain's cache: no new bill
 
 
-def price(model: ModelSpec, usage: Usage, on: date) -> float:
-    """USD for one call of `model` with `usage`, at the prices in force on `on`."""
+def is_cache_hit(usage_metadata: Mapping[str, Any] | None) -> bool:
+    """LangChain marks a cache hit by zeroing `total_cost` in the replayed usage; a live Gemini reply has none."""
+    return bool(usage_metadata) and "total_cost" in usage_metadata and usage_metadata["total_cost"] == 0
+
+
+def price(
+    model: ModelSpec,
+    usage: Usage,
+    on: date,
+    *,
+    service_tier: str = "standard",
+    factors: Mapping[str, float] | None = None,
+) -> float:
+    """USD for one call of `model` with `usage`, at the prices in force on `on`.
+
+    `factors` maps service tier → multiplier (pass the registry's `service_tiers`); an unknown tier is a
+    ValueError rather than a silent full price.
+    """
+    factors = DEFAULT_SERVICE_TIERS if factors is None else factors
+    if service_tier not in factors:
+        raise ValueError(f"unknown service tier {service_tier!r} (known: {sorted(factors)})")
+    if usage.cache_hit:
+        return 0.0
     p = model.price_on(on)
     long = p.long_context_threshold is not None and usage.input_tokens > p.long_context_threshold
     rate_in = p.long_input if long else p.input
     rate_out = p.long_output if long else p.output
-    rate_cached = (p.long_cached_input if long else p.cached_input) or rate_in
+    rate_cached = p.long_cached_input if long else p.cached_input
+    rate_cached = rate_in if rate_cached is None else rate_cached  # no cached rate known: full price
     cached = min(usage.cached_tokens, usage.input_tokens)
     dollars = (
         (usage.input_tokens - cached) * rate_in + cached * rate_cached + usage.output_tokens * rate_out
     ) * PER_TOKEN
-    return round(dollars, 10)
+    return round(dollars * factors[service_tier], 10)

@@ -37,9 +37,14 @@ class StageModel:
 class Registry:
     """Validated registry data plus the lookups the call path needs."""
 
-    def __init__(self, data: RegistryData, origin: str = "packaged") -> None:
+    def __init__(self, data: RegistryData, origin: str = "packaged", base_dir: Path | None = None) -> None:
         self.data = data
         self.origin = origin
+        self.base_dir = base_dir or Path.cwd()  # relative paths in the user's file are read from its folder
+
+    def path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
 
     @property
     def stages(self) -> Mapping[str, StageSpec]:
@@ -116,12 +121,12 @@ def build_registry(
         document = loader.deep_merge(document, overrides)
         origins.append("overrides")
     origin = " + ".join(origins)
-    registry = Registry(loader.validate(document, origin), origin)
+    registry = Registry(loader.validate(document, origin), origin, user.resolve().parent if user else None)
     registry.check_shutdowns(today or date.today())
     return registry
 
 
-_cache: dict[str | None, tuple[float, tuple[Any, ...], Registry]] = {}
+_cache: dict[tuple[str | None, str], tuple[float, tuple[Any, ...], Registry]] = {}
 RECHECK_SECONDS = 1.0
 
 
@@ -131,7 +136,7 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
     Edits to the user file or TIERWISE__* variables are picked up within a second: checking them on every
     call cost more than the rest of the call path together.
     """
-    slot = None if path is None else str(path)
+    slot = (None if path is None else str(path), os.getcwd())  # ./tierwise.toml depends on the directory
     now = time.monotonic()
     cached = _cache.get(slot)
     if cached is not None and now - cached[0] < RECHECK_SECONDS:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 ThinkingLevel = Literal["minimal", "low", "medium", "high"]
 RouteName = Literal["simple", "moderate", "complex", "extract"]
+# Service tier → multiplier on the standard price (Gemini: Flex and Batch are half price).
+DEFAULT_SERVICE_TIERS: dict[str, float] = {"standard": 1.0, "flex": 0.5, "batch": 0.5}
 
 
 class _Strict(BaseModel):
@@ -75,6 +77,7 @@ class StageSpec(_Strict):
     thinking_budget: int | None = Field(default=None, ge=-1)
     critical: bool = Field(default=False, description="Readers see its text: never downgraded.")
     fallbacks: list[str] = Field(default_factory=list)
+    timeout_s: PositiveFloat = Field(default=60.0, description="One attempt's time limit.")
 
 
 class Thresholds(_Strict):
@@ -94,6 +97,69 @@ class Routing(_Strict):
         return self
 
 
+class Router(_Strict):
+    """How triage decides: `llm` (the triage stage on Lite), `learned` (a pre-router trained on outcome data: no
+    API call), or `hybrid` (the learned router when it is confident enough, LLM triage otherwise)."""
+
+    strategy: Literal["llm", "learned", "hybrid"] = "llm"
+    model_path: str = Field(default="", description="Router file from `tierwise router train`; relative paths "
+                            "are read from the user registry file's folder.")
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Quality/cost trade-off (from calibrate).")
+    hybrid_confidence: float = Field(
+        default=0.75, ge=0.0, le=1.0, description="hybrid: the learned router decides when its predicted quality "
+        "for the model it picks is at least this."
+    )
+
+    @model_validator(mode="after")
+    def _needs_model(self) -> Router:
+        if self.strategy != "llm" and not self.model_path:
+            raise ValueError(f"strategy {self.strategy!r} needs model_path (train one with `tierwise router train`)")
+        return self
+
+
+class Budget(_Strict):
+    """Spend caps in USD per UTC day/month. Unset: no cap. Soft caps downgrade non-critical stages; hard caps
+    refuse new calls."""
+
+    daily_usd: PositiveFloat | None = None
+    monthly_usd: PositiveFloat | None = None
+    hard_daily_usd: PositiveFloat | None = None
+    hard_monthly_usd: PositiveFloat | None = None
+    per_task_type: dict[str, PositiveFloat] = Field(default_factory=dict, description="Soft daily caps.")
+    service_tier_when_capped: str | None = Field(
+        default=None, description="A cheaper service tier (e.g. flex) for non-critical stages past a soft cap."
+    )
+    downgrade_when_capped: bool = Field(
+        default=True, description="Past a soft cap, move non-critical stages to the cheapest tier."
+    )
+
+    @property
+    def any_cap(self) -> bool:
+        caps = (self.daily_usd, self.monthly_usd, self.hard_daily_usd, self.hard_monthly_usd)
+        return any(c is not None for c in caps) or bool(self.per_task_type)
+
+
+class LedgerSettings(_Strict):
+    enabled: bool = Field(default=True, description="Persist every call record (needed for spend caps and reports).")
+    url: str = Field(default="", description="Empty: SQLite in the user's data dir; or sqlite:///… / postgresql://…")
+    store_prompts: bool = Field(default=False, description="Store prompt text; otherwise only its sha256.")
+
+
+class Resilience(_Strict):
+    """Retries, waits and cooldowns of the call path (see tierwise/calls/path.py)."""
+
+    max_attempts: PositiveInt = Field(default=3, description="Attempts per model before the next in the chain.")
+    base_delay_s: NonNegativeFloat = 0.5
+    max_delay_s: NonNegativeFloat = 8.0
+    max_wait_s: NonNegativeFloat = Field(
+        default=30.0, description="The longest Retry-After honoured on one model before moving down the chain."
+    )
+    request_budget_s: PositiveFloat = Field(default=180.0, description="All attempts of one stage call, in total.")
+    cooldown_failures: PositiveInt = Field(default=5, description="Failures within the window that cool a model.")
+    cooldown_window_s: PositiveFloat = 30.0
+    cooldown_s: PositiveFloat = Field(default=20.0, description="How long a cooled model is skipped before a probe.")
+
+
 class RegistryData(_Strict):
     """The merged registry document. Cross-references are checked here, naming the offending key."""
 
@@ -104,10 +170,21 @@ class RegistryData(_Strict):
     stages: dict[str, StageSpec]
     thresholds: Thresholds = Thresholds()
     routing: Routing = Routing()
+    router: Router = Router()
+    service_tiers: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(DEFAULT_SERVICE_TIERS))
+    budget: Budget = Budget()
+    resilience: Resilience = Resilience()
+    ledger: LedgerSettings = LedgerSettings()
 
     @model_validator(mode="after")
     def _references(self) -> RegistryData:
         problems: list[str] = []
+        if self.service_tiers.get("standard") != 1.0:
+            problems.append("service_tiers.standard: must be 1.0 (the list price the others are relative to)")
+        wanted = self.budget.service_tier_when_capped
+        if wanted is not None and wanted not in self.service_tiers:
+            known = sorted(self.service_tiers)
+            problems.append(f"budget.service_tier_when_capped: unknown service tier {wanted!r} (known: {known})")
         if sorted(self.tier_order) != sorted(self.tiers):
             problems.append(
                 f"tier_order: lists {self.tier_order} but [tiers] declares {sorted(self.tiers)}; they must match"

@@ -1,0 +1,75 @@
+"""Many concurrent "model calls" through the spend guard until a hard cap refuses them.
+
+Imported by the tests (threads in this process) and run as a script (one more process):
+
+    python spend_worker.py LEDGER_URL '{"threads": 16, "hard_daily_usd": 3.0, "seed": 1}'
+
+prints "ready" once its ledger is open, starts when a line arrives on stdin, then prints one JSON line per
+admitted call: {"call_id", "cost", "seen" (spend the check read), "after" (spend right
+after its own record)}.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from tierwise.ledger import BudgetExceededError, SpendGuard, open_ledger
+from tierwise.state.records import CallRecord
+from tierwise.tiers import build_registry
+
+
+def wait_for_go() -> None:
+    """Tell the parent this process is set up, and wait for its signal so every process starts together."""
+    print("ready", flush=True)
+    sys.stdin.readline()
+
+
+def hammer(url: str, *, threads: int, hard_daily_usd: float, seed: int, ready: Callable[[], None] | None = None,
+           stage: str = "draft") -> list[dict]:
+    """`threads` workers loop: check → simulated call (2-20 ms) → record, until the guard refuses."""
+    registry = build_registry(overrides={"budget": {"hard_daily_usd": hard_daily_usd}}, env={})
+    ledger = open_ledger(url)
+    guard = SpendGuard(ledger, registry)
+    results: list[dict] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads)
+
+    def worker(n: int) -> None:
+        rng = random.Random(seed * 1000 + n)
+        barrier.wait()
+        while True:
+            try:
+                decision = guard.before_call(registry.stage(stage))
+            except BudgetExceededError:
+                return
+            cost = round(rng.uniform(0.01, 0.05), 6)
+            time.sleep(rng.uniform(0.002, 0.02))
+            rec = CallRecord(call_id=uuid.uuid4().hex, stage=stage, tier=decision.stage_model.tier,
+                             model=decision.stage_model.model_id, cost_usd=cost, started_at=datetime.now(UTC))
+            spend = guard.after_call(rec, decision)
+            with lock:
+                results.append({"call_id": rec.call_id, "cost": cost, "seen": decision.spend.day_usd,
+                                "after": spend.day_usd})
+
+    if ready is not None:
+        ready()
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    ledger.close()
+    return results
+
+
+if __name__ == "__main__":
+    options = json.loads(sys.argv[2])
+    for row in hammer(sys.argv[1], **options, ready=wait_for_go):
+        print(json.dumps(row))

@@ -1,0 +1,86 @@
+"""The graph's router strategy: llm (triage on Lite), learned (no API call), hybrid (learned when confident)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from pipeline import pipeline_rules
+
+from tierwise import RegistryError, build_graph
+from tierwise.routing import table_from_rows, train_router
+
+EASY_WORDS = ["capital", "spell", "define", "colour", "synonym", "plural"]
+HARD_WORDS = ["prove", "derive", "optimise", "theorem", "integral", "complexity"]
+
+
+def synthetic_table():
+    """Lite answers questions about easy topics as well as Pro; only Pro handles hard ones."""
+    rng, rows = random.Random(0), []
+    for i in range(300):
+        hard = i % 2 == 1
+        words = rng.sample(HARD_WORDS if hard else EASY_WORDS, 3)
+        prompt = f"Please {' '.join(words)} item {i}"
+        rows.append({"prompt_id": str(i), "prompt": prompt, "model": "lite", "quality": 0.0 if hard else 1.0,
+                     "cost_usd": 0.0001})
+        rows.append({"prompt_id": str(i), "prompt": prompt, "model": "pro", "quality": 1.0, "cost_usd": 0.002})
+    return table_from_rows(rows)
+
+
+@pytest.fixture
+def learned_registry(tmp_path):
+    router = train_router(synthetic_table())
+    router.save(tmp_path / "router.json")
+
+    def write(strategy, **extra):
+        lines = [f'strategy = "{strategy}"', 'model_path = "router.json"'] + [f"{k} = {v}" for k, v in extra.items()]
+        path = tmp_path / "tierwise.toml"  # the working directory's override file: the graph reads it itself
+        path.write_text("[router]\n" + "\n".join(lines) + "\n")
+        return path
+
+    return write
+
+
+RULES = pipeline_rules(triage={"intent": "question", "complexity": 2, "confidence": "high"},
+                       draft={"answer": "Paris.", "confidence": "high"}, judge={"score": 9, "reason": "ok"},
+                       reason="A careful proof.")
+
+
+def test_learned_router_routes_without_an_api_call(scripted, learned_registry):
+    learned_registry("learned")
+    emulator, context = scripted(RULES)
+    graph = build_graph()
+    easy = graph.invoke({"input": "Please spell capital colour item 9001"}, context=context)
+    assert easy["route"] == "simple" and easy["triage"].source == "learned"
+    assert [c.stage for c in easy["calls"]] == ["draft", "judge"]  # no triage call
+    hard = graph.invoke({"input": "Please prove theorem integral item 9002"}, context=context)
+    assert hard["route"] == "complex" and [c.stage for c in hard["calls"]] == ["reason"]
+    assert not any("triage step" in r.system for r in emulator.requests)
+
+
+def test_hybrid_falls_back_to_llm_triage_when_unsure(scripted, learned_registry):
+    learned_registry("hybrid", hybrid_confidence=1.0)  # nothing is that confident: the LLM always decides
+    _, context = scripted(RULES)
+    result = build_graph().invoke({"input": "Please spell capital colour item 9001"}, context=context)
+    assert result["triage"].source == "llm" and result["calls"][0].stage == "triage"
+
+
+def test_hybrid_uses_the_learned_router_when_confident(scripted, learned_registry):
+    learned_registry("hybrid", hybrid_confidence=0.5)
+    _, context = scripted(RULES)
+    result = build_graph().invoke({"input": "Please spell capital colour item 9001"}, context=context)
+    assert result["triage"].source == "learned" and result["calls"][0].stage == "draft"
+
+
+def test_a_missing_router_file_is_a_clear_error(scripted, tmp_path):
+    (tmp_path / "tierwise.toml").write_text('[router]\nstrategy = "learned"\nmodel_path = "nope.json"\n')
+    _, context = scripted(RULES)
+    with pytest.raises(RegistryError, match="router.model_path: .*nope.json does not exist"):
+        build_graph().invoke({"input": "hello"}, context=context)
+
+
+def test_learned_strategy_without_a_model_is_refused(tmp_path):
+    from tierwise import build_registry
+
+    with pytest.raises(RegistryError, match="router: .*strategy 'learned' needs model_path"):
+        build_registry(overrides={"router": {"strategy": "learned"}})

@@ -1,0 +1,68 @@
+"""The ledger: every priced model call persisted (SQLite by default, PostgreSQL for many workers), the spend
+guard that enforces the registry's caps through it, and the cost report.
+
+    from tierwise.ledger import SpendGuard, open_ledger
+    guard = SpendGuard(open_ledger(), registry)      # or SpendGuard.for_registry(registry)
+    decision = guard.before_call(registry.stage("draft"), "support-ticket")
+    ... call decision.stage_model ...
+    guard.after_call(record, decision)
+
+Imports are lazy: the `tierwise` command loads none of this until `tierwise report` runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "Ledger": "tierwise.ledger.base",
+    "LedgerEntry": "tierwise.ledger.entry",
+    "Spend": "tierwise.ledger.periods",
+    "LedgerError": "tierwise.ledger.errors",
+    "BudgetExceededError": "tierwise.ledger.errors",
+    "open_ledger": "tierwise.ledger.url",
+    "shared_ledger": "tierwise.ledger.url",
+    "close_shared": "tierwise.ledger.url",
+    "resolve_url": "tierwise.ledger.url",
+    "default_path": "tierwise.ledger.url",
+    "SpendGuard": "tierwise.ledger.guard",
+    "Decision": "tierwise.ledger.guard",
+    "Report": "tierwise.ledger.report",
+    "build_report": "tierwise.ledger.report",
+}
+
+__all__ = [
+    "BudgetExceededError",
+    "Decision",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerError",
+    "Report",
+    "Spend",
+    "SpendGuard",
+    "build_report",
+    "close_shared",
+    "default_path",
+    "open_ledger",
+    "resolve_url",
+    "shared_ledger",
+]
+
+if TYPE_CHECKING:
+    from .base import Ledger
+    from .entry import LedgerEntry
+    from .errors import BudgetExceededError, LedgerError
+    from .guard import Decision, SpendGuard
+    from .periods import Spend
+    from .report import Report, build_report
+    from .url import close_shared, default_path, open_ledger, resolve_url, shared_ledger
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tierwise.ledger' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

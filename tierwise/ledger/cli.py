@@ -1,0 +1,73 @@
+"""`tierwise report`: spend per stage, task type and model from the ledger, against the all-Pro counterfactual.
+
+Registered in `tierwise/cli.py`. Mistakes (bad --since, no ledger, empty ledger) print one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def report_command(
+    since: Annotated[str | None, typer.Option(help="Only calls since a span back (30m, 24h, 7d, 2w) or a UTC "
+                                              "date/time (2026-11-01, 2026-11-01T09:00). Default: all.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
+    png: Annotated[Path | None, typer.Option("--png", help="Also write a PNG picture here (needs "
+                                             "tierwise\\[report]).")] = None,
+    ledger: Annotated[str | None, typer.Option("--ledger", help="Ledger URL (sqlite:///PATH, postgresql://...). "
+                                               "Default: $TIERWISE_LEDGER_URL, the registry's \\[ledger] url, "
+                                               "else the data-dir SQLite file.")] = None,
+    registry: Annotated[str | None, typer.Option("--registry", help="A registry TOML merged over the packaged "
+                                                 "one.")] = None,
+) -> None:
+    """Spend per stage, task type and model: calls, tokens, dollars, latency, escalations, failures."""
+    from tierwise.errors import TierwiseError
+
+    from .html import render_html
+    from .report import build_report
+    from .since import parse_since
+    from .url import open_ledger, resolve_url
+
+    try:
+        start = parse_since(since) if since is not None else None
+        from tierwise.tiers import build_registry
+
+        reg = build_registry(registry)
+        with open_ledger(resolve_url(ledger, reg), create=False) as store:
+            entries = store.entries(since=start)
+            where = store.url
+    except (TierwiseError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    if not entries:
+        after = f" since {start:%Y-%m-%d %H:%M} UTC" if start is not None else ""
+        raise _fail(f"no calls recorded in {where}{after}")
+    report = build_report(entries, ledger=where, since=start, tier_order=reg.data.tier_order)
+    try:
+        if html is not None:
+            html.write_text(render_html(report), encoding="utf-8")
+            typer.echo(f"wrote {html}", err=True)
+        if png is not None:
+            from .png import render_png
+
+            render_png(report, png)
+            typer.echo(f"wrote {png}", err=True)
+    except OSError as exc:
+        raise _fail(f"cannot write {exc.filename}: {exc.strerror}") from None
+    except TierwiseError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        from .text import render_text
+
+        render_text(report)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)

@@ -1,0 +1,66 @@
+"""Spend windows: UTC days and months, and the counter keys a call adds to.
+
+Caps are per UTC day/month so that every worker, whatever its time zone, agrees on which counter it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+ALL = "*"
+
+
+def utc(moment: datetime | None = None) -> datetime:
+    """`moment` in UTC (now if None); a naive datetime is taken to be UTC already."""
+    if moment is None:
+        return datetime.now(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def day_key(moment: datetime) -> str:
+    return "day:" + utc(moment).date().isoformat()
+
+
+def month_key(moment: datetime) -> str:
+    return "month:" + utc(moment).strftime("%Y-%m")
+
+
+def task_scope(task_type: str) -> str:
+    return "task:" + task_type
+
+
+def counter_keys(moment: datetime, task_type: str | None) -> list[tuple[str, str]]:
+    """(period, scope) counters one call adds to, in one fixed order so concurrent writers never deadlock."""
+    keys = [(day_key(moment), ALL), (month_key(moment), ALL)]
+    if task_type:
+        keys.append((day_key(moment), task_scope(task_type)))
+    return sorted(keys)
+
+
+@dataclass(frozen=True)
+class Spend:
+    """Committed spend at one instant: today's and this month's (UTC), and today's for one task type."""
+
+    day: str
+    month: str
+    day_usd: float = 0.0
+    month_usd: float = 0.0
+    task_type: str | None = None
+    task_day_usd: float = 0.0
+    inserted: bool = True  # False when a record was a duplicate of one already stored (nothing added)
+
+    @classmethod
+    def from_counters(
+        cls, moment: datetime, task_type: str | None, counters: dict[tuple[str, str], float], inserted: bool = True
+    ) -> Spend:
+        day, month = day_key(moment), month_key(moment)
+        return cls(
+            day=day.removeprefix("day:"),
+            month=month.removeprefix("month:"),
+            day_usd=counters.get((day, ALL), 0.0),
+            month_usd=counters.get((month, ALL), 0.0),
+            task_type=task_type,
+            task_day_usd=counters.get((day, task_scope(task_type)), 0.0) if task_type else 0.0,
+            inserted=inserted,
+        )

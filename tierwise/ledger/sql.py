@@ -1,0 +1,122 @@
+"""The ledger over SQL, shared by SQLite and PostgreSQL; backends supply connections and transactions.
+
+Idempotency and the counters come from the database itself: `INSERT ... ON CONFLICT (call_id) DO NOTHING`
+tells whether this call is new, and only a new call adds its cost to the counters, with an atomic
+`ON CONFLICT ... DO UPDATE SET usd = usd + excluded.usd` in the same transaction. No read-modify-write in
+Python, so concurrent workers can neither lose an update nor count a call twice.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from .base import Ledger
+from .entry import COLUMNS, LedgerEntry
+from .errors import LedgerError
+from .periods import ALL, Spend, counter_keys, day_key, month_key, task_scope, utc
+from .tables import SCHEMA_VERSION, Dialect, ddl
+
+
+class SqlLedger(Ledger):
+    dialect: Dialect
+
+    @abstractmethod
+    def _read(self) -> AbstractContextManager[Any]:
+        """A cursor outside any explicit transaction: each statement sees the latest committed state."""
+
+    @abstractmethod
+    def _write(self) -> AbstractContextManager[Any]:
+        """A cursor inside one write transaction, committed on success and rolled back on error."""
+
+    def _to_db_time(self, moment: datetime) -> Any:
+        return moment
+
+    def _from_db_time(self, value: Any) -> datetime:
+        return utc(value)
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self.dialect.param)
+
+    def _create_schema(self, lock_statement: str | None = None) -> None:
+        with self._write() as cur:
+            if lock_statement:
+                cur.execute(lock_statement)
+            for statement in ddl(self.dialect):
+                cur.execute(statement)
+            cur.execute(self._sql("SELECT value FROM tierwise_meta WHERE key = ?"), ("schema_version",))
+            row = cur.fetchone()
+            if row is None:
+                cur.execute(self._sql("INSERT INTO tierwise_meta (key, value) VALUES (?, ?)"),
+                            ("schema_version", str(SCHEMA_VERSION)))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise LedgerError(
+                    f"the ledger at {self.url} has schema version {row[0]}; this tierwise reads up to "
+                    f"{SCHEMA_VERSION}: upgrade tierwise"
+                )
+
+    def record(self, entry: LedgerEntry) -> Spend:
+        values = [self._value(entry, name) for name in COLUMNS]
+        insert = self._sql(
+            f"INSERT INTO tierwise_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+            "ON CONFLICT (call_id) DO NOTHING"
+        )
+        add = self._sql(
+            "INSERT INTO tierwise_spend (period, scope, usd, calls) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (period, scope) DO UPDATE SET usd = tierwise_spend.usd + excluded.usd, "
+            "calls = tierwise_spend.calls + 1"
+        )
+        with self._write() as cur:
+            cur.execute(insert, values)
+            inserted = cur.rowcount == 1
+            if inserted:
+                for period, scope in counter_keys(entry.started_at, entry.task_type):
+                    cur.execute(add, (period, scope, float(entry.cost_usd)))
+            counters = self._counters(cur, entry.started_at, entry.task_type)
+        return Spend.from_counters(entry.started_at, entry.task_type, counters, inserted)
+
+    def spend(self, at: datetime | None = None, task_type: str | None = None) -> Spend:
+        moment = utc(at)
+        with self._read() as cur:
+            counters = self._counters(cur, moment, task_type)
+        return Spend.from_counters(moment, task_type, counters)
+
+    def _counters(self, cur: Any, moment: datetime, task_type: str | None) -> dict[tuple[str, str], float]:
+        scopes = [ALL, task_scope(task_type)] if task_type else [ALL, ALL]
+        cur.execute(
+            self._sql("SELECT period, scope, usd FROM tierwise_spend WHERE period IN (?, ?) AND scope IN (?, ?)"),
+            (day_key(moment), month_key(moment), *scopes),
+        )
+        return {(period, scope): float(usd) for period, scope, usd in cur.fetchall()}
+
+    def entries(self, since: datetime | None = None, until: datetime | None = None) -> list[LedgerEntry]:
+        where, params = [], []
+        if since is not None:
+            where.append("started_at >= ?")
+            params.append(self._to_db_time(utc(since)))
+        if until is not None:
+            where.append("started_at < ?")
+            params.append(self._to_db_time(utc(until)))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        query = self._sql(f"SELECT {', '.join(COLUMNS)} FROM tierwise_calls{clause} ORDER BY started_at, call_id")
+        with self._read() as cur:
+            cur.execute(query, params)
+            rows = cur.fetchall()
+        return [self._entry(row) for row in rows]
+
+    def _value(self, entry: LedgerEntry, name: str) -> Any:
+        if name == "started_at":
+            return self._to_db_time(entry.started_at)
+        if name == "extra":
+            return entry.extra_json()
+        return getattr(entry, name)
+
+    def _entry(self, row: tuple[Any, ...]) -> LedgerEntry:
+        data = dict(zip(COLUMNS, row, strict=True))
+        data["started_at"] = self._from_db_time(data["started_at"])
+        data["escalated"], data["fallback"] = bool(data["escalated"]), bool(data["fallback"])
+        data["extra"] = json.loads(data["extra"]) if data["extra"] else {}
+        return LedgerEntry(**data)

@@ -1,0 +1,66 @@
+"""The ledger's tables, in the few types SQLite and PostgreSQL spell differently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    param: str  # placeholder: "?" (sqlite3) or "%s" (psycopg)
+    timestamp: str
+    boolean: str
+    false: str
+    real: str
+    integer: str
+
+
+SQLITE = Dialect("sqlite", "?", "TEXT", "INTEGER", "0", "REAL", "INTEGER")
+POSTGRES = Dialect("postgresql", "%s", "TIMESTAMPTZ", "BOOLEAN", "false", "DOUBLE PRECISION", "BIGINT")
+
+
+def ddl(d: Dialect) -> list[str]:
+    """Idempotent CREATE statements. Counters live beside the rows so that checking a cap reads one row."""
+    return [
+        f"""CREATE TABLE IF NOT EXISTS tierwise_calls (
+            call_id TEXT PRIMARY KEY,
+            stage TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            model TEXT NOT NULL,
+            started_at {d.timestamp} NOT NULL,
+            request_id TEXT,
+            task_type TEXT,
+            route TEXT,
+            escalated {d.boolean} NOT NULL DEFAULT {d.false},
+            downgraded_from TEXT,
+            service_tier TEXT NOT NULL DEFAULT 'standard',
+            input_tokens {d.integer} NOT NULL DEFAULT 0,
+            output_tokens {d.integer} NOT NULL DEFAULT 0,
+            thinking_tokens {d.integer} NOT NULL DEFAULT 0,
+            cached_tokens {d.integer} NOT NULL DEFAULT 0,
+            cost_usd {d.real} NOT NULL DEFAULT 0,
+            all_pro_cost_usd {d.real} NOT NULL DEFAULT 0,
+            latency_ms {d.real} NOT NULL DEFAULT 0,
+            outcome TEXT NOT NULL,
+            error TEXT,
+            error_kind TEXT,
+            attempt {d.integer} NOT NULL DEFAULT 1,
+            fallback {d.boolean} NOT NULL DEFAULT {d.false},
+            prompt_sha256 TEXT,
+            prompt_text TEXT,
+            extra TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS tierwise_calls_started_at ON tierwise_calls (started_at)",
+        "CREATE INDEX IF NOT EXISTS tierwise_calls_request_id ON tierwise_calls (request_id)",
+        f"""CREATE TABLE IF NOT EXISTS tierwise_spend (
+            period TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            usd {d.real} NOT NULL DEFAULT 0,
+            calls {d.integer} NOT NULL DEFAULT 0,
+            PRIMARY KEY (period, scope)
+        )""",
+        "CREATE TABLE IF NOT EXISTS tierwise_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ]

@@ -1,0 +1,39 @@
+"""`tierwise report` in the terminal: one table per stage × task type × model, then the totals."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from .money import pct, usd, usd_column
+from .report import Report
+
+
+def render_text(report: Report, console: Console | None = None) -> None:
+    # Piped output gets a fixed wide console: a squeezed table would truncate model names.
+    console = console or (Console() if sys.stdout.isatty() else Console(width=160))
+    console.print(f"{report.ledger} · {report.first_call:%Y-%m-%d %H:%M} → {report.last_call:%Y-%m-%d %H:%M} UTC",
+                  highlight=False, soft_wrap=True)
+    table = Table()
+    for name in ("stage", "task type", "model", "tier"):
+        table.add_column(name, no_wrap=True)
+    for name in ("calls", "tokens", "cost USD", "p50 ms", "p95 ms", "escalated", "failed"):
+        table.add_column(name, justify="right")
+    money = usd_column(r.stats.cost_usd for r in report.rows)
+    for r in report.rows:
+        s = r.stats
+        table.add_row(r.stage, r.task_type, r.model, r.tier, f"{s.calls:,}", f"{s.tokens:,}", money(s.cost_usd),
+                      f"{s.p50_latency_ms:,.0f}", f"{s.p95_latency_ms:,.0f}", pct(s.escalation_rate),
+                      pct(s.failure_rate))
+    console.print(table)
+    total = report.total
+    console.print(
+        f"total {usd(total.cost_usd)}   same calls all on Pro {usd(total.all_pro_cost_usd)}  "
+        f"(saving {usd(report.saving_usd)}, {pct(report.saving_share)})   {total.calls:,} calls, "
+        f"{report.requests:,} requests, {pct(report.escalated_requests / report.requests)} escalated",
+        highlight=False,
+    )
+    shares = " · ".join(f"{tier} {pct(share)}" for tier, share in report.tier_share().items())
+    console.print(f"calls per tier: {shares}", highlight=False)

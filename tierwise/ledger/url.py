@@ -1,0 +1,97 @@
+"""Where the ledger lives: an explicit URL, else $TIERWISE_LEDGER_URL, else the registry's `[ledger] url`, else
+SQLite in the user's data directory."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .base import Ledger
+from .errors import LedgerError
+
+if TYPE_CHECKING:
+    from tierwise.tiers import Registry
+
+ENV_URL = "TIERWISE_LEDGER_URL"
+
+
+def default_path() -> Path:
+    """$XDG_DATA_HOME/tierwise/ledger.db (~/.local/share/...); %LOCALAPPDATA%\\tierwise on Windows."""
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "tierwise" / "ledger.db"
+
+
+def resolve_url(url: str | None = None, registry: Registry | None = None) -> str:
+    """The first of: `url`, $TIERWISE_LEDGER_URL, the registry's `[ledger] url`; else the default SQLite file."""
+    configured = registry.data.ledger.url if registry is not None else ""
+    for candidate in (url, os.environ.get(ENV_URL), configured):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return f"sqlite:///{default_path()}"
+
+
+def open_ledger(url: str | None = None, *, create: bool = True) -> Ledger:
+    """Open (and create, unless `create=False`) the ledger at `url`, resolved as in `resolve_url`.
+
+    `sqlite:///relative.db`, `sqlite:////abs/path.db` or a plain file path → SQLite;
+    `postgresql://user@host:5432/db` → PostgreSQL (needs `tierwise[postgres]`).
+    """
+    url = resolve_url(url)
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in ("postgresql", "postgres"):
+        from .postgres import PostgresLedger
+
+        return PostgresLedger(url)
+    if scheme == "sqlite":
+        path = url[len("sqlite://"):].removeprefix("/")
+        if not path or path == ":memory:":
+            raise LedgerError("an in-memory SQLite ledger would vanish with its connection; give a file path")
+    elif scheme:
+        raise LedgerError(f"unknown ledger URL scheme {scheme!r} in {url!r}; use sqlite:///PATH or postgresql://…")
+    else:
+        path = url
+    from .sqlite import SQLiteLedger
+
+    return SQLiteLedger(path, create=create)
+
+
+_shared: dict[str, Ledger] = {}
+_shared_lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    global _shared_lock
+    _shared_lock = threading.Lock()  # another thread may have held it at fork time
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
+
+
+def shared_ledger(url: str | None = None) -> Ledger:
+    """One open ledger per URL per process, for the call path: opening one per call would cost a connection
+    and a schema check every time."""
+    resolved = resolve_url(url)
+    with _shared_lock:
+        ledger = _shared.get(resolved)
+        if ledger is None:
+            ledger = _shared[resolved] = open_ledger(resolved)
+        return ledger
+
+
+@atexit.register
+def close_shared() -> None:
+    """Close every shared ledger: at exit, in tests, and before a pre-fork server forks its workers (a child
+    must not use, or finalize, its parent's PostgreSQL connections)."""
+    with _shared_lock:
+        ledgers = list(_shared.values())
+        _shared.clear()
+    for ledger in ledgers:
+        ledger.close()

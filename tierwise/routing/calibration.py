@@ -1,0 +1,229 @@
+"""Calibration: pick the thresholds that meet a quality target at the least cost; write them for the graph.
+
+The router threshold is chosen on out-of-fold predictions (k-fold cross-fitting) when calibrate trains the
+router itself, because in-sample predictions are over-confident and would pick a threshold that misses the
+target on new prompts. Where the table carries draft scores (the judge's 1-10 score of each model's draft),
+the draft cascade is simulated too: start at the routed rung, ship the draft if score ≥ draft_score (and
+confidence ≥ confidence), else pay for the next rung up. The judge's own cost is not in the table and is
+not counted.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .compare import router_inputs
+from .curves import Curve, choose, learned_curve
+from .errors import OutcomeError
+from .features import Featurizer
+from .learned import SMALL_TABLE, LearnedRouter, design_matrix, select_l2, train_router
+from .table import OutcomeTable
+
+DRAFT_SCORES = tuple(range(1, 11))
+MAX_CASCADE_THRESHOLDS = 200
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The chosen setting and what it is expected to give on the calibration data."""
+
+    target: float  # fraction of the top model's quality
+    threshold: float
+    draft_score: int | None
+    confidence: float | None
+    quality: float
+    top_quality: float
+    cost: float
+    top_cost: float
+    top_share: float
+    met: bool
+    cross_fitted: bool
+    curve: Curve
+
+    @property
+    def cost_relative(self) -> float:
+        return self.cost / self.top_cost if self.top_cost else 0.0
+
+    @property
+    def saving(self) -> float:
+        return 1.0 - self.cost_relative
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "threshold": self.threshold,
+            "draft_score": self.draft_score,
+            "confidence": self.confidence,
+            "quality": self.quality,
+            "quality_relative": self.quality / self.top_quality if self.top_quality else None,
+            "cost": self.cost,
+            "cost_relative": self.cost_relative,
+            "expected_saving": self.saving,
+            "top_share": self.top_share,
+            "met": self.met,
+            "cross_fitted": self.cross_fitted,
+        }
+
+
+def cross_fit(table: OutcomeTable, folds: int = 5, seed: int = 0, objective: str = "auto"):
+    """Out-of-fold (predicted quality, relative cost) for every prompt, and the l2 used."""
+    folds = max(2, min(folds, len(set(table.prompts))))
+    x, _ = design_matrix(table, Featurizer())
+    l2 = select_l2(x, table.quality, seed=seed) if table.n_prompts >= SMALL_TABLE else 1e-2
+    pred, kappa = np.zeros_like(table.quality), np.zeros_like(table.quality)
+    texts = sorted(set(table.prompts))  # identical prompt texts share a fold: none is trained on and scored
+    order = np.random.default_rng(seed).permutation(len(texts))
+    fold_of_text = {texts[j]: i % folds for i, j in enumerate(order)}
+    fold_of = np.array([fold_of_text[p] for p in table.prompts])
+    for k in range(folds):
+        held, rest = np.flatnonzero(fold_of == k), np.flatnonzero(fold_of != k)
+        if not len(held) or not len(rest):
+            continue
+        router = train_router(table.subset(rest), l2=l2, seed=seed, objective=objective)
+        pred[held], kappa[held] = router_inputs(router, table.subset(held))
+    return pred, kappa, l2
+
+
+def cascade(
+    table: OutcomeTable, start: np.ndarray, draft_score: float | None, confidence: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(quality, cost, final rung) per prompt, starting at rung `start` and escalating failing drafts."""
+    n, m = table.quality.shape
+    rows = np.arange(n)
+    if table.draft_score is None or draft_score is None:
+        return table.quality[rows, start], table.cost[rows, start], start
+    ok = table.draft_score >= draft_score - 1e-9
+    if table.confidence is not None and confidence is not None:
+        ok &= table.confidence >= confidence - 1e-9
+    ok[:, -1] = True
+    ok &= np.arange(m)[None, :] >= start[:, None]
+    final = ok.argmax(axis=1)
+    cum = np.cumsum(table.cost, axis=1)
+    cost = cum[rows, final] - cum[rows, start] + table.cost[rows, start]
+    return table.quality[rows, final], cost, final
+
+
+def calibrate(
+    table: OutcomeTable,
+    router: LearnedRouter | None = None,
+    *,
+    target: float = 0.95,
+    folds: int = 5,
+    seed: int = 0,
+    objective: str = "auto",
+) -> tuple[Calibration, LearnedRouter]:
+    """Pick the thresholds meeting `target` × always-top quality at the least mean cost on `table`.
+
+    With `router` None a router is trained on the whole table (returned, threshold set) and the threshold is
+    chosen on cross-fitted predictions; with a router, its predictions on the table are used as they are.
+    If no setting reaches the target, the highest-quality one is returned with `met` False.
+    """
+    if not 0.0 < target <= 1.5:
+        raise ValueError(f"target must be a fraction of the top model's quality (e.g. 0.95), not {target}")
+    cross_fitted = router is None
+    if router is None:
+        pred, kappa, l2 = cross_fit(table, folds, seed, objective)
+        router = train_router(table, l2=l2, seed=seed, objective=objective)
+    else:
+        pred, kappa = router_inputs(router, table)
+    curve = learned_curve("learned", table, pred, kappa)
+    top_q, top_c = float(table.model_quality()[-1]), float(table.model_cost()[-1])
+    goal = target * top_q
+
+    thresholds = np.unique(curve.thresholds)
+    if table.draft_score is not None and len(thresholds) > MAX_CASCADE_THRESHOLDS:
+        thresholds = np.unique(np.quantile(thresholds, np.linspace(0, 1, MAX_CASCADE_THRESHOLDS)))
+    drafts: list[float | None] = list(DRAFT_SCORES) if table.draft_score is not None else [None]
+    confs: list[float | None] = [None]
+    if table.draft_score is not None and table.confidence is not None:
+        confs = sorted({0.0, *[float(v) for v in np.unique(table.confidence) if v <= 1.0]})
+
+    best: tuple[bool, float, float, tuple] | None = None
+    for t in thresholds:
+        start = choose(pred, kappa, float(t))
+        for d in drafts:
+            for c in confs:
+                q, cost, final = cascade(table, start, d, c)
+                qm, cm = float(q.mean()), float(cost.mean())
+                met = qm >= goal - 1e-12
+                # met settings by least cost (then best quality); otherwise by best quality
+                key = (met, -cm if met else qm, qm if met else -cm)
+                if best is None or key > best[:3]:
+                    best = (*key, (float(t), d, c, qm, cm, float((final == table.n_models - 1).mean())))
+    assert best is not None
+    t, d, c, qm, cm, share = best[3]
+    if drafts != [None]:
+        # the draft cascade changes the curve: recompute it at the chosen draft settings for display
+        runs = [cascade(table, s, d, c) for s in choose(pred, kappa, curve.thresholds)]
+        shares = np.array([[(f == j).mean() for j in range(table.n_models)] for _, _, f in runs])
+        curve = Curve(
+            "learned+cascade",
+            curve.thresholds,
+            np.array([r[1].mean() for r in runs]),
+            np.array([r[0].mean() for r in runs]),
+            shares,
+        )
+    router.threshold = _round_up(t)
+    return (
+        Calibration(
+            target,
+            router.threshold,
+            None if d is None else int(d),
+            c,
+            qm,
+            top_q,
+            cm,
+            top_c,
+            share,
+            bool(best[0]),
+            cross_fitted,
+            curve,
+        ),
+        router,
+    )
+
+
+def _round_up(t: float) -> float:
+    """4 decimals, rounded towards more escalation so rounding never costs quality."""
+    return min(1.0, math.ceil(t * 1e4 - 1e-9) / 1e4)
+
+
+def write_settings(
+    toml_path: str | Path, calibration: Calibration, model_path: str | Path, strategy: str = "learned"
+) -> dict[str, Any]:
+    """Merge the calibrated keys into a TOML override file (other keys are kept; comments are not)."""
+    import tomli_w
+
+    toml_path = Path(toml_path)
+    doc: dict[str, Any] = {}
+    if toml_path.exists():
+        try:
+            doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise OutcomeError(toml_path, f"not valid TOML, not overwriting it ({exc})") from exc
+    router = doc.setdefault("router", {})
+    router["strategy"] = strategy
+    router["model_path"] = _relative(Path(model_path), toml_path.parent)
+    router["threshold"] = calibration.threshold
+    if calibration.draft_score is not None:
+        thresholds = doc.setdefault("thresholds", {})
+        thresholds["draft_score"] = calibration.draft_score
+        if calibration.confidence is not None:
+            thresholds["confidence"] = round(calibration.confidence, 4)
+    toml_path.parent.mkdir(parents=True, exist_ok=True)
+    toml_path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    return doc
+
+
+def _relative(path: Path, base: Path) -> str:
+    """model_path is written relative to the TOML file's folder when the router lives under it."""
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())

@@ -1,0 +1,324 @@
+"""`tierwise router train|eval|convert-routellm` and `tierwise calibrate`.
+
+Mounted by tierwise/cli.py: `app.add_typer(router_app, name="router")` and
+`app.command("calibrate")(calibrate_command)`. Bad input prints one line `error: FILE: problem` and exits 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .errors import OutcomeError
+
+router_app = typer.Typer(
+    help="Learned pre-router: train it on an outcome table, evaluate it against baselines.",
+    no_args_is_help=True,
+)
+
+OutcomesOpt = Annotated[
+    Path, typer.Option("--outcomes", help="Outcome table: CSV, JSONL or Parquet (FORMAT.md).")
+]
+TopOpt = Annotated[
+    str | None, typer.Option("--top", help="Reference top model (default: the most expensive in the table).")
+]
+PricesOpt = Annotated[
+    Path | None,
+    typer.Option("--prices", help="TOML, USD per 1M tokens: prices.MODEL = {input = 0.25, output = 1.5}"),
+]
+LadderOpt = Annotated[
+    str | None, typer.Option("--ladder", help="Comma-separated models, cheapest first (default: by cost).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn data errors into one line on stderr and exit code 2 (never a traceback)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OutcomeError as exc:
+            _fail(str(exc))
+        except ValueError as exc:
+            _fail(str(exc))
+
+    return wrapper
+
+
+def _load(outcomes: Path, top: str | None, prices: Path | None, ladder: str | None):
+    from .table import load_outcomes
+
+    price_map = None
+    if prices is not None:
+        if not prices.is_file():
+            raise OutcomeError(prices, "no such prices file")
+        try:
+            doc = tomllib.loads(prices.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise OutcomeError(prices, f"not valid TOML ({exc})") from exc
+        price_map = doc.get("prices", doc)
+    order = [m.strip() for m in ladder.split(",") if m.strip()] if ladder else None
+    return load_outcomes(outcomes, prices=price_map, ladder=order, top=top)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(file=sys.stdout, width=max(100, Console().width))
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{100 * v:.1f}%"
+
+
+def _num(v: float | None, digits: int = 3) -> str:
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+def _notes(table) -> None:
+    for note in table.notes:
+        typer.echo(f"note: {table.source}: {note}", err=True)
+
+
+def _reference_table(ref: dict[str, Any]):
+    from rich.table import Table
+
+    unit = "USD/prompt" if ref["cost_unit"] == "usd" else "top-call share"
+    t = Table(title=f"{ref['source']}: {ref['prompts']} prompts, always one model", title_justify="left")
+    t.add_column("model (cheap → top)", no_wrap=True)
+    t.add_column("quality", justify="right")
+    t.add_column(f"cost ({unit})", justify="right")
+    for m in ref["models"]:
+        t.add_row(m["model"], f"{m['quality']:.4f}", f"{m['cost']:.6g}")
+    return t
+
+
+def _metrics_table(rows: list[dict[str, Any]], unit: str):
+    from rich.table import Table
+
+    t = Table(
+        title=f"Routers side by side (cost in {unit} relative to always-top; — = never reached)",
+        title_justify="left",
+    )
+    t.add_column("router", no_wrap=True)
+    for name in ("APGR", "CPT50", "CPT80", "top@95", "cost@95", "cost@100", "AIQ", "max q"):
+        t.add_column(name, justify="right", no_wrap=True)
+    for r in rows:
+        t.add_row(
+            r["router"],
+            _num(r["apgr"]),
+            _pct(r["cpt50"]),
+            _pct(r["cpt80"]),
+            _pct(r["top_share_at_95"]),
+            _pct(r["cost_relative_at_95"]),
+            _pct(r["cost_relative_at_100"]),
+            _num(r["aiq"], 4),
+            _num(r["max_quality"], 4),
+        )
+    return t
+
+
+@router_app.command("train")
+@_guard
+def train_command(
+    outcomes: OutcomesOpt,
+    out: Annotated[
+        Path, typer.Option("--out", help="Router file to write (.json, or .npz for a smaller file).")
+    ],
+    top: TopOpt = None,
+    prices: PricesOpt = None,
+    ladder: LadderOpt = None,
+    objective: Annotated[
+        str,
+        typer.Option(
+            help="usd: weigh predicted dollars; calls: minimise top-model calls; auto: usd if known."
+        ),
+    ] = "auto",
+    l2: Annotated[float | None, typer.Option(help="L2 strength (default: chosen on a 20% hold-out).")] = None,
+    seed: int = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train the learned pre-router on an outcome table and save it (JSON or npz, never pickle)."""
+    from .learned import train_router
+
+    table = _load(outcomes, top, prices, ladder)
+    _notes(table)
+    router = train_router(table, l2=l2, seed=seed, objective=objective)
+    router.save(out)
+    info = {
+        "router": str(out),
+        "bytes": out.stat().st_size,
+        "models": list(router.models),
+        "objective": router.objective,
+        **router.meta,
+    }
+    if as_json:
+        typer.echo(json.dumps(info, indent=1))
+        return
+    console = _console()
+    console.print(
+        f"trained on {table.n_prompts} prompts × {table.n_models} models "
+        f"({' → '.join(router.models)}); objective {router.objective}; l2 {router.meta['l2']}; "
+        f"{router.meta['features']} features; wrote {out} ({info['bytes'] / 1024:.0f} KiB)"
+    )
+
+
+@router_app.command("eval")
+@_guard
+def eval_command(
+    router: Annotated[Path, typer.Option("--router", help="Router file from `tierwise router train`.")],
+    outcomes: OutcomesOpt,
+    top: TopOpt = None,
+    prices: PricesOpt = None,
+    ladder: LadderOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score the router on an outcome table next to random, prompt-length and oracle routing."""
+    from .compare import evaluate
+    from .learned import load_router
+
+    learned = load_router(router)
+    table = _load(outcomes, top, prices, ladder)
+    _notes(table)
+    report = evaluate(table, learned)
+    if as_json:
+        typer.echo(json.dumps({"reference": report["reference"], "routers": report["routers"]}, indent=1))
+        return
+    unit = "dollars" if table.cost_unit == "usd" else "top-model calls"
+    console = _console()
+    console.print(_reference_table(report["reference"]))
+    console.print(_metrics_table(report["routers"], unit))
+
+
+@router_app.command("convert-routellm")
+@_guard
+def convert_command(
+    src: Annotated[
+        Path, typer.Argument(help="The RouteLLM data folder (routellm_gpt4_mixtral or its parent).")
+    ],
+    benchmark: Annotated[str, typer.Option(help="mmlu, gsm8k or mt_bench.")],
+    out: Annotated[Path, typer.Option("--out", help="Outcome table to write (.csv, .jsonl or .parquet).")],
+) -> None:
+    """Convert RouteLLM's GPT-4 vs Mixtral outcomes into an outcome table (decontaminated, with est. cost)."""
+    from .convert import convert_routellm
+
+    summary = convert_routellm(src, benchmark, out)
+    typer.echo(f"wrote {summary['rows']} rows ({summary['prompts']} prompts) to {summary['out']}")
+
+
+@_guard
+def calibrate_command(
+    outcomes: OutcomesOpt,
+    target: Annotated[float, typer.Option(help="Quality to keep, as a fraction of the top model's.")] = 0.95,
+    router: Annotated[
+        Path | None,
+        typer.Option("--router", help="Calibrate this router (default: train one, cross-fitted)."),
+    ] = None,
+    write: Annotated[
+        Path, typer.Option("--write", help="TOML override file to merge the settings into.")
+    ] = Path("tierwise.toml"),
+    router_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--router-out",
+            help="Where to save a trained router (default: router.json next to the TOML file).",
+        ),
+    ] = None,
+    top: TopOpt = None,
+    prices: PricesOpt = None,
+    ladder: LadderOpt = None,
+    folds: Annotated[int, typer.Option(help="Cross-fitting folds when training here.")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Choose the router threshold (and draft-score/confidence thresholds when the table has draft scores)
+    that meet the quality target at the least cost; write them where the graph reads them."""
+    from .calibration import calibrate, write_settings
+    from .learned import load_router
+
+    learned = load_router(router) if router is not None else None
+    table = _load(outcomes, top, prices, ladder)
+    _notes(table)
+    result, trained = calibrate(table, learned, target=target, folds=folds)
+    model_path = router
+    if learned is None:
+        model_path = router_out or write.parent / "router.json"
+        trained.save(model_path)
+    write_settings(write, result, model_path)
+    if as_json:
+        out = result.as_dict() | {
+            "written": str(write),
+            "model_path": str(model_path),
+            "curve": _curve_points(result.curve, table),
+        }
+        typer.echo(json.dumps(out, indent=1))
+        return
+    _print_calibration(result, table, write, model_path)
+
+
+def _curve_points(curve, table, k: int = 12) -> list[dict[str, Any]]:
+    """A readable subset of the curve: ~k points evenly spaced in cost, plus the ends."""
+    import numpy as np
+
+    rows = curve.as_rows()
+    if len(rows) <= k:
+        picked = rows
+    else:
+        targets = np.linspace(curve.cost.min(), curve.cost.max(), k)
+        idx = sorted({int(np.argmin(np.abs(curve.cost - c))) for c in targets})
+        picked = [rows[i] for i in idx]
+    top_q, top_c = float(table.model_quality()[-1]), float(table.model_cost()[-1])
+    for r in picked:
+        r["quality_relative"] = r["quality"] / top_q if top_q else None
+        r["cost_relative"] = r["cost"] / top_c if top_c else None
+    return picked
+
+
+def _print_calibration(result, table, write: Path, model_path) -> None:
+    from rich.table import Table
+
+    console = _console()
+    t = Table(
+        title=f"Quality vs cost on {table.source} ({'cross-fitted' if result.cross_fitted else 'as given'})"
+    )
+    for col in ("threshold", "quality", "% of top quality", "top share", "cost vs always-top"):
+        t.add_column(col, justify="right")
+    for r in _curve_points(result.curve, table):
+        t.add_row(
+            _num(r["threshold"], 4),
+            f"{r['quality']:.4f}",
+            _pct(r["quality_relative"]),
+            _pct(r["top_share"]),
+            _pct(r["cost_relative"]),
+        )
+    console.print(t)
+    verdict = "meets" if result.met else "CANNOT reach"
+    extra = ""
+    if result.draft_score is not None:
+        extra = f", draft_score {result.draft_score}"
+        if result.confidence is not None:
+            extra += f", confidence {result.confidence:g}"
+    console.print(
+        f"target {result.target:.0%} of {table.top} quality: threshold {result.threshold:.4f}{extra} "
+        f"{verdict} it "
+        f"with quality {result.quality:.4f} ({result.quality / result.top_quality:.1%} of top), "
+        f"cost {result.cost_relative:.1%} of always-top → expected saving {result.saving:.1%}"
+    )
+    from rich.markup import escape
+
+    console.print(
+        escape(f"wrote [router] (and [thresholds] if drafts were scored) to {write}; router: {model_path}")
+    )

@@ -1,0 +1,46 @@
+"""The learned pre-router as the graph uses it: loaded once per file version, decisions mapped to routes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from tierwise.errors import RegistryError
+
+_lock = threading.Lock()
+_loaded: dict[str, tuple[float, Any]] = {}
+
+
+def router_at(path: Path) -> Any:
+    """The router saved at `path`, reloaded when the file changes (e.g. after `tierwise calibrate`)."""
+    from . import load_router
+    from .errors import OutcomeError
+
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        raise RegistryError(f"router.model_path: {path} does not exist (train one with `tierwise router train`)") \
+            from None
+    key = str(path)
+    with _lock:
+        cached = _loaded.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    try:
+        router = load_router(path)
+    except (OutcomeError, ValueError, OSError) as exc:
+        raise RegistryError(f"router.model_path: {path} is not a usable router file: {exc}") from None
+    with _lock:
+        _loaded[key] = (stamp, router)
+    return router
+
+
+def route_for(decision: Any) -> str:
+    """Ladder rung → route: the cheapest model's prompts take the cheap path, the top model's go to Pro."""
+    rungs = len(decision.probabilities)
+    if decision.index <= 0:
+        return "simple"
+    if decision.index >= rungs - 1:
+        return "complex"
+    return "moderate"
