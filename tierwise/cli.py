@@ -81,6 +81,8 @@ def run(
         typer.echo(json.dumps(result_json(result), indent=2, ensure_ascii=False))
     else:
         render_result(result)
+    if result.get("failure"):
+        raise typer.Exit(1)  # a typed failure: reported above, with every attempt priced
 
 
 def _check_backend(backend: str) -> None:

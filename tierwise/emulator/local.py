@@ -58,6 +58,7 @@ class LocalBackend:
         n_threads: int = 2,
         seed: int = 0,
         default_max_tokens: int = 512,
+        max_tokens_cap: int | None = None,
     ):
         if find_spec("llama_cpp") is None:
             raise LocalBackendUnavailable(f"LocalBackend needs llama-cpp-python: {INSTALL_HINT}")
@@ -73,6 +74,8 @@ class LocalBackend:
         self.n_threads = n_threads
         self.seed = seed
         self.default_max_tokens = default_max_tokens
+        # A 135M model rambles to whatever limit it is given; a demo caps it so a run takes seconds, not minutes.
+        self.max_tokens_cap = max_tokens_cap
         self._llm: Any = None
         self._formatter: Any = None
         self._grammars: dict[str, Any] = {}
@@ -96,7 +99,7 @@ class LocalBackend:
             if len(prompt) >= self.context_window:
                 raise token_limit_error(len(prompt), self.context_window)
             room = self.context_window - len(prompt)
-            max_tokens = min(request.max_output_tokens or self.default_max_tokens, room)
+            max_tokens = min(request.max_output_tokens or self.default_max_tokens, room, self.max_tokens_cap or room)
             kwargs: dict[str, Any] = {
                 "max_tokens": max_tokens,
                 "temperature": DEFAULT_TEMPERATURE if request.temperature is None else request.temperature,
@@ -113,7 +116,11 @@ class LocalBackend:
                 raise BackendError(400, f"Local model rejected the request: {exc}") from None
         choice = out["choices"][0]
         used = out["usage"]
-        cut = choice.get("finish_reason") == "length"  # max_tokens or the context window ran out
+        # max_tokens or the context window ran out. Hitting our own demo cap (not the request's limit) is the
+        # emulated model ending its answer, so it reports STOP, as a model that writes short answers would.
+        capped_here = self.max_tokens_cap is not None and max_tokens == self.max_tokens_cap and max_tokens < min(
+            request.max_output_tokens or self.default_max_tokens, room)
+        cut = choice.get("finish_reason") == "length" and not capped_here
         text = choice["text"].strip() if request.wants_json else choice["text"]
         return Generation(
             text=text,

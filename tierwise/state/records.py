@@ -36,7 +36,7 @@ class Draft(BaseModel):
 
 class Score(BaseModel):
     score: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = Field(description="1 = wrong or useless ... 10 = perfect.")
-    reason: str = Field(description="One line: why this score.")
+    reason: str = Field(max_length=300, description="One line: why this score.")
 
 
 class ExtractedField(BaseModel):
