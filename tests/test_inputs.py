@@ -26,7 +26,7 @@ def test_graph_refuses_unusable_input_before_any_call(scripted, value, message):
 
 def test_missing_input_key(scripted):
     emulator, context = scripted(pipeline_rules(triage=SIMPLE))
-    with pytest.raises(InvalidInputError, match="input must be text"):
+    with pytest.raises(InvalidInputError, match='the request has no "input" key'):
         build_graph().invoke({}, context=context)
 
 

@@ -57,17 +57,16 @@ def run(
     from tierwise.calls.path import ModelCallError
     from tierwise.context import Context
 
-    if text == "-":
-        text = sys.stdin.read()
-    context = Context(
-        backend=backend, registry_path=registry, base_url=base_url,
-        draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,
-    )
-    payload: dict[str, Any] = {"input": text}
-    if task_type:
-        payload["task_type"] = task_type
     try:
-        _check_backend(backend)
+        if text == "-":
+            text = read_stdin()
+        context = Context(
+            backend=backend, registry_path=registry, base_url=base_url,
+            draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,
+        )
+        payload: dict[str, Any] = {"input": text}
+        if task_type:
+            payload["task_type"] = task_type
         from tierwise.graph.graph import build_graph
 
         result = build_graph(name="tierwise").invoke(payload, context=context)
@@ -85,9 +84,13 @@ def run(
         raise typer.Exit(1)  # a typed failure: reported above, with every attempt priced
 
 
-def _check_backend(backend: str) -> None:
-    if backend not in ("auto", "gemini", "local", "scripted"):
-        raise TierwiseError(f"unknown backend {backend!r}; choose auto, gemini, local or scripted")
+def read_stdin() -> str:
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TierwiseError(f"standard input is not UTF-8 text (byte {exc.start}): send text, not binary data") \
+            from None
 
 
 @app.command()

@@ -18,11 +18,28 @@ def check_text(value: Any, what: str = "input") -> str:
         raise InvalidInputError(f"{what} must be text (str), got {type(value).__name__}")
     if not value.strip():
         raise InvalidInputError(f"{what} is empty: there is nothing to answer")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(
+            f"{what} is not valid Unicode text: a lone surrogate at position {exc.start} "
+            "(often from decoding bytes with errors='surrogateescape'); fix the text before sending it"
+        ) from None
     return value
 
 
+def check_request(state: Any) -> str:
+    """The graph's input: {"input": text, "task_type"?: str, "request_id"?: str}. Returns the text."""
+    if "input" not in state:
+        raise InvalidInputError('the request has no "input" key: send {"input": "your request text"}')
+    for key in ("task_type", "request_id"):
+        if state.get(key) is not None and not isinstance(state[key], str):
+            raise InvalidInputError(f"{key} must be text (str), got {type(state[key]).__name__}")
+    return check_text(state["input"])
+
+
 def normalize(messages: Any) -> list[Any]:
-    """str | [(role, text) | BaseMessage, ...] → LangChain messages, each with non-empty text."""
+    """str | [(role, text) | BaseMessage, ...] → LangChain messages, each with non-empty text (or tool calls)."""
     from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
     kinds = {"system": SystemMessage, "human": HumanMessage, "ai": AIMessage}
@@ -33,7 +50,8 @@ def normalize(messages: Any) -> list[Any]:
     out = []
     for i, message in enumerate(messages):
         if isinstance(message, BaseMessage):
-            check_text(message.text, f"message {i}")
+            if not getattr(message, "tool_calls", None):  # a turn that only calls functions has no text
+                check_text(message.text, f"message {i}")
             out.append(message)
             continue
         if not (isinstance(message, tuple | list) and len(message) == 2):

@@ -5,7 +5,7 @@ cheap path, never Pro by default."""
 
 import uuid
 
-from tierwise.calls.messages import check_text
+from tierwise.calls.messages import check_request
 from tierwise.prompts import render
 from tierwise.state import Triage, TriageResult
 
@@ -15,7 +15,7 @@ LEARNED_COMPLEXITY = {"simple": 1, "moderate": 3, "complex": 5}
 
 
 def prepare(state, context):
-    text = check_text(state.get("input"))  # a clear error before any model call
+    text = check_request(state)  # a clear error before any model call
     reg = registry(context)
     settings = reg.data.router
     if settings.strategy != "llm":
