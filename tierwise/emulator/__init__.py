@@ -2,13 +2,17 @@
 
 ``ChatGoogleGenerativeAI(model=..., google_api_key="emulator", base_url=emu.base_url)`` talks to
 it exactly as to Google. Answers come from a backend: :class:`ScriptedBackend` (rules, for tests
-and demos) or :class:`LocalBackend` (SmolLM2 via llama.cpp). Importing this package pulls in
-neither llama_cpp, google.genai nor langchain.
+and demos) or :class:`LocalBackend` (SmolLM2 via llama.cpp). :class:`Faults` (or
+:func:`parse_faults`) makes chosen calls fail the ways Gemini does, over any backend. Importing
+this package pulls in neither llama_cpp, google.genai nor langchain.
 """
 
 import logging
 
 from .backend import Backend, BackendError, GenerateRequest, Generation
+from .faults import KINDS as FAULT_KINDS
+from .faults import Fault, FaultError, Faults
+from .faultspec import load_faults, parse_faults
 from .local import LocalBackend, LocalBackendUnavailable
 from .rules import Rule, RuleError
 from .scripted import ScriptedBackend
@@ -21,6 +25,10 @@ __all__ = [
     "Backend",
     "BackendError",
     "Emulator",
+    "FAULT_KINDS",
+    "Fault",
+    "FaultError",
+    "Faults",
     "GenerateRequest",
     "Generation",
     "LocalBackend",
@@ -29,5 +37,7 @@ __all__ = [
     "RuleError",
     "ScriptedBackend",
     "count_tokens",
+    "load_faults",
+    "parse_faults",
     "serve",
 ]

@@ -31,13 +31,27 @@ def status_for(code: int) -> str:
 
 
 class BackendError(Exception):
-    """An error the emulator returns to the client in Google's ``{"error": {...}}`` shape."""
+    """An error the emulator returns to the client in Google's ``{"error": {...}}`` shape.
 
-    def __init__(self, code: int, message: str, status: str | None = None):
+    ``details`` become ``error.details`` (typed ``google.rpc`` messages such as RetryInfo);
+    ``headers`` are extra HTTP response headers (e.g. ``Retry-After``).
+    """
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: str | None = None,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or status_for(code)
+        self.details = details or []
+        self.headers = headers or {}
 
 
 def token_limit_error(count: int, limit: int) -> BackendError:
@@ -51,8 +65,12 @@ def token_limit_error(count: int, limit: int) -> BackendError:
 class GenerateRequest:
     """One parsed ``generateContent`` / ``streamGenerateContent`` / ``countTokens`` call.
 
-    ``messages`` holds ``(role, text)`` pairs with Gemini roles (``user`` / ``model``); non-text
-    parts (images, function calls) and thought parts are dropped.
+    ``messages`` holds ``(role, text)`` pairs with Gemini roles (``user`` / ``model``) plus
+    ``tool`` for each ``functionResponse`` part, as ``"name: result"`` (the result's lone
+    ``output`` / ``result`` / ``content`` string, else its JSON). Other non-text parts (images,
+    the model's own function calls) and thought parts are dropped. ``tools`` lists the declared
+    functions (``functionDeclarations``, flattened); ``tool_config`` is sent ``toolConfig``.
+    ``fault`` is set by the emulator to the kind of fault it injected into this call, if any.
     """
 
     model: str
@@ -70,11 +88,29 @@ class GenerateRequest:
     stream: bool = False
     method: str = "generateContent"
     generation_config: dict[str, Any] = field(default_factory=dict)
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_config: dict[str, Any] | None = None
+    fault: str | None = None
 
     @property
     def user(self) -> str:
         """All user-turn text, newline-joined: what :class:`Rule` ``user`` patterns search."""
         return "\n".join(text for role, text in self.messages if role == "user")
+
+    @property
+    def tool(self) -> str:
+        """All tool results (``name: result``), newline-joined: what :class:`Rule` ``tool`` patterns search."""
+        return "\n".join(text for role, text in self.messages if role == "tool")
+
+    @property
+    def function_names(self) -> list[str]:
+        """Names of the functions the model may call now (``toolConfig`` mode and allow-list applied)."""
+        calling = (self.tool_config or {}).get("functionCallingConfig") or {}
+        if str(calling.get("mode", "")).upper() == "NONE":
+            return []
+        names = [d.get("name") for d in self.tools if isinstance(d.get("name"), str)]
+        allowed = calling.get("allowedFunctionNames")
+        return [n for n in names if n in allowed] if isinstance(allowed, list) and allowed else names
 
     @property
     def wants_json(self) -> bool:
@@ -85,8 +121,9 @@ class GenerateRequest:
 class Generation:
     """A backend's answer; token counts become ``usageMetadata``.
 
-    ``output_tokens`` counts visible text only (Gemini's ``candidatesTokenCount``);
-    ``thoughts_tokens`` is reported separately as ``thoughtsTokenCount``.
+    ``output_tokens`` counts visible text and function calls (Gemini's ``candidatesTokenCount``);
+    ``thoughts_tokens`` is reported separately as ``thoughtsTokenCount``. ``tool_calls`` are
+    ``{"name", "args"}`` dicts sent as ``functionCall`` parts after the text.
     """
 
     text: str
@@ -95,6 +132,7 @@ class Generation:
     thoughts_tokens: int = 0
     finish_reason: str = "STOP"
     cached_tokens: int = 0
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 @runtime_checkable

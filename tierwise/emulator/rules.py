@@ -22,13 +22,22 @@ class RuleError(ValueError):
 
 @dataclass
 class Rule:
-    """One scripted answer. The first rule whose three patterns all match answers.
+    """One scripted answer. The first rule whose patterns all match answers.
 
-    ``model`` is an fnmatch glob on the model id; ``system`` / ``user`` are regexes searched
-    (``re.search``) in the system instruction / the newline-joined user turns (``None`` = any).
-    ``reply`` is the answer text; a dict or list is sent as JSON text. Named groups of the
-    ``system`` and ``user`` patterns, and ``model``, can be spliced into string replies (also
-    inside dict/list replies) as ``$name`` / ``${name}``.
+    ``model`` is an fnmatch glob on the model id; ``system`` / ``user`` / ``tool`` are regexes
+    searched (``re.search``) in the system instruction / the newline-joined user turns / the
+    newline-joined tool results, each ``"name: result"`` (``None`` = any). ``reply`` is the
+    answer text; a dict or list is sent as JSON text. Named groups of the ``system``, ``user``
+    and ``tool`` patterns, and ``model``, can be spliced into string replies (also inside
+    dict/list replies and ``tool_calls`` args) as ``$name`` / ``${name}``.
+
+    ``tool_calls`` makes the model call functions: a list of ``{"name": ..., "args": {...}}``,
+    sent as ``functionCall`` parts (after ``reply`` text, if any). The request must declare each
+    name (``bind_tools``), else the call is a 400 naming the rule's mistake. A tool loop is
+    rules in order, most advanced step first::
+
+        Rule(tool=r"search: (?P<found>.+)", reply="It is $found."),  # 2. a result came back: answer
+        Rule(user=r"weather in (?P<city>[A-Za-z]+)", tool_calls=[{"name": "search", "args": {"q": "$city"}}]),
 
     ``thoughts`` is the thoughtsTokenCount to report (capped by a request's thinking budget; a
     budget of 0 turns it off). ``delay_ms`` sleeps before answering. ``finish_reason`` overrides
@@ -48,13 +57,22 @@ class Rule:
     error: int | dict | None = None
     times: int | None = None
     cached_tokens: int = 0
+    tool: str | None = None  # after the older fields, so positional construction keeps working
+    tool_calls: list[dict] | None = None
     _system_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
     _user_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
+    _tool_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         _check(isinstance(self.model, str), "model", "must be a glob string")
         self._system_re = _compile(self.system, "system")
         self._user_re = _compile(self.user, "user")
+        self._tool_re = _compile(self.tool, "tool")
+        _check(
+            self.tool_calls is None or _valid_calls(self.tool_calls),
+            "tool_calls",
+            'must be a non-empty list of {"name": str, "args": table/object}',
+        )
         _check(isinstance(self.reply, str | dict | list), "reply", "must be a string, table/object or list")
         for name in ("thoughts", "cached_tokens"):
             value = getattr(self, name)
@@ -84,12 +102,12 @@ class Rule:
             "must be an HTTP code (400-599) or {code, message, status}",
         )
 
-    def match(self, model: str, system: str, user: str) -> dict[str, str] | None:
+    def match(self, model: str, system: str, user: str, tool: str = "") -> dict[str, str] | None:
         """Template variables if this rule applies to the prompt, else ``None``."""
         if not fnmatch.fnmatchcase(model, self.model):
             return None
         variables = {"model": model}
-        for pattern, text in ((self._system_re, system), (self._user_re, user)):
+        for pattern, text in ((self._system_re, system), (self._user_re, user), (self._tool_re, tool)):
             if pattern is None:
                 continue
             found = pattern.search(text)
@@ -128,6 +146,21 @@ def _compile(pattern: str | None, key: str) -> re.Pattern | None:
         return re.compile(pattern)
     except re.error as exc:
         raise RuleError(f"{key}: invalid regex {pattern!r}: {exc}") from None
+
+
+def _valid_calls(calls: Any) -> bool:
+    return (
+        isinstance(calls, list)
+        and bool(calls)
+        and all(
+            isinstance(c, dict)
+            and set(c) <= {"name", "args"}
+            and isinstance(c.get("name"), str)
+            and bool(c["name"])
+            and isinstance(c.get("args", {}), dict)
+            for c in calls
+        )
+    )
 
 
 def _valid_error(error: Any) -> bool:

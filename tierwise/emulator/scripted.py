@@ -47,7 +47,9 @@ class ScriptedBackend:
         return sorted({r.model for r in self.rules if not any(c in r.model for c in "*?[")})
 
     def count_tokens(self, request: GenerateRequest) -> int:
-        return tokens.count_tokens(request.system) + sum(tokens.count_tokens(t) for _, t in request.messages)
+        """System, turns and tool results, plus declared functions (Gemini bills those as prompt too)."""
+        declared = tokens.count_tokens(json.dumps(request.tools)) if request.tools else 0
+        return tokens.count_tokens(request.system) + sum(tokens.count_tokens(t) for _, t in request.messages) + declared
 
     def generate(self, request: GenerateRequest) -> Generation:
         rule, variables = self._match(request)
@@ -58,6 +60,7 @@ class ScriptedBackend:
             message = err.get("message") or f"Scripted error {err['code']} for model '{request.model}'."
             raise BackendError(err["code"], message, err.get("status"))
         text = _render(rule.reply, variables)
+        calls = _calls(rule, variables, request)
         thoughts = rule.thoughts
         if request.thinking_budget is not None and request.thinking_budget >= 0:
             thoughts = min(thoughts, request.thinking_budget)
@@ -71,19 +74,20 @@ class ScriptedBackend:
         return Generation(
             text=text,
             prompt_tokens=prompt,
-            output_tokens=tokens.count_tokens(text),
+            output_tokens=tokens.count_tokens(text) + sum(tokens.count_tokens(json.dumps(c)) for c in calls),
             thoughts_tokens=thoughts,
             finish_reason=rule.finish_reason or finish,
             cached_tokens=min(rule.cached_tokens, prompt),
+            tool_calls=calls,
         )
 
     def _match(self, request: GenerateRequest) -> tuple[Rule, dict[str, str]]:
-        user = request.user
+        user, tool = request.user, request.tool
         with self._lock:
             for rule in self.rules:
                 if rule.times is not None and self._hits.get(id(rule), 0) >= rule.times:
                     continue
-                variables = rule.match(request.model, request.system, user)
+                variables = rule.match(request.model, request.system, user, tool)
                 if variables is not None:
                     self._hits[id(rule)] = self._hits.get(id(rule), 0) + 1
                     return rule, variables
@@ -99,17 +103,33 @@ def _start(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _fill(value: Any, variables: dict[str, str]) -> Any:
+    """``$name`` templates filled in every string, however deeply nested."""
+    if isinstance(value, str):
+        return string.Template(value).safe_substitute(variables)
+    if isinstance(value, dict):
+        return {k: _fill(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, variables) for v in value]
+    return value
+
+
 def _render(reply: Any, variables: dict[str, str]) -> str:
     """Reply text: templates filled; dicts and lists serialised as JSON."""
-
-    def fill(value: Any) -> Any:
-        if isinstance(value, str):
-            return string.Template(value).safe_substitute(variables)
-        if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        return value
-
-    filled = fill(reply)
+    filled = _fill(reply, variables)
     return filled if isinstance(filled, str) else json.dumps(filled, ensure_ascii=False)
+
+
+def _calls(rule: Rule, variables: dict[str, str], request: GenerateRequest) -> list[dict[str, Any]]:
+    """The rule's function calls, templated; each must name a function the request lets the model call."""
+    if not rule.tool_calls:
+        return []
+    allowed = request.function_names
+    for call in rule.tool_calls:
+        if call["name"] not in allowed:
+            raise BackendError(
+                400,
+                f"ScriptedBackend: rule calls function {call['name']!r} but the request does not offer it "
+                f"(callable now: {allowed or 'none'}); bind the tool or fix the rule.",
+            )
+    return [{"name": c["name"], "args": _fill(c.get("args") or {}, variables)} for c in rule.tool_calls]

@@ -7,7 +7,8 @@ the real API accepts both.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import tokens
@@ -43,6 +44,45 @@ def _texts(content: Any, where: str) -> str:
     return "\n".join(texts)
 
 
+def _function_responses(content: dict[str, Any], where: str) -> list[str]:
+    """Each ``functionResponse`` part of one ``Content`` as ``"name: result text"``."""
+    results = []
+    for part in content.get("parts") or []:
+        response = _get(part, "functionResponse")
+        if response is None:
+            continue
+        if not isinstance(response, dict) or not isinstance(response.get("name"), str):
+            raise _invalid(f"Invalid value at '{where}.parts': functionResponse needs a name.")
+        results.append(f"{response['name']}: {_result_text(response.get('response'))}")
+    return results
+
+
+def _result_text(result: Any) -> str:
+    """A tool result as text: langchain wraps a ToolMessage's content as ``{"output": ...}``."""
+    if isinstance(result, dict) and len(result) == 1:
+        (key, value), = result.items()
+        if key in ("output", "result", "content") and isinstance(value, str):
+            return value
+    return json.dumps(result, ensure_ascii=False)
+
+
+def _declarations(tools: Any) -> list[dict[str, Any]]:
+    """The ``functionDeclarations`` of all ``tools``, flattened (search and code tools are ignored)."""
+    if tools is None:
+        return []
+    if not isinstance(tools, list):
+        raise _invalid("Invalid value at 'tools': expected a list of Tool.")
+    found = []
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            raise _invalid(f"Invalid value at 'tools[{i}]': expected a Tool object.")
+        for declaration in _get(tool, "functionDeclarations") or []:
+            if not isinstance(declaration, dict) or not isinstance(declaration.get("name"), str):
+                raise _invalid(f"* GenerateContentRequest.tools[{i}].function_declarations: name is required")
+            found.append(declaration)
+    return found
+
+
 def _number(config: dict[str, Any], camel: str, kind: type, where: str) -> Any:
     value = _get(config, camel)
     if value is None:
@@ -70,7 +110,10 @@ def parse_request(
     messages = []
     for i, content in enumerate(contents):
         text = _texts(content, f"contents[{i}]")
-        messages.append((content.get("role") or "user", text))
+        results = _function_responses(content, f"contents[{i}]")
+        if text or not results:
+            messages.append((content.get("role") or "user", text))
+        messages.extend(("tool", result) for result in results)
     system_raw = _get(body, "systemInstruction")
     system = _texts(system_raw, "system_instruction") if system_raw else ""
 
@@ -98,6 +141,9 @@ def parse_request(
         raise _invalid("Invalid value at 'generation_config.thinking_config': expected an object.")
     level = _get(thinking, "thinkingLevel")
     stops = _get(config, "stopSequences") or []
+    tool_config = _get(body, "toolConfig")
+    if tool_config is not None and not isinstance(tool_config, dict):
+        raise _invalid("Invalid value at 'tool_config': expected an object.")
     return GenerateRequest(
         model=model,
         system=system,
@@ -114,6 +160,8 @@ def parse_request(
         stream=stream,
         method=method,
         generation_config=dict(config),
+        tools=_declarations(_get(body, "tools")),
+        tool_config=tool_config,
     )
 
 
@@ -131,10 +179,19 @@ def usage(prompt: int, candidates: int, thoughts: int = 0, cached: int = 0) -> d
     return meta
 
 
-def _body(request: GenerateRequest, response_id: str, text: str, finish: str | None, meta: dict) -> dict:
+def _body(
+    request: GenerateRequest,
+    response_id: str,
+    text: str,
+    finish: str | None,
+    meta: dict,
+    calls: Sequence[dict[str, Any]] = (),
+) -> dict:
     content: dict[str, Any] = {"role": "model"}
-    if text:
-        content["parts"] = [{"text": text}]
+    parts: list[dict[str, Any]] = [{"text": text}] if text else []
+    parts += [{"functionCall": {"name": call["name"], "args": call.get("args") or {}}} for call in calls]
+    if parts:
+        content["parts"] = parts
     candidate: dict[str, Any] = {"content": content, "index": 0}
     if finish:
         candidate["finishReason"] = finish
@@ -149,7 +206,7 @@ def _body(request: GenerateRequest, response_id: str, text: str, finish: str | N
 def render(request: GenerateRequest, gen: Generation, response_id: str) -> dict[str, Any]:
     """A complete ``GenerateContentResponse``."""
     meta = usage(gen.prompt_tokens, gen.output_tokens, gen.thoughts_tokens, gen.cached_tokens)
-    return _body(request, response_id, gen.text, gen.finish_reason, meta)
+    return _body(request, response_id, gen.text, gen.finish_reason, meta, gen.tool_calls)
 
 
 def render_stream(
@@ -171,9 +228,14 @@ def render_stream(
         last = i == len(pieces) - 1
         candidates = gen.output_tokens if last else gen.output_tokens * seen // total_weight
         meta = usage(gen.prompt_tokens, candidates, gen.thoughts_tokens, gen.cached_tokens)
-        yield _body(request, response_id, piece, gen.finish_reason if last else None, meta)
+        yield _body(
+            request, response_id, piece, gen.finish_reason if last else None, meta, gen.tool_calls if last else ()
+        )
 
 
 def error_body(err: BackendError) -> dict[str, Any]:
-    """Google's error envelope."""
-    return {"error": {"code": err.code, "message": err.message, "status": err.status}}
+    """Google's error envelope (``details`` only when there are some, as Google omits it)."""
+    error: dict[str, Any] = {"code": err.code, "message": err.message, "status": err.status}
+    if err.details:
+        error["details"] = err.details
+    return {"error": error}
