@@ -1,7 +1,9 @@
 """Per-model cooldown shared by every request in the process (threads and event loops alike).
 
-A model that fails `cooldown_failures` times within `cooldown_window_s` is skipped for `cooldown_s`; then one
-request probes it (half-open): success closes it, failure opens it again. Gap: neither LangChain's
+A model that fails `cooldown_failures` times within `cooldown_window_s`, on at least `cooldown_failure_ratio` of
+its calls in that window, is skipped for `cooldown_s`; then one request probes it (half-open): success closes it,
+failure opens it again. The ratio keeps a busy model with scattered errors in service: cooling it would only push
+its traffic onto its fallbacks (or make critical stages wait). Gap: neither LangChain's
 with_fallbacks nor google-genai's retries keep state across requests.
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 @dataclass
 class _State:
     failures: deque = field(default_factory=deque)
+    successes: deque = field(default_factory=deque)
     open_until: float = 0.0
     probing: bool = False
 
@@ -42,7 +45,7 @@ class Cooldowns:
             state = self._models.get(model)
             return state.open_until if state else 0.0
 
-    def failed(self, model: str, *, failures: int, window_s: float, cooldown_s: float) -> bool:
+    def failed(self, model: str, *, failures: int, window_s: float, cooldown_s: float, ratio: float = 0.5) -> bool:
         """Count a transient failure; True when it (re)opens the cooldown."""
         now = time.monotonic()
         with self._lock:
@@ -51,20 +54,24 @@ class Cooldowns:
                 state.probing, state.open_until = False, now + cooldown_s
                 return True
             state.failures.append(now)
-            while state.failures and state.failures[0] < now - window_s:
-                state.failures.popleft()
-            if len(state.failures) >= failures:
+            _trim(state, now - window_s)
+            failed, total = len(state.failures), len(state.failures) + len(state.successes)
+            if failed >= failures and failed / total >= ratio:
                 state.failures.clear()
+                state.successes.clear()
                 state.open_until = now + cooldown_s
                 return True
             return False
 
-    def succeeded(self, model: str) -> None:
+    def succeeded(self, model: str, *, window_s: float = 60.0) -> None:
+        now = time.monotonic()
         with self._lock:
-            state = self._models.get(model)
-            if state is not None:
+            state = self._models.setdefault(model, _State())
+            if state.open_until:  # a successful probe closes the cooldown
                 state.failures.clear()
                 state.open_until, state.probing = 0.0, False
+            state.successes.append(now)
+            _trim(state, now - window_s)
 
     def reset(self) -> None:
         with self._lock:
@@ -72,3 +79,9 @@ class Cooldowns:
 
 
 cooldowns = Cooldowns()
+
+
+def _trim(state: _State, oldest: float) -> None:
+    for events in (state.failures, state.successes):
+        while events and events[0] < oldest:
+            events.popleft()

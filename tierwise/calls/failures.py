@@ -52,11 +52,26 @@ def classify_exception(exc: BaseException) -> Failure:
         return Failure("timeout", message, True)
     if isinstance(exc, lc.ModelAPIError):
         return Failure("unavailable", message, True, retry_after(exc))
-    if isinstance(exc, httpx.TransportError | lc.ModelConnectionError | ConnectionError):
+    if isinstance(exc, (httpx.TransportError, lc.ModelConnectionError, ConnectionError, *_aiohttp_errors())):
         return Failure("connection", message, True)
-    if isinstance(exc, json.JSONDecodeError | ValueError):
+    if isinstance(exc, json.JSONDecodeError | _unknown_response()):
         return Failure("malformed", message, True)  # the server's body was not the JSON it promised
     return Failure("error", message, True)
+
+
+def _aiohttp_errors() -> tuple[type, ...]:
+    """google-genai sends async calls through aiohttp when it is installed: its dropped connections and cut
+    streams (ServerDisconnectedError, ClientPayloadError) are connection failures too."""
+    import sys
+
+    aiohttp = sys.modules.get("aiohttp")  # loaded only if google-genai chose it; never imported here
+    return (aiohttp.ClientError,) if aiohttp is not None else ()
+
+
+def _unknown_response() -> type:
+    from google.genai.errors import UnknownApiResponseError
+
+    return UnknownApiResponseError
 
 
 def classify_answer(message: Any, text: str, schema_error: str | None, has_schema: bool) -> Failure | None:

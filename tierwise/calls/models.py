@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
 from typing import Any
 
@@ -10,19 +11,38 @@ from tierwise.tiers import StageModel
 from .endpoint import Endpoint
 
 
-def runnable_for(route: StageModel, endpoint: Endpoint, schema: type | None, tools: Any = None) -> Any:
-    """The chat model for a stage, wrapped for structured output when a schema is asked for, or bound to tools."""
+def runnable_for(route: StageModel, endpoint: Endpoint, schema: type | None, tools: Any = None,
+                 loop: Any = None) -> Any:
+    """The chat model for a stage, wrapped for structured output when a schema is asked for, or bound to tools.
+
+    `loop`: the running event loop of an async call. google-genai's async transport belongs to the loop it was
+    first used on (a second `asyncio.run` would find it closed), so async callers get models cached per loop.
+    """
     spec = route.spec
     temperature = None if route.model.fixed_sampling else spec.temperature
     settings = (temperature, spec.max_output_tokens, spec.thinking_level, spec.thinking_budget)
+    base = (route.model_id, settings, endpoint)
+    if loop is None:
+        return _chat_model(*base).bind_tools(list(tools)) if tools else _runnable(*base, schema)
+    cache = _per_loop.setdefault(loop, {})
+    if base not in cache:
+        cache[base] = _build(*base)
     if tools:
-        return _chat_model(route.model_id, settings, endpoint).bind_tools(list(tools))
-    return _runnable(route.model_id, settings, endpoint, schema)
+        return cache[base].bind_tools(list(tools))
+    if (*base, schema) not in cache:
+        cache[(*base, schema)] = _wrap(cache[base], schema)
+    return cache[(*base, schema)]
+
+
+_per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @lru_cache(maxsize=512)
 def _runnable(model_id: str, settings: tuple, endpoint: Endpoint, schema: type | None) -> Any:
-    model = _chat_model(model_id, settings, endpoint)
+    return _wrap(_chat_model(model_id, settings, endpoint), schema)
+
+
+def _wrap(model: Any, schema: type | None) -> Any:
     if schema is None:
         return model
     # What with_structured_output(method="json_schema") binds, minus its parser: we parse in the call path.
@@ -39,6 +59,10 @@ def _runnable(model_id: str, settings: tuple, endpoint: Endpoint, schema: type |
 
 @lru_cache(maxsize=256)
 def _chat_model(model_id: str, settings: tuple, endpoint: Endpoint) -> Any:
+    return _build(model_id, settings, endpoint)
+
+
+def _build(model_id: str, settings: tuple, endpoint: Endpoint) -> Any:
     # Imported here so that `import tierwise` stays free of the Gemini client until the first call.
     from langchain_google_genai import ChatGoogleGenerativeAI
 

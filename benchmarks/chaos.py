@@ -1,0 +1,156 @@
+"""1000 requests through the real Gemini client against the emulator with mixed faults: nothing may be lost and no
+critical stage may be downgraded.
+
+Faults (seeded, on every model): 20% 429 with Retry-After, 10% 503, 5% slow past the stage timeout (read timeouts),
+1% malformed JSON, 1% empty candidates, 1% connections cut mid-response. Requests are spread over every route
+(simple, moderate, extract, complex) and run 64 at a time through `graph.abatch`.
+
+    python benchmarks/chaos.py [--requests 1000] [--concurrency 64] [--seed 1]
+
+Prints answered, failed with reason, lost (must be 0), critical-stage downgrades (must be 0), retries, fallbacks
+used, faults seen, wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TRIAGE = {
+    "simple": {"intent": "question", "complexity": 1, "confidence": "high"},
+    "moderate": {"intent": "writing", "complexity": 3, "confidence": "medium"},
+    "extract": {"intent": "extraction", "complexity": 2, "confidence": "high"},
+    "complex": {"intent": "analysis", "complexity": 5, "confidence": "high"},
+}
+RULES = [
+    *({"system": "triage step", "user": f"(?m)^{route}:", "reply": reply} for route, reply in TRIAGE.items()),
+    {"system": "extract structured data", "reply": {"task": "Sum it up.", "fields": [{"name": "n", "value": "1"}]}},
+    {"system": "answer requests briefly", "user": "(?m)^moderate:.*[05]$", "reply": {"answer": "Unsure.", "confidence": "low"}},
+    {"system": "answer requests briefly", "reply": {"answer": "A fine draft.", "confidence": "high"}},
+    {"system": "grade an answer", "user": "number \\d*[37]\\b", "reply": {"score": 3, "reason": "Too vague."}},
+    {"system": "grade an answer", "reply": {"score": 9, "reason": "Good."}},
+    {"system": "You get a request and a draft", "reply": "Polished answer.", "thoughts": 30},
+    {"system": "reasoning step", "reply": "Reasoned answer.", "thoughts": 120},
+]
+FAULTS = ("rate_limit:0.20:retry_after=0.2,unavailable:0.10,slow:0.05:delay_ms=2500,malformed:0.01,empty:0.01,"
+          "stream_cut:0.01")
+REGISTRY = """
+[resilience]
+base_delay_s = 0.05
+max_delay_s = 0.5
+request_budget_s = 60.0
+[stages.triage]
+timeout_s = 1.0
+[stages.extract]
+timeout_s = 1.0
+[stages.draft]
+timeout_s = 1.0
+[stages.judge]
+timeout_s = 1.0
+[stages.reason]
+timeout_s = 1.0
+[stages.polish]
+timeout_s = 1.0
+"""
+
+
+def start_emulator(scratch: Path, seed: int) -> tuple[subprocess.Popen, str]:
+    rules = scratch / "rules.json"
+    rules.write_text(json.dumps(RULES))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tierwise.cli", "emulator", "--port", "0", "--script", str(rules),
+         "--faults", f"{FAULTS},seed={seed}"],
+        stderr=subprocess.PIPE, text=True)
+    for _ in range(5):
+        line = proc.stderr.readline()
+        match = re.search(r"on (http://\S+)", line)
+        if match:
+            return proc, match.group(1)
+    proc.kill()
+    raise SystemExit(f"the emulator did not start: {proc.stderr.read()}")
+
+
+async def run(graph, inputs, context, concurrency):
+    return await graph.abatch(inputs, context=context, config={"max_concurrency": concurrency}, return_exceptions=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="tierwise-chaos-"))
+    (scratch / "tierwise.toml").write_text(REGISTRY)
+    os.environ["TIERWISE_REGISTRY"] = str(scratch / "tierwise.toml")
+    os.environ["TIERWISE_LEDGER_URL"] = f"sqlite:///{scratch}/ledger.db"
+
+    from tierwise import Context, build_graph, load_registry
+
+    proc, base_url = start_emulator(scratch, args.seed)
+    routes = list(TRIAGE)
+    inputs = [{"input": f"{routes[i % 4]}: request number {i}"} for i in range(args.requests)]
+    try:
+        started = time.perf_counter()
+        results = asyncio.run(run(build_graph(), inputs, Context(base_url=base_url), args.concurrency))
+        wall = time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    registry = load_registry()
+    rank = {tier: i for i, tier in enumerate(registry.data.tier_order)}
+    answered, failed, lost = 0, collections.Counter(), 0
+    retries = fallbacks = downgrades = 0
+    errors = collections.Counter()
+    lost_reasons = collections.Counter()
+    for result in results:
+        if isinstance(result, BaseException) or not isinstance(result, dict):
+            lost += 1
+            lost_reasons[f"{type(result).__name__}: {str(result)[:120]}"] += 1
+            continue
+        if result.get("failure"):
+            failed[f"{result['failure']['stage']}: {result['failure']['kind']}"] += 1
+        elif result.get("answer"):
+            answered += 1
+        else:
+            lost += 1
+        for call in result["calls"]:
+            spec = registry.data.stages[call.stage]
+            retries += call.attempt > 1
+            fallbacks += call.fallback and call.outcome == "ok"
+            downgrades += spec.critical and rank[call.tier] < rank[spec.tier]
+            if call.error_kind:
+                errors[call.error_kind] += 1
+
+    print(f"{args.requests} requests, concurrency {args.concurrency}, faults: {FAULTS} (seed {args.seed})\n")
+    rows = [("answered", answered), ("failed (typed, in state)", sum(failed.values())), ("lost", lost),
+            ("critical-stage downgrades", downgrades), ("retries (attempts after the first)", retries),
+            ("fallbacks used (answered by another model)", fallbacks), ("wall time s", f"{wall:.1f}")]
+    for name, value in rows:
+        print(f"  {name:<44}{value:>8}")
+    print("\nfailed requests by stage and reason:" + ("" if failed else " none"))
+    for reason, count in failed.most_common():
+        print(f"  {reason:<44}{count:>8}")
+    print("\nfailed attempts by kind (faults the client saw):")
+    for kind, count in errors.most_common():
+        print(f"  {kind:<44}{count:>8}")
+    for reason, count in lost_reasons.most_common(5):
+        print(f"  LOST {count}: {reason}")
+    ok = lost == 0 and downgrades == 0
+    print(f"\n{'OK' if ok else 'FAIL'}: lost {lost} (must be 0), critical-stage downgrades {downgrades} (must be 0)")
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
