@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import collections
 import json
+import logging
 import os
 import re
 import subprocess
@@ -34,7 +35,8 @@ TRIAGE = {
 RULES = [
     *({"system": "triage step", "user": f"(?m)^{route}:", "reply": reply} for route, reply in TRIAGE.items()),
     {"system": "extract structured data", "reply": {"task": "Sum it up.", "fields": [{"name": "n", "value": "1"}]}},
-    {"system": "answer requests briefly", "user": "(?m)^moderate:.*[05]$", "reply": {"answer": "Unsure.", "confidence": "low"}},
+    {"system": "answer requests briefly", "user": "(?m)^moderate:.*[05]$",
+     "reply": {"answer": "Unsure.", "confidence": "low"}},
     {"system": "answer requests briefly", "reply": {"answer": "A fine draft.", "confidence": "high"}},
     {"system": "grade an answer", "user": "number \\d*[37]\\b", "reply": {"score": 3, "reason": "Too vague."}},
     {"system": "grade an answer", "reply": {"score": 9, "reason": "Good."}},
@@ -96,6 +98,8 @@ def main() -> None:
     os.environ["TIERWISE_LEDGER_URL"] = f"sqlite:///{scratch}/ledger.db"
 
     from tierwise import Context, build_graph, load_registry
+
+    logging.getLogger("langchain_google_genai").setLevel(logging.ERROR)  # empty answers are counted below instead
 
     proc, base_url = start_emulator(scratch, args.seed)
     routes = list(TRIAGE)
