@@ -90,11 +90,11 @@ def bare_graph(base_url: str, model_seconds: list[float]):
 
 
 @contextlib.contextmanager
-def emulator_process(scratch: str):
+def emulator_process(scratch: str, rules_data: list[dict] = RULES):
     """The emulator in its own process, as a real endpoint would be: in-process, its threads would compete with
     the client for the GIL and blur the overhead being measured."""
     rules = Path(scratch) / "rules.json"
-    rules.write_text(json.dumps(RULES))
+    rules.write_text(json.dumps(rules_data))
     proc = subprocess.Popen([sys.executable, "-m", "tierwise.cli", "emulator", "--port", "0", "--script", str(rules)],
                             stderr=subprocess.PIPE, text=True)
     try:

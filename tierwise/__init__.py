@@ -18,6 +18,12 @@ _EXPORTS = {
     "Context": "tierwise.context",
     "call_stage": "tierwise.calls.path",
     "acall_stage": "tierwise.calls.path",
+    "run_stage": "tierwise.calls.path",
+    "stage_node": "tierwise.nodes.base",
+    "StageCall": "tierwise.nodes.base",
+    "build_content_graph": "tierwise.graph.content",
+    "build_research_graph": "tierwise.graph.research",
+    "build_agentic_graph": "tierwise.graph.agentic",
     "StageResult": "tierwise.calls.path",
     "ModelCallError": "tierwise.calls.path",
     "CallRecord": "tierwise.state.records",
@@ -32,10 +38,14 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from tierwise.calls.path import ModelCallError, StageResult, acall_stage, call_stage
+    from tierwise.calls.path import ModelCallError, StageResult, acall_stage, call_stage, run_stage
     from tierwise.context import Context
     from tierwise.errors import InvalidInputError, RegistryError, TierwiseError, UnknownStageError
+    from tierwise.graph.agentic import build_agentic_graph
+    from tierwise.graph.content import build_content_graph
     from tierwise.graph.graph import build_graph
+    from tierwise.graph.research import build_research_graph
+    from tierwise.nodes.base import StageCall, stage_node
     from tierwise.state.records import CallRecord
     from tierwise.tiers.registry import build_registry, load_registry
 

@@ -10,7 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
+from tierwise.batch.cli import batch_command
 from tierwise.errors import TierwiseError
+from tierwise.evals.cli import eval_command, suggest_command
 from tierwise.ledger.cli import report_command
 from tierwise.routing.cli import calibrate_command, router_app
 
@@ -31,6 +33,8 @@ RegistryOpt = Annotated[str | None, typer.Option("--registry", help="A registry 
 
 def _setup_output() -> None:
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
+    # tierwise records an empty answer as a failed attempt and moves on; the client's own warning is noise here.
+    logging.getLogger("langchain_google_genai").setLevel(logging.ERROR)
     warnings.formatwarning = lambda message, *args, **kwargs: f"warning: {message}\n"
 
 
@@ -51,8 +55,12 @@ def run(
     draft_threshold: Annotated[int | None, typer.Option(min=1, max=10, help="Judge score a draft needs.")] = None,
     confidence_threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Self-confidence below "
                                                                "which a moderate draft escalates.")] = None,
+    graph: Annotated[str, typer.Option("--graph", help="main (triage-routed Q&A) | content | research | "
+                                       "agentic.")] = "main",
+    corpus: Annotated[str | None, typer.Option(help="research/agentic: a folder of .md/.txt files to search "
+                                               "(default: the sample corpus in the package).")] = None,
 ) -> None:
-    """Run the whole graph on one request: answer, route, and a priced table of every model call."""
+    """Run a graph on one request: answer, route, and a priced table of every model call."""
     _setup_output()
     from tierwise.calls.path import ModelCallError
     from tierwise.context import Context
@@ -67,9 +75,9 @@ def run(
         payload: dict[str, Any] = {"input": text}
         if task_type:
             payload["task_type"] = task_type
-        from tierwise.graph.graph import build_graph
+        from tierwise.graph.catalog import build_named
 
-        result = build_graph(name="tierwise").invoke(payload, context=context)
+        result = build_named(graph, corpus=corpus).invoke(payload, context=context)
     except ModelCallError as exc:
         raise fail(str(exc), code=1) from None
     except TierwiseError as exc:
@@ -151,7 +159,10 @@ def tiers(
 
 
 app.command("report")(report_command)
+app.command("batch")(batch_command)
 app.command("calibrate")(calibrate_command)
+app.command("eval")(eval_command)
+app.command("suggest")(suggest_command)
 app.add_typer(router_app, name="router", help="Train and evaluate the learned pre-router on an outcome table.")
 
 

@@ -15,6 +15,8 @@ Backend = Literal["auto", "gemini", "local", "scripted"]
 
 @dataclass(kw_only=True)
 class Context:
+    """Settings for one run: where the models live and the escalation thresholds (unset: the registry's)."""
+
     draft_score_threshold: int | None = field(
         default=None,
         metadata={"description": "Judge score (1-10) at or above which a draft ships as is. Default: registry."},

@@ -23,7 +23,20 @@ def result_json(result: dict[str, Any]) -> dict[str, Any]:
         "total_cost_usd": total,
         "all_pro_cost_usd": all_pro,
         "saving": _saving(total, all_pro),
+        **{key: _jsonable(result[key]) for key in PIPELINE_FIELDS if key in result},
     }
+
+
+# What the prebuilt content, research and agentic graphs add to the common fields.
+PIPELINE_FIELDS = ("cost_by_stage", "plan", "queries", "citations", "unknown_citations", "intent", "tool_rounds")
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def _saving(total: float, all_pro: float) -> float | None:
@@ -42,14 +55,19 @@ def _console():
 def render_result(result: dict[str, Any]) -> None:
     from rich.panel import Panel
     from rich.table import Table
+    from rich.text import Text  # plain text: an answer's "[doc-id]" citations are not rich markup
 
     console = _console()
     failure = result.get("failure")
     if failure:
-        console.print(Panel(failure["message"], title=f"no answer: {failure['stage']} failed ({failure['kind']})",
+        console.print(Panel(Text(failure["message"]), title=f"no answer: {failure['stage']} failed ({failure['kind']})",
                             expand=False, border_style="red"))
     else:
-        console.print(Panel(result.get("answer") or "(no answer)", title="answer", expand=False))
+        console.print(Panel(Text(result.get("answer") or "(no answer)"), title="answer", expand=False))
+    for citation in result.get("citations", []):
+        console.print(Text(f"[{citation.id}] {citation.title} — {citation.source}"))
+    if result.get("unknown_citations"):
+        console.print(Text(f"removed citations of unknown documents: {', '.join(result['unknown_citations'])}"))
     steps = " → ".join(result.get("steps", []))
     triage = result.get("triage")
     how = ""
@@ -72,6 +90,10 @@ def render_result(result: dict[str, Any]) -> None:
     saving = _saving(total, all_pro)
     tail = f"  (saving {saving:.0%})" if saving is not None else ""
     console.print(f"[bold]total[/bold] ${total:.6f}   [bold]same calls all on Pro[/bold] ${all_pro:.6f}{tail}")
+    by_stage = result.get("cost_by_stage")
+    if by_stage:
+        parts = [f"{stage} ({'/'.join(row['tiers'])}) ${row['cost_usd']:.6f}" for stage, row in by_stage.items()]
+        console.print(Text("by stage: " + " · ".join(parts)))
 
 
 def render_registry(registry: Any) -> None:
@@ -97,3 +119,11 @@ def render_registry(registry: Any) -> None:
         stages.add_row(name, s.tier, f"{s.temperature:g}", str(s.max_output_tokens), thinking,
                        "yes" if s.critical else "", ", ".join(s.fallbacks) or "-")
     console.print(stages)
+    moved = [(task, stage, spec.tier) for task, t in data.task_types.items() for stage, spec in t.stages.items()]
+    if moved:
+        table = Table(title="task types on their own tier", title_justify="left")
+        for column in ("task type", "stage", "tier"):
+            table.add_column(column)
+        for row in moved:
+            table.add_row(*row)
+        console.print(table)

@@ -39,10 +39,11 @@ def check_request(state: Any) -> str:
 
 
 def normalize(messages: Any) -> list[Any]:
-    """str | [(role, text) | BaseMessage, ...] → LangChain messages, each with non-empty text (or tool calls)."""
-    from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+    """str | [(role, text) | BaseMessage, ...] → checked LangChain message-likes, each with non-empty text (or tool
+    calls). Pairs stay (role, text) tuples with LangChain's role names: the chat model builds the message objects
+    once, as it would for a hand-written graph, instead of us building them first."""
+    from langchain_core.messages import BaseMessage
 
-    kinds = {"system": SystemMessage, "human": HumanMessage, "ai": AIMessage}
     if isinstance(messages, str):
         messages = [("user", messages)]
     if not isinstance(messages, Sequence) or isinstance(messages, bytes | bytearray) or not messages:
@@ -60,5 +61,9 @@ def normalize(messages: Any) -> list[Any]:
         kind = ROLES.get(role) if isinstance(role, str) else None
         if kind is None:
             raise InvalidInputError(f"message {i} has unknown role {role!r}; use system, user or assistant")
-        out.append(kinds[kind](content=check_text(text, f"message {i}")))
+        out.append((kind, check_text(text, f"message {i}")))
     return out
+
+
+def text_of(message: Any) -> str:
+    return message[1] if isinstance(message, tuple) else message.text

@@ -38,7 +38,7 @@ from .chain import candidates
 from .cooldown import cooldowns
 from .endpoint import Endpoint, resolve_endpoint
 from .failures import Failure, classify_answer, classify_exception
-from .messages import normalize
+from .messages import normalize, text_of
 from .models import runnable_for
 
 log = logging.getLogger("tierwise.calls")
@@ -91,6 +91,8 @@ class _Plan:
     service_tier: str = "standard"
     prompt_text: str | None = None  # what the ledger hashes; built once per stage call, not per attempt
     records: list[CallRecord] = field(default_factory=list)
+    context: Context | None = None  # what calls this one starts (shadow traffic) run with
+    loop: Any = None  # the event loop of an async call: its clients are built for that loop
 
 
 @dataclass(frozen=True)
@@ -122,14 +124,16 @@ def call_stage(
     context: Context | None = None,
     task_type: str | None = None,
     labels: Mapping[str, Any] | None = None,
+    tier: str | None = None,
 ) -> StageResult:
     """Run `stage` on the models the registry gives it; see the module docstring for what happens.
 
     `schema`: a pydantic model the answer must fit (`value` is then an instance). `tools`: LangChain tools to
     bind (`value` is then the AIMessage, with `.tool_calls`). `labels`: `route`, `request_id`, `escalated`, and
-    any other trace metadata; they are stored with the ledger record too.
+    any other trace metadata; they are stored with the ledger record too. `tier`: run on this tier instead of
+    the registry's (evals, shadow calls); otherwise a task type's own tier (`[task_types.T.stages.S]`) applies.
     """
-    policy = _policy(_plan(stage, messages, schema, tools, context, task_type, labels))
+    policy = _policy(_plan(stage, messages, schema, tools, context, task_type, labels, tier))
     try:
         action = next(policy)
         while True:
@@ -159,9 +163,12 @@ async def acall_stage(
     context: Context | None = None,
     task_type: str | None = None,
     labels: Mapping[str, Any] | None = None,
+    tier: str | None = None,
 ) -> StageResult:
     """Async `call_stage`: the same policy, awaiting the model and the waits."""
-    policy = _policy(_plan(stage, messages, schema, tools, context, task_type, labels))
+    plan = _plan(stage, messages, schema, tools, context, task_type, labels, tier)
+    plan.loop = asyncio.get_running_loop()  # async clients belong to one event loop
+    policy = _policy(plan)
     try:
         action = next(policy)
         while True:
@@ -182,6 +189,11 @@ async def acall_stage(
         return done.value
 
 
+run_stage = acall_stage
+"""The name user code reads best with: `await run_stage("classify", messages, schema=Tags)`. The same function as
+`acall_stage` — one implementation, so user graphs get every rule the built-in nodes get."""
+
+
 def current_context() -> Context:
     """The running graph's context, or defaults when called outside a graph."""
     from langgraph.runtime import get_runtime
@@ -194,16 +206,16 @@ def current_context() -> Context:
 
 
 def _plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None, context: Context | None,
-          task_type: str | None, labels: Mapping[str, Any] | None) -> _Plan:
+          task_type: str | None, labels: Mapping[str, Any] | None, tier: str | None = None) -> _Plan:
     from langchain_core.runnables.config import ensure_config
 
     context = context or current_context()
     registry = load_registry(context.registry_path)
-    route = registry.stage(stage)  # unknown stage: a clear error before any call
+    route = registry.stage(stage, task_type=task_type, tier=tier)  # unknown stage/tier: an error before any call
     normalized = normalize(messages)
-    prompt_tokens = sum(len(m.text) for m in normalized) // CHARS_PER_TOKEN
+    prompt_tokens = sum(len(text_of(m)) for m in normalized) // CHARS_PER_TOKEN
     return _Plan(route, registry, resolve_endpoint(context), normalized, schema, ensure_config(), task_type,
-                 prompt_tokens, dict(labels or {}), tools, _guard(registry))
+                 prompt_tokens, dict(labels or {}), tools, _guard(registry), context=context)
 
 
 def _guard(registry: Registry) -> Any:
@@ -253,7 +265,7 @@ def _policy(plan: _Plan) -> Generator[_Call | _Sleep, Any, StageResult]:
             tried_any = True
             for attempt in range(1, settings.max_attempts + 1):
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining < 0.001:  # the client sends whole milliseconds, and 0 ms means "no timeout"
                     break
                 timeout = min(candidate.spec.timeout_s, remaining)
                 output, exc, seconds = yield _Call(*_call_parts(plan, candidate, timeout))
@@ -261,12 +273,13 @@ def _policy(plan: _Plan) -> Generator[_Call | _Sleep, Any, StageResult]:
                 if plan.guard is not None:
                     yield _Blocking(lambda: _persist(plan, decision))
                 if failure is None:
-                    cooldowns.succeeded(key)
+                    cooldowns.succeeded(key, window_s=settings.cooldown_window_s)
+                    _shadow(plan, result)
                     return result
                 last = failure
                 if failure.transient:
                     cooldowns.failed(key, failures=settings.cooldown_failures, window_s=settings.cooldown_window_s,
-                                     cooldown_s=settings.cooldown_s)
+                                     cooldown_s=settings.cooldown_s, ratio=settings.cooldown_failure_ratio)
                 if failure.fatal:
                     raise _give_up(plan, failure)
                 if failure.kind == "context_overflow":
@@ -319,7 +332,7 @@ def _call_parts(plan: _Plan, candidate: StageModel, timeout_s: float) -> tuple[A
     kwargs: dict[str, Any] = {"timeout": timeout_s}
     if plan.service_tier != "standard":
         kwargs["service_tier"] = plan.service_tier  # sent as the request's serviceTier (Flex / Batch pricing)
-    return runnable_for(candidate, plan.endpoint, plan.schema, plan.tools), plan.messages, config, kwargs
+    return runnable_for(candidate, plan.endpoint, plan.schema, plan.tools, plan.loop), plan.messages, config, kwargs
 
 
 def _persist(plan: _Plan, decision: Any) -> None:
@@ -335,6 +348,19 @@ def _persist(plan: _Plan, decision: Any) -> None:
                               request_id=plan.labels.get("request_id"))
     except LedgerError as exc:
         _warn_once(f"a call record could not be stored: {exc}")
+
+
+def _shadow(plan: _Plan, result: StageResult) -> None:
+    """Maybe re-run this stage on a higher tier in the background (tierwise/evals/shadow.py). Never delays or
+    fails the user's call: scheduling errors are logged and dropped."""
+    if not plan.registry.data.shadow.enabled or plan.tools:
+        return  # the common case costs one attribute read
+    try:
+        from tierwise.evals.shadow import maybe_shadow
+
+        maybe_shadow(plan.route.stage, plan.messages, plan.schema, result, plan.context, plan.registry, plan.labels)
+    except Exception:  # noqa: BLE001 - shadow traffic must never affect the user's request
+        log.warning("shadow traffic could not be scheduled", exc_info=True)
 
 
 def _judge(plan: _Plan, candidate: StageModel, attempt: int, output: Any, exc: BaseException | None,
@@ -395,6 +421,7 @@ def _add_record(plan: _Plan, candidate: StageModel, attempt: int, usage: Usage, 
         attempt=attempt,
         fallback=candidate.model_id != plan.route.model_id,
         task_type=plan.task_type,
+        purpose=plan.labels.get("purpose"),
     ))
 
 

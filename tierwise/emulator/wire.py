@@ -61,8 +61,8 @@ def _result_text(result: Any) -> str:
     """A tool result as text: langchain wraps a ToolMessage's content as ``{"output": ...}``."""
     if isinstance(result, dict) and len(result) == 1:
         (key, value), = result.items()
-        if key in ("output", "result", "content") and isinstance(value, str):
-            return value
+        if key in ("output", "result", "content") and isinstance(value, str | int | float | bool):
+            return str(value)  # the client turns a tool's "391" into 391: show it as the tool said it
     return json.dumps(result, ensure_ascii=False)
 
 

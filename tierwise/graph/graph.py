@@ -16,8 +16,10 @@ from tierwise.state import Extraction, InputState, OutputState, State
 from . import routes
 
 
-def build_graph(*, extract_schema: type = Extraction, checkpointer=None, cache=None, name: str = "tierwise"):
-    """The compiled graph. `extract_schema`: your pydantic model for the extract stage."""
+def build_graph(*, extract_schema: type = Extraction, checkpointer=None, cache=None, cache_policy=None,
+                name: str = "tierwise"):
+    """The compiled graph. `extract_schema`: your pydantic model for the extract stage. `cache` + `cache_policy`:
+    LangGraph node caching of the model stages (a hit calls no model, so nothing is billed twice)."""
     builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
     builder.add_node("triage", triage.node)
     builder.add_node("extract", extract.make(extract_schema))
@@ -26,6 +28,8 @@ def build_graph(*, extract_schema: type = Extraction, checkpointer=None, cache=N
     builder.add_node("judge", judge.node)
     builder.add_node("polish", polish.node)
     builder.add_node("respond", respond.node)
+    for stage in ("triage", "extract", "reason", "draft", "judge", "polish") if cache_policy else ():
+        builder.nodes[stage].cache_policy = cache_policy  # respond only adds up: not worth a cache entry
 
     builder.add_edge(START, "triage")
     builder.add_conditional_edges("triage", routes.after_triage)

@@ -28,6 +28,7 @@ _EXPORTS = {
     "SpendGuard": "tierwise.ledger.guard",
     "Decision": "tierwise.ledger.guard",
     "Report": "tierwise.ledger.report",
+    "ShadowPair": "tierwise.ledger.shadow",
     "build_report": "tierwise.ledger.report",
 }
 
@@ -39,6 +40,7 @@ __all__ = [
     "LedgerError",
     "Report",
     "Spend",
+    "ShadowPair",
     "SpendGuard",
     "build_report",
     "close_shared",
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from .guard import Decision, SpendGuard
     from .periods import Spend
     from .report import Report, build_report
+    from .shadow import ShadowPair
     from .url import close_shared, default_path, open_ledger, resolve_url, shared_ledger
 
 

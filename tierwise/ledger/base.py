@@ -7,6 +7,7 @@ from datetime import datetime
 
 from .entry import LedgerEntry
 from .periods import Spend
+from .shadow import ShadowPair
 
 
 class Ledger(ABC):
@@ -29,6 +30,18 @@ class Ledger(ABC):
     @abstractmethod
     def entries(self, since: datetime | None = None, until: datetime | None = None) -> list[LedgerEntry]:
         """Stored calls started in [since, until), oldest first."""
+
+    def record_shadow(self, pair: ShadowPair) -> bool:
+        """Store a shadow pair and its verdict (see shadow.py); True if it was new."""
+        raise NotImplementedError(f"{type(self).__name__} does not store shadow pairs")
+
+    def shadow_pairs(self, since: datetime | None = None, until: datetime | None = None) -> list[ShadowPair]:
+        """Stored shadow pairs started in [since, until), oldest first."""
+        raise NotImplementedError(f"{type(self).__name__} does not store shadow pairs")
+
+    def shadow_spend(self, at: datetime | None = None) -> float:
+        """Shadow spend committed for the UTC day of `at` (now if None)."""
+        raise NotImplementedError(f"{type(self).__name__} does not count shadow spend")
 
     @abstractmethod
     def close(self) -> None:

@@ -75,6 +75,11 @@ class LedgerEntry:
         values["started_at"] = utc(values.get("started_at"))
         return cls(**values, extra=json.loads(json.dumps(extra, default=str)))
 
+    @property
+    def purpose(self) -> str | None:
+        """None for user traffic; "shadow" or "eval" for calls reports and the optimizer count apart."""
+        return self.extra.get("purpose")
+
     def extra_json(self) -> str | None:
         return json.dumps(self.extra, sort_keys=True) if self.extra else None
 

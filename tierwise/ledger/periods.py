@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 ALL = "*"
+SHADOW = "shadow"  # shadow traffic's own counters: its spend never moves the budget's caps
 
 
 def utc(moment: datetime | None = None) -> datetime:
@@ -30,8 +31,12 @@ def task_scope(task_type: str) -> str:
     return "task:" + task_type
 
 
-def counter_keys(moment: datetime, task_type: str | None) -> list[tuple[str, str]]:
-    """(period, scope) counters one call adds to, in one fixed order so concurrent writers never deadlock."""
+def counter_keys(moment: datetime, task_type: str | None, purpose: str | None = None) -> list[tuple[str, str]]:
+    """(period, scope) counters one call adds to, in one fixed order so concurrent writers never deadlock.
+
+    A shadow call adds to the shadow counters only: it is capped by `[shadow] daily_usd`, not by `[budget]`."""
+    if purpose == SHADOW:
+        return sorted([(day_key(moment), SHADOW), (month_key(moment), SHADOW)])
     keys = [(day_key(moment), ALL), (month_key(moment), ALL)]
     if task_type:
         keys.append((day_key(moment), task_scope(task_type)))

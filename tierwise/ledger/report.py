@@ -76,6 +76,7 @@ class Report:
     by_tier: dict[str, Stats]
     series: Series
     tier_order: list[str] = field(default_factory=list)
+    by_purpose: dict[str, Stats] = field(default_factory=dict)  # shadow / eval calls, kept out of the totals
 
     @property
     def saving_usd(self) -> float:
@@ -115,6 +116,7 @@ class Report:
             "by_tier": {k: stats(v) for k, v in self.by_tier.items()},
             "tier_share": {k: round(v, 6) for k, v in self.tier_share().items()},
             "series": asdict(self.series),
+            "by_purpose": {k: stats(v) for k, v in self.by_purpose.items()},
         }
 
 
@@ -129,7 +131,11 @@ def build_report(
     """Aggregate `entries` (at least one). `tier_order` (cheapest first) orders tiers; unknown ones go last."""
     if not entries:
         raise ValueError("no entries to report on")
-    entries = sorted(entries, key=lambda e: (e.started_at, e.call_id))
+    # Shadow and eval calls are not the traffic the totals describe: they get a line of their own (a ledger
+    # holding nothing else is reported as it is).
+    traffic = [e for e in entries if not e.purpose]
+    by_purpose = dict(_group([e for e in entries if e.purpose], lambda e: e.purpose, summarize)) if traffic else {}
+    entries = sorted(traffic or entries, key=lambda e: (e.started_at, e.call_id))
     tiers = _ordered({e.tier for e in entries}, tier_order)
     requests: dict[str, bool] = defaultdict(bool)
     for e in entries:
@@ -155,6 +161,7 @@ def build_report(
         by_tier=dict(sorted(_group(entries, lambda e: e.tier, summarize), key=lambda item: tiers.index(item[0]))),
         series=_series(entries, tiers),
         tier_order=tiers,
+        by_purpose=by_purpose,
     )
 
 

@@ -18,10 +18,11 @@ from .base import Ledger
 from .entry import COLUMNS, LedgerEntry
 from .errors import LedgerError
 from .periods import ALL, Spend, counter_keys, day_key, month_key, task_scope, utc
+from .shadow import ShadowStore
 from .tables import SCHEMA_VERSION, Dialect, ddl
 
 
-class SqlLedger(Ledger):
+class SqlLedger(ShadowStore, Ledger):
     dialect: Dialect
 
     @abstractmethod
@@ -73,7 +74,7 @@ class SqlLedger(Ledger):
             cur.execute(insert, values)
             inserted = cur.rowcount == 1
             if inserted:
-                for period, scope in counter_keys(entry.started_at, entry.task_type):
+                for period, scope in counter_keys(entry.started_at, entry.task_type, entry.purpose):
                     cur.execute(add, (period, scope, float(entry.cost_usd)))
             counters = self._counters(cur, entry.started_at, entry.task_type)
         return Spend.from_counters(entry.started_at, entry.task_type, counters, inserted)

@@ -63,4 +63,33 @@ def ddl(d: Dialect) -> list[str]:
             PRIMARY KEY (period, scope)
         )""",
         "CREATE TABLE IF NOT EXISTS tierwise_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        *shadow_ddl(d),
+    ]
+
+
+def shadow_ddl(d: Dialect) -> list[str]:
+    """Shadow traffic: one row per (answer, higher-tier answer) pair and the judge's verdict on them."""
+    return [
+        f"""CREATE TABLE IF NOT EXISTS tierwise_shadow (
+            shadow_id TEXT PRIMARY KEY,
+            started_at {d.timestamp} NOT NULL,
+            stage TEXT NOT NULL,
+            task_type TEXT,
+            request_id TEXT,
+            base_call_id TEXT NOT NULL,
+            base_tier TEXT NOT NULL,
+            base_model TEXT NOT NULL,
+            base_score {d.integer},
+            base_cost_usd {d.real} NOT NULL DEFAULT 0,
+            shadow_call_id TEXT NOT NULL,
+            shadow_tier TEXT NOT NULL,
+            shadow_model TEXT NOT NULL,
+            shadow_score {d.integer},
+            shadow_cost_usd {d.real} NOT NULL DEFAULT 0,
+            judge_tier TEXT,
+            judge_cost_usd {d.real} NOT NULL DEFAULT 0,
+            verdict TEXT NOT NULL,
+            reason TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS tierwise_shadow_started_at ON tierwise_shadow (started_at)",
     ]

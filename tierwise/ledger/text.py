@@ -37,3 +37,6 @@ def render_text(report: Report, console: Console | None = None) -> None:
     )
     shares = " · ".join(f"{tier} {pct(share)}" for tier, share in report.tier_share().items())
     console.print(f"calls per tier: {shares}", highlight=False)
+    for purpose, stats in report.by_purpose.items():
+        console.print(f"{purpose} calls, not in the totals above: {usd(stats.cost_usd)} over {stats.calls:,} calls",
+                      highlight=False)

@@ -32,6 +32,7 @@ class StageCall:
     stage: str
     messages: list[Any]
     schema: type | None = None
+    tools: tuple[Any, ...] | None = None  # LangChain tools to bind: the result's value is then the AIMessage
 
 
 # prepare returns the call to make, or the state update itself when no model call is needed.
@@ -48,7 +49,7 @@ def stage_node(name: str, prepare: Prepare, finish: Finish):
         if isinstance(call, dict):
             return call
         try:
-            result = call_stage(call.stage, call.messages, schema=call.schema, context=context,
+            result = call_stage(call.stage, call.messages, schema=call.schema, tools=call.tools, context=context,
                                 task_type=state.get("task_type"), labels=_labels(state))
         except (ModelCallError, BudgetExceededError) as failed:
             return _failed(name, call, state, failed, finish, context)
@@ -62,8 +63,8 @@ def stage_node(name: str, prepare: Prepare, finish: Finish):
         if isinstance(call, dict):
             return call
         try:
-            result = await acall_stage(call.stage, call.messages, schema=call.schema, context=context,
-                                       task_type=state.get("task_type"), labels=_labels(state))
+            result = await acall_stage(call.stage, call.messages, schema=call.schema, tools=call.tools,
+                                       context=context, task_type=state.get("task_type"), labels=_labels(state))
         except (ModelCallError, BudgetExceededError) as failed:
             return _failed(name, call, state, failed, finish, context)
         return {"steps": [name], "calls": result.records, **finish(state, result, context)}

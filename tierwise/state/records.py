@@ -77,3 +77,5 @@ class CallRecord(BaseModel):
     fallback: bool = Field(default=False, description="Ran on a model other than the stage's own.")
     task_type: str | None = None
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    purpose: str | None = Field(default=None, description="None for user traffic; 'shadow' or 'eval' otherwise "
+                                "(reports and the optimizer count those apart).")

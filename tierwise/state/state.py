@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any
 
+from pydantic import ConfigDict
 from typing_extensions import TypedDict
 
 from .records import CallRecord, TriageResult
@@ -16,6 +17,9 @@ Calls = Annotated[list[CallRecord], operator.add]
 class InputState(TypedDict, total=False):
     """What a caller sends."""
 
+    # Studio (and any JSON schema of the graph) shows the field docstrings below as descriptions.
+    __pydantic_config__ = ConfigDict(title="Request", use_attribute_docstrings=True)  # type: ignore[misc]
+
     input: str
     """The request text."""
     task_type: str
@@ -26,6 +30,8 @@ class InputState(TypedDict, total=False):
 
 class OutputState(TypedDict, total=False):
     """What a caller gets back."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)  # type: ignore[misc]
 
     answer: str
     route: str
@@ -49,6 +55,8 @@ class OutputState(TypedDict, total=False):
 
 class State(InputState, OutputState, total=False):
     """Everything the nodes share. `calls` and `steps` only ever grow (append reducers)."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)  # type: ignore[misc]  # not "Request"
 
     extracted: dict[str, Any]
     draft_confidence: float

@@ -54,12 +54,21 @@ class Registry:
     def top_tier(self) -> str:
         return self.data.tier_order[-1]
 
-    def stage(self, name: str) -> StageModel:
+    def stage(self, name: str, *, task_type: str | None = None, tier: str | None = None) -> StageModel:
+        """The stage on `tier` if given, else on its task type's tier (`[task_types.T.stages.S]`), else its own."""
         spec = self.data.stages.get(name) if isinstance(name, str) else None
         if spec is None:
             known = ", ".join(sorted(self.data.stages))
             raise UnknownStageError(f"unknown stage {name!r}; the registry declares: {known}")
-        return self.on_tier(name, spec.tier)
+        if tier is not None and tier not in self.data.tiers:
+            raise RegistryError(f"unknown tier {tier!r} for stage {name!r} (known: {self.data.tier_order})")
+        return self.on_tier(name, tier or self.tier_for(name, task_type))
+
+    def tier_for(self, stage: str, task_type: str | None = None) -> str:
+        """The tier `stage` runs on for `task_type`: its task-type override if the registry has one."""
+        task = self.data.task_types.get(task_type) if task_type else None
+        override = task.stages.get(stage) if task is not None else None
+        return override.tier if override is not None else self.data.stages[stage].tier
 
     def on_tier(self, stage: str, tier: str) -> StageModel:
         """The stage's settings, run on `tier`'s model (used for counterfactuals and downgrades)."""

@@ -157,7 +157,71 @@ class Resilience(_Strict):
     request_budget_s: PositiveFloat = Field(default=180.0, description="All attempts of one stage call, in total.")
     cooldown_failures: PositiveInt = Field(default=5, description="Failures within the window that cool a model.")
     cooldown_window_s: PositiveFloat = 30.0
+    cooldown_failure_ratio: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="...and at least this share of its calls in the window failed."
+    )
     cooldown_s: PositiveFloat = Field(default=20.0, description="How long a cooled model is skipped before a probe.")
+
+
+class TaskStage(_Strict):
+    tier: str = Field(description="The tier this stage runs on for this task type (overrides stages.X.tier).")
+
+
+class TaskTypeSpec(_Strict):
+    """Per-task-type settings: `[task_types.support.stages.draft] tier = "flash"` moves one task type's stage."""
+
+    description: str = ""
+    stages: dict[str, TaskStage] = Field(default_factory=dict)
+
+
+class ShadowStage(_Strict):
+    rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Share of the stage's good calls re-run higher.")
+    tier: str = Field(default="", description="Tier the shadow call runs on; empty: the next tier up.")
+    task_types: dict[str, float] = Field(default_factory=dict, description="Per-task-type rates overriding `rate`.")
+
+    @model_validator(mode="after")
+    def _rates(self) -> ShadowStage:
+        bad = [f"{name}={rate}" for name, rate in self.task_types.items() if not 0.0 <= rate <= 1.0]
+        if bad:
+            raise ValueError(f"task_types: rates must be within 0..1 (got {', '.join(bad)})")
+        return self
+
+
+class Shadow(_Strict):
+    """Shadow traffic: after a stage answers, re-run a sample on a higher tier in the background and have a judge
+    grade both answers. Its spend is counted apart from the budget's and capped by `daily_usd`."""
+
+    enabled: bool = False
+    daily_usd: PositiveFloat = Field(default=1.0, description="Shadow + judge spend per UTC day, counted apart.")
+    judge_stage: str = "judge"
+    judge_tier: str = Field(default="", description="Empty: the judge stage's own tier.")
+    tie_margin: int = Field(default=1, ge=0, le=9, description="Score gap (1-10 scale) still counted as a tie.")
+    max_in_flight: PositiveInt = Field(default=8, description="Samples beyond this many pending are skipped.")
+    stages: dict[str, ShadowStage] = Field(default_factory=dict)
+
+    def rate(self, stage: str, task_type: str | None) -> float:
+        spec = self.stages.get(stage)
+        if not self.enabled or spec is None:
+            return 0.0
+        return spec.task_types.get(task_type, spec.rate) if task_type else spec.rate
+
+
+class EvalSettings(_Strict):
+    """`tierwise eval`: the LLM-judge checker and the statistics."""
+
+    judge_stage: str = "judge"
+    judge_tier: str = Field(default="", description="Empty: the judge stage's own tier.")
+    confidence_level: float = Field(default=0.95, gt=0.5, lt=1.0, description="Of every confidence interval.")
+    bootstrap: int = Field(default=2000, ge=200, le=100_000, description="Resamples per bootstrap interval.")
+
+
+class OptimizerSettings(_Strict):
+    """`tierwise suggest`: when the evidence is enough to suggest moving a task type's stage to another tier."""
+
+    min_samples: PositiveInt = Field(default=30, description="Fewer paired samples: say so, suggest nothing.")
+    min_quality_gain: float = Field(default=0.05, ge=0.0, le=1.0, description="Move up only for at least this.")
+    max_quality_loss: float = Field(default=0.02, ge=0.0, le=1.0, description="Move down only if losing at most.")
+    confidence: float = Field(default=0.9, gt=0.5, lt=1.0, description="Probability the gain/loss test must reach.")
 
 
 class RegistryData(_Strict):
@@ -175,6 +239,10 @@ class RegistryData(_Strict):
     budget: Budget = Budget()
     resilience: Resilience = Resilience()
     ledger: LedgerSettings = LedgerSettings()
+    task_types: dict[str, TaskTypeSpec] = Field(default_factory=dict)
+    shadow: Shadow = Shadow()
+    evals: EvalSettings = EvalSettings()
+    optimizer: OptimizerSettings = OptimizerSettings()
 
     @model_validator(mode="after")
     def _references(self) -> RegistryData:
@@ -210,9 +278,29 @@ class RegistryData(_Strict):
                         f"{key}: {target!r} is below the stage's tier {stage.tier!r}; "
                         "a critical stage never falls back to a lower tier"
                     )
+        problems += self._evals_references()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _evals_references(self) -> list[str]:
+        """Task-type stage tiers, shadow and eval settings name known stages and tiers."""
+        problems: list[str] = []
+
+        def check(key: str, stage: str | None, tier: str | None) -> None:
+            if stage is not None and stage not in self.stages:
+                problems.append(f"{key}: unknown stage {stage!r} (known: {sorted(self.stages)})")
+            if tier and tier not in self.tiers:
+                problems.append(f"{key}: unknown tier {tier!r} (known: {self.tier_order})")
+
+        for name, task in self.task_types.items():
+            for stage, spec in task.stages.items():
+                check(f"task_types.{name}.stages.{stage}", stage, spec.tier)
+        for stage, spec in self.shadow.stages.items():
+            check(f"shadow.stages.{stage}", stage, spec.tier)
+        check("shadow.judge_stage", self.shadow.judge_stage, self.shadow.judge_tier)
+        check("evals.judge_stage", self.evals.judge_stage, self.evals.judge_tier)
+        return problems
 
     def rank(self, tier: str) -> int:
         return self.tier_order.index(tier)

@@ -1,0 +1,148 @@
+"""Throughput of many concurrent requests against an endpoint with real latency, beside its baseline, in one run.
+
+N requests on the simple route (triage → draft → judge → respond: 3 model calls each) go through
+`graph.ainvoke` with at most C in flight, against the scripted emulator in its own process, every call
+answering after `--latency-ms`. With zero overhead the run would take calls × latency / concurrency
+(the ideal); the fraction of it reached says how much the client side (LangGraph, the Gemini client, pricing,
+the ledger write) holds requests back. The baseline is a bare LangGraph graph of the same topology calling
+ChatGoogleGenerativeAI.ainvoke directly: what the stack costs without tierwise.
+Targets: ≥ 85% of ideal, peak RSS ≤ 400 MB (the process's peak so far: tierwise runs first, so its figure is its
+own). Where the time goes, when the target is missed: README, Development.
+
+    python benchmarks/throughput.py [--requests 1000] [--concurrency 64] [--latency-ms 50] [--no-ledger]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from overhead import RULES, BareState, emulator_process  # noqa: E402 - the sibling benchmark's helpers
+
+from tierwise import Context, build_graph  # noqa: E402
+
+
+class BareOut(BareState, total=False):
+    calls: list[int]  # one entry per model call, so both graphs are counted alike
+
+
+def bare_graph(base_url: str):
+    """The same topology and prompts, calling the chat models directly with ainvoke: the baseline."""
+    from langchain_google_genai import ChatGoogleGenerativeAI
+    from langgraph.graph import END, START, StateGraph
+
+    from tierwise.prompts import render
+    from tierwise.state import Draft, Score, Triage
+
+    def model(name):
+        return ChatGoogleGenerativeAI(model=name, google_api_key="emulator", base_url=base_url, vertexai=False)
+
+    lite, flash = model("gemini-3.5-flash-lite"), model("gemini-3.8-flash")
+    triage_llm = lite.with_structured_output(Triage, method="json_schema")
+    draft_llm = lite.with_structured_output(Draft, method="json_schema")
+    judge_llm = flash.with_structured_output(Score, method="json_schema")
+
+    async def triage(state):
+        return {"triage": await triage_llm.ainvoke(render("triage", input=state["input"]))}
+
+    async def draft(state):
+        return {"draft": (await draft_llm.ainvoke(render("draft", input=state["input"]))).answer}
+
+    async def judge(state):
+        return {"score": (await judge_llm.ainvoke(render("judge", input=state["input"], draft=state["draft"]))).score}
+
+    async def respond(state):
+        return {"answer": state["draft"], "calls": [1, 1, 1]}
+
+    builder = StateGraph(BareOut)
+    for name, fn in (("triage", triage), ("draft", draft), ("judge", judge), ("respond", respond)):
+        builder.add_node(name, fn)
+    builder.add_edge(START, "triage")
+    builder.add_edge("triage", "draft")
+    builder.add_edge("draft", "judge")
+    builder.add_edge("judge", "respond")
+    builder.add_edge("respond", END)
+    return builder.compile()
+
+
+async def run(graph, context: Context | None, requests: int, concurrency: int) -> tuple[float, int, int]:
+    """Seconds taken, calls made and requests failed, for `requests` requests at most `concurrency` in flight."""
+    gate = asyncio.Semaphore(concurrency)
+    calls = failed = 0
+
+    async def one(i: int) -> None:
+        nonlocal calls, failed
+        async with gate:
+            out = await graph.ainvoke({"input": f"Ticket {i}: my card was charged twice, is this urgent?"},
+                                      context=context)
+        calls += len(out["calls"])
+        failed += bool(out.get("failure")) or any(getattr(c, "outcome", "ok") != "ok" for c in out["calls"])
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(requests)))
+    return time.perf_counter() - started, calls, failed
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+async def measure(graph, context: Context | None, args: argparse.Namespace) -> dict[str, float]:
+    """One event loop for the warm-up and the run: the Gemini client's connection pool is bound to its loop."""
+    await run(graph, context, args.warmup, args.concurrency)  # connections, caches, schemas
+    cpu = time.process_time()
+    seconds, calls, failed = await run(graph, context, args.requests, args.concurrency)
+    cpu = time.process_time() - cpu
+    ideal = calls * args.latency_ms / 1000 / args.concurrency
+    return {"seconds": seconds, "ideal": ideal, "rps": args.requests / seconds, "fraction": ideal / seconds,
+            "cpu_ms": cpu * 1000 / args.requests, "rss": peak_rss_mb(), "failed": failed, "calls": calls}
+
+
+async def measure_both(base_url: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    results = {"tierwise": await measure(build_graph(), Context(base_url=base_url), args)}  # first: its RSS peak
+    results["bare LangGraph"] = await measure(bare_graph(base_url), None, args)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--warmup", type=int, default=64)
+    parser.add_argument("--no-ledger", action="store_true", help="Measure without persisting call records.")
+    args = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix="tierwise-bench-")
+    os.environ["TIERWISE_LEDGER_URL"] = f"sqlite:///{scratch}/ledger.db"  # a scratch ledger, not yours
+    if args.no_ledger:
+        os.environ["TIERWISE__LEDGER__ENABLED"] = "false"
+    rules = [{**rule, "delay_ms": args.latency_ms} for rule in RULES]
+
+    with emulator_process(scratch, rules) as base_url:
+        results = asyncio.run(measure_both(base_url, args))
+
+    ledger = "off" if args.no_ledger else "SQLite (every call record persisted)"
+    print(f"{args.requests} requests, simple route (3 model calls each), {args.latency_ms:g} ms per call, "
+          f"concurrency {args.concurrency}; emulator in its own process on loopback; tierwise ledger: {ledger}\n")
+    print(f"{'graph':<16}{'wall s':>8}{'ideal s':>9}{'req/s':>8}{'of ideal':>10}{'CPU ms/req':>12}{'peak RSS MB':>13}"
+          f"{'failed':>8}")
+    for name, r in results.items():
+        print(f"{name:<16}{r['seconds']:>8.2f}{r['ideal']:>9.2f}{r['rps']:>8.1f}{r['fraction']:>10.1%}"
+              f"{r['cpu_ms']:>12.2f}{r['rss']:>13.0f}{r['failed']:>8.0f}")
+    t = results["tierwise"]
+    print(f"\ntierwise: {t['fraction']:.1%} of ideal (target >= 85%: {'ok' if t['fraction'] >= 0.85 else 'MISSED'}), "
+          f"peak RSS {t['rss']:.0f} MB (target <= 400 MB: {'ok' if t['rss'] <= 400 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

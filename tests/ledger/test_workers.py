@@ -1,0 +1,66 @@
+"""Several worker processes share one real PostgreSQL for everything: the ledger, the spend counter behind a
+hard cap, and LangGraph checkpoints. Needs TIERWISE_TEST_PG_URL (CI sets it; skipped without)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pipeline import pipeline_rules
+
+from tierwise import build_graph
+from tierwise.graph.checkpoints import postgres_checkpointer
+from tierwise.ledger import open_ledger
+
+from .procs import run_together
+
+WORKER = Path(__file__).with_name("graph_worker.py")
+WORKERS, REQUESTS = 4, 6
+RULES = [{**rule, "delay_ms": 10} for rule in pipeline_rules(
+    triage={"intent": "question", "complexity": 1, "confidence": "high"},
+    draft={"answer": "Refund the duplicate charge.", "confidence": "high"},
+    judge={"score": 9, "reason": "Correct."})]
+
+
+def test_four_workers_share_ledger_budget_and_checkpoints(pg_url, scripted, tmp_path, monkeypatch):
+    emulator, context = scripted(RULES)
+    per_request = build_graph().invoke({"input": "Ticket x: my card was charged twice."},
+                                       context=context)["total_cost_usd"]  # on a scratch SQLite ledger
+    cap = round(per_request * WORKERS * REQUESTS * 0.45, 9)  # about half of what the workers will ask for
+    (tmp_path / "caps.toml").write_text(f"[budget]\nhard_daily_usd = {cap}\n")
+    monkeypatch.setenv("TIERWISE_REGISTRY", str(tmp_path / "caps.toml"))
+    monkeypatch.setenv("TIERWISE_LEDGER_URL", pg_url)
+
+    outputs = run_together(WORKER, [[context.base_url, f"w{n}", str(REQUESTS)] for n in range(WORKERS)])
+    results = [json.loads(line) for out in outputs for line in out.splitlines()]
+    assert len(results) == WORKERS * REQUESTS
+
+    # Ledger: every call any worker made is stored once, and the counter is their sum.
+    reported = {call_id: cost for r in results for call_id, cost in r["calls"]}
+    with open_ledger(pg_url) as ledger:
+        stored = ledger.entries()
+        spend = ledger.spend()
+    assert sorted(e.call_id for e in stored) == sorted(reported)
+    assert spend.day_usd == pytest.approx(sum(reported.values()), abs=1e-9)
+
+    # Budget: one counter for all — the cap was reached, later requests were refused in every process that
+    # asked after that, and the overshoot is at most the calls in flight when it was reached (one per worker).
+    refused = [r for r in results if r["failure"] == "budget"]
+    assert refused and len(refused) < len(results)
+    assert spend.day_usd >= cap
+    assert spend.day_usd <= cap + WORKERS * max(reported.values()) + 1e-9
+    assert {r["thread"].split("-")[0] for r in results if r["failure"] is None} == {f"w{n}" for n in range(WORKERS)}
+
+    # Checkpoints: any process reads any worker's finished thread.
+    with postgres_checkpointer(pg_url, setup=False) as saver:
+        graph = build_graph(checkpointer=saver)
+        for r in results:
+            state = graph.get_state({"configurable": {"thread_id": r["thread"]}})
+            assert state.next == ()
+            assert state.values["request_id"] == r["request_id"]
+            assert state.values.get("answer") == r["answer"]
+            assert [c.call_id for c in state.values["calls"]] == [c for c, _ in r["calls"]]
+        threads = {c.config["configurable"]["thread_id"] for c in saver.list(None)}
+    assert threads == {r["thread"] for r in results}
+    assert len(emulator.requests) == len(reported) + 3  # + the cost probe's 3: a refused call never went out

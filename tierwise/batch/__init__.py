@@ -1,0 +1,39 @@
+"""`tierwise batch`: a JSONL file of requests through the graph, with progress, resume and a stage cache.
+
+    from tierwise.batch import run_batch
+    summary = run_batch("tickets.jsonl", "answers.jsonl", concurrency=16, resume=True)
+
+Modules, one concern each: `items` (read and check the input), `grouping` (order for shared prompt prefixes),
+`journal` (the output file, which is also the resume record), `cache` (stage outputs kept across retries),
+`progress` (the progress line), `runner` (the concurrent run), `cli` (the command). Imports are lazy: the
+`tierwise` command loads none of this until `tierwise batch` runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "BatchInputError": "tierwise.batch.items",
+    "Item": "tierwise.batch.items",
+    "read_items": "tierwise.batch.items",
+    "BatchSummary": "tierwise.batch.runner",
+    "arun_batch": "tierwise.batch.runner",
+    "run_batch": "tierwise.batch.runner",
+}
+
+__all__ = ["BatchInputError", "BatchSummary", "Item", "arun_batch", "read_items", "run_batch"]
+
+if TYPE_CHECKING:
+    from .items import BatchInputError, Item, read_items
+    from .runner import BatchSummary, arun_batch, run_batch
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tierwise.batch' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

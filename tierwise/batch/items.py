@@ -1,0 +1,104 @@
+"""Read and check a batch's input: one JSON object per line, every mistake named by its line, before any call.
+
+    {"id": "t-1", "input": "Is this ticket urgent? ...", "task_type": "support-ticket", "metadata": {...}}
+
+`input` is required. `id` (text or integer) names the item in the output and is what resume matches on;
+without one, the line number is the id (so edit such a file only by appending). `task_type` and `request_id`
+go to the graph as in `tierwise run`; `metadata` (any JSON object) is copied to the item's output line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tierwise.calls.messages import check_text
+from tierwise.errors import InvalidInputError, TierwiseError
+
+KEYS = ("id", "input", "task_type", "request_id", "metadata")
+MAX_ERRORS_SHOWN = 10
+
+
+class BatchInputError(TierwiseError, ValueError):
+    """The input file has lines that cannot run; the message lists them (file:line: why)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    line: int
+    input: str
+    task_type: str | None = None
+    request_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self, default_request_id: str) -> dict[str, Any]:
+        """The graph input. The request id is stable across resumes, so a re-run groups with its first try."""
+        payload: dict[str, Any] = {"input": self.input, "request_id": self.request_id or default_request_id}
+        if self.task_type:
+            payload["task_type"] = self.task_type
+        return payload
+
+
+def read_items(path: str | Path) -> list[Item]:
+    """Every item of the file, or BatchInputError naming each bad line (up to ten of them)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BatchInputError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise BatchInputError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise BatchInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    items: list[Item] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue  # blank lines (a trailing newline, spacing) are not items
+        try:
+            item = parse_line(raw, number)
+        except InvalidInputError as exc:
+            errors.append(f"{path}:{number}: {exc}")
+            continue
+        if item.id in seen:
+            errors.append(f"{path}:{number}: id {item.id!r} is already used on line {seen[item.id]}")
+            continue
+        seen[item.id] = number
+        items.append(item)
+    if errors:
+        more = f"\n... and {len(errors) - MAX_ERRORS_SHOWN} more" if len(errors) > MAX_ERRORS_SHOWN else ""
+        raise BatchInputError(
+            f"{len(errors)} bad line(s) in {path}; nothing was run:\n" + "\n".join(errors[:MAX_ERRORS_SHOWN]) + more
+        )
+    if not items:
+        raise BatchInputError(f"{path}: no items (expected one JSON object per line, each with an \"input\")")
+    return items
+
+
+def parse_line(raw: str, number: int) -> Item:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise InvalidInputError(f'expected a JSON object like {{"input": "..."}}, got {type(data).__name__}')
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise InvalidInputError(f"unknown key(s) {unknown}; allowed: {list(KEYS)} (put your own data in metadata)")
+    if "input" not in data:
+        raise InvalidInputError('no "input" key: each line needs the request text')
+    text = check_text(data["input"], '"input"')
+    item_id = data.get("id", number)
+    if isinstance(item_id, bool) or not isinstance(item_id, str | int) or (isinstance(item_id, str) and not item_id):
+        raise InvalidInputError(f'"id" must be a non-empty string or an integer, got {json.dumps(item_id)}')
+    for key in ("task_type", "request_id"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InvalidInputError(f'"{key}" must be a string, got {type(data[key]).__name__}')
+    metadata = data.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise InvalidInputError(f'"metadata" must be a JSON object, got {type(metadata).__name__}')
+    return Item(str(item_id), number, text, data.get("task_type"), data.get("request_id"), metadata)

@@ -1,0 +1,100 @@
+"""The output file is the journal: one line per finished item, appended the moment it finishes.
+
+That is what makes a batch resumable without a second file to keep in step: on resume, every id with a line
+is done and is not run again; every other item runs. Each line goes out in one flushed write, so a kill -9
+leaves at most a torn last line (no newline, or not JSON), which resume cuts off: that item runs again.
+Lines are flushed to the OS at once (a killed process loses none) and fsync'ed at most a second apart
+(a power cut loses at most the last second's lines, which then run again).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from .items import BatchInputError
+
+SYNC_EVERY_S = 1.0
+
+
+class Journal:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._file: IO[str] | None = None
+        self._synced = time.monotonic()
+
+    def open(self, *, resume: bool, overwrite: bool, retry_failed: bool = False) -> dict[str, dict[str, Any]]:
+        """Open for appending; returns the lines already there by id (empty unless resuming)."""
+        exists = self.path.exists() and self.path.stat().st_size > 0
+        if exists and not (resume or overwrite):
+            raise BatchInputError(
+                f"{self.path} already has results: add --resume to finish that batch (items with a line there "
+                "are skipped), or --overwrite to start over"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        done: dict[str, dict[str, Any]] = {}
+        if exists and resume:
+            done = self._load()
+            if retry_failed and any(entry.get("status") != "ok" for entry in done.values()):
+                done = {key: entry for key, entry in done.items() if entry.get("status") == "ok"}
+                self._rewrite(done.values())
+        self._file = self.path.open("a" if resume else "w", encoding="utf-8")
+        return done
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """One item's result, as one line, out of this process at once."""
+        assert self._file is not None, "open() first"
+        self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self._file.flush()
+        if time.monotonic() - self._synced >= SYNC_EVERY_S:
+            os.fsync(self._file.fileno())
+            self._synced = time.monotonic()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        data = self.path.read_bytes()
+        done: dict[str, dict[str, Any]] = {}
+        good_end = 0
+        lines = data.split(b"\n")
+        for number, raw in enumerate(lines, start=1):
+            last = number == len(lines)
+            if last and not raw:
+                break  # the file ended with a newline, as it should
+            try:
+                entry = json.loads(raw)
+                if not isinstance(entry, dict) or "id" not in entry:
+                    raise ValueError("not a result line")
+            except ValueError:
+                if last:
+                    break  # the torn last line of a killed run: cut it off below, that item runs again
+                raise BatchInputError(
+                    f"{self.path}:{number}: not a tierwise batch result line; is this the output of another "
+                    "program? Use another --out, or --overwrite"
+                ) from None
+            if last:
+                break  # complete JSON but no newline: its write was cut short, so it is not trusted
+            done[str(entry["id"])] = entry
+            good_end += len(raw) + 1
+        if good_end < len(data):
+            with self.path.open("r+b") as file:
+                file.truncate(good_end)
+        return done
+
+    def _rewrite(self, entries: Any) -> None:
+        """Replace the file atomically (write a sibling, fsync, rename): a crash leaves the old or the new."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as file:
+            for entry in entries:
+                file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, self.path)

@@ -1,0 +1,213 @@
+"""Run a JSONL file of requests through the graph: bounded concurrency, one result line per item, resumable.
+
+What "exactly once" means here: an item is done when its line is in the output (see `journal`). A resume
+never runs a done item and never writes a second line for it. An item whose graph run was in flight when the
+process died — including one that had finished but whose line was not written yet — has no line, so it runs
+again; the stages it had already got good answers for come from the stage cache (see `cache`), so those
+model calls are neither made nor billed twice.
+
+A failed item (a stage failed on every model it may use, a bad request, an unexpected error) gets a line with
+`"status": "failed"` and the batch goes on; `--resume --retry-failed` runs those again. A hard spend cap stops
+the batch instead: every further item would fail the same way, so they are left to a later resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tierwise.context import Context
+from tierwise.errors import BackendUnavailableError, InvalidInputError, RegistryError, TierwiseError
+
+from .cache import StageCache, stage_cache_policy
+from .grouping import by_shared_prefix
+from .items import BatchInputError, Item, read_items
+from .journal import Journal
+from .progress import BatchProgress
+
+DEFAULT_CONCURRENCY = 16
+FATAL = (RegistryError, BackendUnavailableError)  # every item would fail alike: stop, don't record thousands
+
+
+@dataclass
+class BatchSummary:
+    total: int = 0
+    skipped: int = 0  # done in an earlier run (resume)
+    ok: int = 0
+    failed: int = 0
+    cost_usd: float = 0.0  # calls made by this run (stages served from the stage cache were paid before)
+    seconds: float = 0.0
+    stopped: str | None = None  # why the batch stopped before the end (hard spend cap), if it did
+    out: Path | None = None
+    cache: Path | None = None
+    failures: list[str] = field(default_factory=list)  # the first few, for the summary
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.skipped - self.ok - self.failed
+
+
+def cache_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".cache.db")
+
+
+def run_batch(input_path: str | Path, out: str | Path, *, summary: BatchSummary | None = None,
+              **options: Any) -> BatchSummary:
+    """Sync entry point; see `arun_batch`. Pass `summary` to read the counts after a Ctrl-C."""
+    summary = summary if summary is not None else BatchSummary()
+    asyncio.run(arun_batch(input_path, out, summary=summary, **options))
+    return summary
+
+
+async def arun_batch(
+    input_path: str | Path,
+    out: str | Path,
+    *,
+    context: Context | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    resume: bool = False,
+    overwrite: bool = False,
+    retry_failed: bool = False,
+    group: bool = True,
+    cache: bool = True,
+    quiet: bool = False,
+    graph_factory: Callable[..., Any] | None = None,
+    summary: BatchSummary | None = None,
+) -> BatchSummary:
+    """Run every item of `input_path` not yet in `out`; returns the counts (also kept in `summary`)."""
+    if concurrency < 1:
+        raise BatchInputError(f"concurrency must be at least 1, got {concurrency}")
+    context = context or Context()
+    summary = summary if summary is not None else BatchSummary()
+    items = read_items(input_path)  # every bad line named before any call
+    journal = Journal(out)
+    stages_db = cache_path(out)
+    if overwrite and not resume:
+        stages_db.unlink(missing_ok=True)
+    done = journal.open(resume=resume, overwrite=overwrite, retry_failed=retry_failed)
+    stage_cache = None
+    try:
+        _check_same_input(done, items, out, input_path)
+        todo = [item for item in items if item.id not in done]
+        if group:
+            todo = by_shared_prefix(todo)
+        summary.total, summary.skipped, summary.out = len(items), len(items) - len(todo), Path(out)
+        if cache:
+            stage_cache = StageCache(stages_db)
+            summary.cache = stages_db
+        graph = _graph(graph_factory, context, stage_cache)
+        batch_id = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:10]
+        earlier = list(done.values())
+        with BatchProgress(len(items), done=len(earlier), failed=sum(e.get("status") != "ok" for e in earlier),
+                           cost_usd=sum(e.get("total_cost_usd") or 0.0 for e in earlier), quiet=quiet) as progress:
+            started = time.monotonic()
+            try:
+                await _run(graph, todo, context, concurrency, batch_id, journal, progress, summary)
+            finally:
+                summary.seconds = time.monotonic() - started
+    finally:
+        journal.close()
+        if stage_cache is not None:
+            stage_cache.close()
+    if stage_cache is not None and summary.failed == 0 and summary.remaining == 0:
+        stages_db.unlink(missing_ok=True)  # everything is in the output: nothing left to retry from
+        for suffix in ("-wal", "-shm"):
+            stages_db.with_name(stages_db.name + suffix).unlink(missing_ok=True)
+        summary.cache = None
+    return summary
+
+
+async def _run(graph: Any, todo: list[Item], context: Context, concurrency: int, batch_id: str, journal: Journal,
+               progress: BatchProgress, summary: BatchSummary) -> None:
+    queue = deque(todo)
+    since = datetime.now(UTC)
+
+    async def worker() -> None:
+        while queue and summary.stopped is None:
+            item = queue.popleft()
+            entry = await run_item(graph, item, context, f"{batch_id}-{item.id}")
+            journal.append(entry)
+            failed = entry["status"] != "ok"
+            summary.ok += not failed
+            summary.failed += failed
+            cost = fresh_cost(entry, since)
+            summary.cost_usd += cost
+            if failed and len(summary.failures) < 5:
+                error = entry["error"]
+                summary.failures.append(f"{item.id} (line {item.line}): {error['kind']}: {error['message']}")
+            if failed and entry["error"]["kind"] == "budget":
+                summary.stopped = entry["error"]["message"]
+            progress.advance(failed=failed, cost_usd=cost)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(todo)))))
+
+
+async def run_item(graph: Any, item: Item, context: Context, request_id: str) -> dict[str, Any]:
+    """One item's output line (its `request_id` finds its calls in the ledger). Failures become lines too, except
+    those that would fail every item."""
+    from tierwise.display import result_json
+
+    payload = item.payload(request_id)
+    head: dict[str, Any] = {"id": item.id, "line": item.line, "request_id": payload["request_id"]}
+    if item.metadata:
+        head["metadata"] = item.metadata
+    try:
+        result = await graph.ainvoke(payload, context=context)
+    except FATAL:
+        raise
+    except InvalidInputError as exc:
+        return head | {"status": "failed", "error": {"kind": "invalid_input", "stage": None, "message": str(exc)}}
+    except TierwiseError as exc:
+        return head | {"status": "failed", "error": {"kind": type(exc).__name__, "stage": None, "message": str(exc)}}
+    except Exception as exc:  # noqa: BLE001 - one item's surprise must not end the batch; its line says what
+        message = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        return head | {"status": "failed", "error": {"kind": "error", "stage": None, "message": message}}
+    body = result_json(result)
+    failure = result.get("failure")
+    if failure:
+        error = {"kind": failure.get("kind"), "stage": failure.get("stage"), "message": failure.get("message")}
+        return head | {"status": "failed", "error": error} | body
+    return head | {"status": "ok", "error": None} | body
+
+
+def fresh_cost(entry: dict[str, Any], since: datetime) -> float:
+    """The cost of the item's calls made since `since`: a stage served from the cache carries its first call's
+    record (and start time), already paid for."""
+    return sum(c["cost_usd"] for c in entry.get("calls", []) if datetime.fromisoformat(c["started_at"]) >= since)
+
+
+def _graph(factory: Callable[..., Any] | None, context: Context, stage_cache: StageCache | None) -> Any:
+    if factory is None:
+        from tierwise.graph.graph import build_graph
+
+        factory = build_graph
+    if stage_cache is None:
+        return factory()
+    return factory(cache=stage_cache, cache_policy=stage_cache_policy(_settings(context)))
+
+
+def _settings(context: Context) -> dict[str, Any]:
+    """What, besides a stage's input, decides its answer: a resume under other settings must not reuse them."""
+    from tierwise.tiers import load_registry
+
+    return {"context": dataclasses.asdict(context),
+            "registry": load_registry(context.registry_path).data.model_dump(mode="json")}
+
+
+def _check_same_input(done: dict[str, Any], items: list[Item], out: str | Path, input_path: str | Path) -> None:
+    ids = {item.id for item in items}
+    strangers = [key for key in done if key not in ids]
+    if strangers:
+        raise BatchInputError(
+            f"{out} has results for ids that {input_path} does not have (e.g. {strangers[:3]}): is it the output of "
+            "another input? Use another --out, or --overwrite"
+        )

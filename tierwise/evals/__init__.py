@@ -1,0 +1,78 @@
+"""Know when a tier is wrong: an eval suite, shadow traffic and a tier optimizer.
+
+    from tierwise.evals import load_cases, run_eval, summarize, write_outcomes
+    run = run_eval(load_cases("cases.jsonl"), ["draft"], ["lite", "pro"], registry=reg, context=Context())
+    rows = summarize(run, reg)                       # quality ± CI, paired Δ vs today's tier, cost, p50 latency
+    write_outcomes(run, "eval.csv")                  # an outcome table (tierwise/routing/FORMAT.md)
+
+    suggest(reg, ledger.entries(since), ledger.shadow_pairs(since), read_eval_rows(["eval.csv"]))
+
+Shadow traffic is a rule of the call path (`tierwise.evals.shadow.maybe_shadow`), switched on in the registry's
+`[shadow]` section; `shadow.drain()` / `await shadow.adrain()` wait for pending samples.
+Imports are lazy: `import tierwise.evals` loads neither numpy nor the Gemini client.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "Case": "cases",
+    "load_cases": "cases",
+    "EvalError": "errors",
+    "EvalRun": "runner",
+    "Outcome": "runner",
+    "run_eval": "runner",
+    "TierRow": "summary",
+    "summarize": "summary",
+    "write_outcomes": "outcomes",
+    "read_eval_rows": "outcomes",
+    "Suggestion": "suggest",
+    "suggest": "suggest",
+    "override_text": "overrides",
+    "write_overrides": "overrides",
+    "Grade": "grading",
+    "grade": "grading",
+    "agrade": "grading",
+}
+
+__all__ = [
+    "Case",
+    "EvalError",
+    "EvalRun",
+    "Grade",
+    "Outcome",
+    "Suggestion",
+    "TierRow",
+    "agrade",
+    "grade",
+    "load_cases",
+    "override_text",
+    "read_eval_rows",
+    "run_eval",
+    "suggest",
+    "summarize",
+    "write_outcomes",
+    "write_overrides",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tierwise.evals' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from .cases import Case, load_cases
+    from .errors import EvalError
+    from .grading import Grade, agrade, grade
+    from .outcomes import read_eval_rows, write_outcomes
+    from .overrides import override_text, write_overrides
+    from .runner import EvalRun, Outcome, run_eval
+    from .suggest import Suggestion, suggest
+    from .summary import TierRow, summarize

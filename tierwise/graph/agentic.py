@@ -1,0 +1,43 @@
+"""The agentic graph: tool-heavy iterative work loops on Flash; one-shot analytical questions go to Pro.
+
+    route (lite) ─tool_loop──────────► step (flash, tools bound) ─tool calls─► tools ─► step …
+                 │                                                └─answer────► report
+                 └─one_shot_analysis─► analyze (pro, critical) ─────────────────► report
+
+`tools`: LangChain tools (default: a calculator and a search over the local sample corpus, both offline).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from tierwise.context import Context
+from tierwise.nodes import pipeline
+from tierwise.nodes.agentic import analyze, builtin, route, run_tools, step
+from tierwise.search import SearchTool
+from tierwise.state import InputState
+from tierwise.state.agentic import AgentOutput, AgentState
+
+
+def build_agentic_graph(*, tools: Sequence[Any] | None = None, search_tool: SearchTool | None = None,
+                        max_rounds: int = 5, checkpointer=None, cache=None, name: str = "agentic"):
+    offered = list(tools) if tools is not None else builtin.default_tools(search_tool)
+    builder = StateGraph(AgentState, context_schema=Context, input_schema=InputState, output_schema=AgentOutput)
+    builder.add_node("route", route.node)
+    builder.add_node("step", step.make(offered, max_rounds))
+    builder.add_node("tools", run_tools.make(offered))
+    builder.add_node("analyze", analyze.node)
+    builder.add_node("report", pipeline.report)
+
+    builder.add_edge(START, "route")
+    builder.add_conditional_edges("route", route.after_route)
+    builder.add_conditional_edges("step", step.after_step)
+    builder.add_edge("tools", "step")
+    builder.add_edge("analyze", "report")
+    builder.add_edge("report", END)
+    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+
+
+# Exported for LangGraph Studio / `langgraph dev` (langgraph.json); no checkpointer, the server brings one.
+graph = build_agentic_graph()

@@ -1,0 +1,35 @@
+"""The graphs `tierwise run --graph NAME` (and langgraph.json) know, built by name."""
+
+from __future__ import annotations
+
+from tierwise.errors import TierwiseError
+
+GRAPHS = ("main", "content", "research", "agentic")
+
+
+def build_named(name: str, *, corpus: str | None = None):
+    """The compiled graph called `name`; `corpus`: a folder of .md/.txt files for research and agentic."""
+    if name not in GRAPHS:
+        raise TierwiseError(f"unknown graph {name!r}; choose {', '.join(GRAPHS[:-1])} or {GRAPHS[-1]}")
+    if corpus is not None and name not in ("research", "agentic"):
+        raise TierwiseError("--corpus goes with --graph research or --graph agentic")
+    search = None
+    if corpus is not None:
+        from tierwise.search import FolderSearch
+
+        search = FolderSearch(corpus)
+    if name == "content":
+        from .content import build_content_graph
+
+        return build_content_graph()
+    if name == "research":
+        from .research import build_research_graph
+
+        return build_research_graph(search_tool=search)
+    if name == "agentic":
+        from .agentic import build_agentic_graph
+
+        return build_agentic_graph(search_tool=search)
+    from .graph import build_graph
+
+    return build_graph(name="tierwise")

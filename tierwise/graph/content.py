@@ -1,0 +1,34 @@
+"""The content graph: draft cheaply and freely, plan on Flash, and spend Pro only on the text people read.
+
+    draft (lite, temperature 1.2) ─► format (flash, temperature 0, JSON) ─► finalize (pro, critical) ─► report
+
+`report` adds the bill per stage (`cost_by_stage`) to the totals. Past a soft spend cap, draft and format move to
+the cheapest tier; finalize never does.
+"""
+
+from langgraph.graph import END, START, StateGraph
+
+from tierwise.context import Context
+from tierwise.nodes import pipeline
+from tierwise.nodes.content import draft, finalize, plan
+from tierwise.state import InputState
+from tierwise.state.content import ContentOutput, ContentState
+
+
+def build_content_graph(*, checkpointer=None, cache=None, name: str = "content"):
+    builder = StateGraph(ContentState, context_schema=Context, input_schema=InputState, output_schema=ContentOutput)
+    builder.add_node("draft", draft.node)
+    builder.add_node("format", plan.node)
+    builder.add_node("finalize", finalize.node)
+    builder.add_node("report", pipeline.report)
+
+    builder.add_edge(START, "draft")
+    builder.add_edge("draft", "format")
+    builder.add_edge("format", "finalize")
+    builder.add_edge("finalize", "report")
+    builder.add_edge("report", END)
+    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+
+
+# Exported for LangGraph Studio / `langgraph dev` (langgraph.json); no checkpointer, the server brings one.
+graph = build_content_graph()

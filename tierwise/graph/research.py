@@ -1,0 +1,44 @@
+"""The research graph: cheap models read, Pro writes — over structured claims, citing documents that exist.
+
+    queries (lite) ─► search (tool) ─► claims (lite, one per document, in parallel) ─► dedupe ─► synthesize (pro)
+                                  └─ nothing found ──────────────────────────────────────► dedupe     ─► report
+
+`search`: anything with `search(query, k) -> list[Document]` (tierwise.search.SearchTool); the default is BM25
+over the sample corpus shipped in the package — no network. Citations the answer makes to documents its claims
+did not come from are removed and listed in `unknown_citations`.
+"""
+
+from langgraph.graph import END, START, StateGraph
+
+from tierwise.context import Context
+from tierwise.nodes import pipeline
+from tierwise.nodes.research import claims, dedupe, queries, search, synthesize
+from tierwise.search import SearchTool, default_search
+from tierwise.state import InputState
+from tierwise.state.research import ClaimsTask, ResearchOutput, ResearchState
+
+
+def build_research_graph(*, search_tool: SearchTool | None = None, per_query: int = 3, max_documents: int = 6,
+                         checkpointer=None, cache=None, name: str = "research"):
+    builder = StateGraph(ResearchState, context_schema=Context, input_schema=InputState,
+                         output_schema=ResearchOutput)
+    builder.add_node("queries", queries.node)
+    builder.add_node("search", search.make(search_tool or default_search(), per_query=per_query,
+                                           max_documents=max_documents))
+    builder.add_node("claims", claims.node, input_schema=ClaimsTask)
+    builder.add_node("dedupe", dedupe.node)
+    builder.add_node("synthesize", synthesize.node)
+    builder.add_node("report", pipeline.report)
+
+    builder.add_edge(START, "queries")
+    builder.add_edge("queries", "search")
+    builder.add_conditional_edges("search", claims.fan_out, ["claims", "dedupe"])
+    builder.add_edge("claims", "dedupe")
+    builder.add_edge("dedupe", "synthesize")
+    builder.add_edge("synthesize", "report")
+    builder.add_edge("report", END)
+    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+
+
+# Exported for LangGraph Studio / `langgraph dev` (langgraph.json); no checkpointer, the server brings one.
+graph = build_research_graph()
