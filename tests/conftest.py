@@ -38,7 +38,9 @@ def _no_real_gemini(monkeypatch, tmp_path):
     monkeypatch.setenv("TIERWISE_LEDGER_URL", f"sqlite:///{tmp_path}/ledger.db")  # never the user's own ledger
     from tierwise.calls.cooldown import cooldowns
     from tierwise.ledger import close_shared
+    from tierwise.tiers.registry import forget_registries
 
     cooldowns.reset()
+    forget_registries()
     yield
     close_shared()

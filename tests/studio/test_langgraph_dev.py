@@ -47,9 +47,8 @@ def dev_server(tmp_path):
     port = free_port()
     proc = subprocess.Popen(
         [*langgraph_command(), "dev", "--host", "127.0.0.1", "--port", str(port), "--no-browser", "--no-reload",
-         # --allow-blocking: `langgraph dev` fails any sync I/O on its event loop, and the call path does a little
-         # (load_registry's os.getcwd and file stats, once a second at most); see README "LangGraph Studio".
-         "--allow-blocking", "--config", str(tmp_path / "langgraph.json")],
+         # No --allow-blocking: the call path keeps file and socket work off the event loop (calls.path.awarm).
+         "--config", str(tmp_path / "langgraph.json")],
         cwd=tmp_path, env={**os.environ, **OFFLINE}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

@@ -33,6 +33,7 @@ from tierwise.context import Context
 from tierwise.errors import InvalidInputError, TierwiseError
 from tierwise.state.records import CallRecord
 from tierwise.tiers import Registry, StageModel, Usage, load_registry, price
+from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 
 from .chain import candidates
 from .cooldown import cooldowns
@@ -166,6 +167,8 @@ async def acall_stage(
     tier: str | None = None,
 ) -> StageResult:
     """Async `call_stage`: the same policy, awaiting the model and the waits."""
+    context = context or current_context()
+    await awarm(context)
     plan = _plan(stage, messages, schema, tools, context, task_type, labels, tier)
     plan.loop = asyncio.get_running_loop()  # async clients belong to one event loop
     policy = _policy(plan)
@@ -187,6 +190,26 @@ async def acall_stage(
             action = policy.send((*reply, time.perf_counter() - started))
     except StopIteration as done:
         return done.value
+
+
+async def awarm(context: Context) -> None:
+    """Do the call path's file and socket work (registry re-check, ledger open, emulator start) in a worker
+    thread, at most once a second, so that async callers never block their event loop on it (`langgraph dev`
+    refuses blocking calls on its loop)."""
+    key = (context.registry_path, context.backend, context.base_url)
+    if time.monotonic() < _warm_until.get(key, 0.0) and fresh_registry(context.registry_path) is not None:
+        return
+    await asyncio.to_thread(_warm, context)
+    _warm_until[key] = time.monotonic() + RECHECK_SECONDS * 0.9
+
+
+def _warm(context: Context) -> None:
+    registry = load_registry(context.registry_path)
+    resolve_endpoint(context)
+    _guard(registry)
+
+
+_warm_until: dict[tuple, float] = {}
 
 
 run_stage = acall_stage

@@ -9,6 +9,7 @@ behaviour, one extra traced run per node: ~0.2 ms) should that internal module m
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ except ImportError:  # pragma: no cover - depends on the installed LangGraph
         return RunnableLambda(func, afunc=afunc, name=name)
 
 from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, current_context
+from tierwise.calls.path import awarm
 from tierwise.context import Context
 from tierwise.ledger.errors import BudgetExceededError
 from tierwise.tiers import Registry, load_registry
@@ -43,33 +45,45 @@ Finish = Callable[[dict, StageResult, Context], dict]
 def stage_node(name: str, prepare: Prepare, finish: Finish):
     def run(state: dict) -> dict:
         context = current_context()
+        state, started = _begin(state)
         if state.get("failure"):
-            return {"steps": [name]}  # the request already failed: no further calls, no further spend
+            return {"steps": [name], **started}  # the request already failed: no further calls, no spend
         call = prepare(state, context)
         if isinstance(call, dict):
-            return call
+            return {**started, **call}
         try:
             result = call_stage(call.stage, call.messages, schema=call.schema, tools=call.tools, context=context,
                                 task_type=state.get("task_type"), labels=_labels(state))
         except (ModelCallError, BudgetExceededError) as failed:
-            return _failed(name, call, state, failed, finish, context)
-        return {"steps": [name], "calls": result.records, **finish(state, result, context)}
+            return {**started, **_failed(name, call, state, failed, finish, context)}
+        return {"steps": [name], "calls": result.records, **started, **finish(state, result, context)}
 
     async def arun(state: dict) -> dict:
         context = current_context()
+        await awarm(context)  # file and socket work off the event loop, before prepare reads the registry
+        state, started = _begin(state)
         if state.get("failure"):
-            return {"steps": [name]}
+            return {"steps": [name], **started}
         call = prepare(state, context)
         if isinstance(call, dict):
-            return call
+            return {**started, **call}
         try:
             result = await acall_stage(call.stage, call.messages, schema=call.schema, tools=call.tools,
                                        context=context, task_type=state.get("task_type"), labels=_labels(state))
         except (ModelCallError, BudgetExceededError) as failed:
-            return _failed(name, call, state, failed, finish, context)
-        return {"steps": [name], "calls": result.records, **finish(state, result, context)}
+            return {**started, **_failed(name, call, state, failed, finish, context)}
+        return {"steps": [name], "calls": result.records, **started, **finish(state, result, context)}
 
     return _Node(run, arun, name=name)
+
+
+def _begin(state: dict) -> tuple[dict, dict]:
+    """The first node of a request gives it an id, so every call of the request — its own included — is grouped
+    under it in the ledger. Returns the state to work on and what to add to the node's update."""
+    if state.get("request_id"):
+        return state, {}
+    request_id = uuid.uuid4().hex
+    return {**state, "request_id": request_id}, {"request_id": request_id}
 
 
 def _labels(state: dict) -> dict:

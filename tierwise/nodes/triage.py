@@ -3,8 +3,6 @@ intent, complexity and confidence; `learned` asks the pre-router trained on outc
 `hybrid` uses the learned router when it is confident and the LLM otherwise. Unusable triage output takes the
 cheap path, never Pro by default."""
 
-import uuid
-
 from tierwise.calls.messages import check_request
 from tierwise.prompts import render
 from tierwise.state import Triage, TriageResult
@@ -26,7 +24,7 @@ def prepare(state, context):
             route = route_for(decision)
             triage = TriageResult(intent="question", complexity=LEARNED_COMPLEXITY[route],
                                   confidence="high" if decision.confidence >= 0.75 else "medium", source="learned")
-            return {"steps": ["triage"], "triage": triage, "route": route, "request_id": _request_id(state)}
+            return {"steps": ["triage"], "triage": triage, "route": route}
     return StageCall("triage", render("triage", input=text), Triage)
 
 
@@ -36,7 +34,7 @@ def finish(state, result, context):
     if triage is None:
         # Never "default to Pro when unsure": that sends most traffic to Pro.
         fallback = TriageResult(intent="question", complexity=1, confidence="low", usable=False, source="fallback")
-        return {"triage": fallback, "route": rules.on_unusable_triage, "request_id": _request_id(state)}
+        return {"triage": fallback, "route": rules.on_unusable_triage}
     if triage.intent == "extraction":
         route = "extract"
     elif triage.complexity <= rules.simple_max_complexity:
@@ -45,12 +43,8 @@ def finish(state, result, context):
         route = "moderate"
     else:
         route = "complex"
-    return {"triage": TriageResult(**triage.model_dump()), "route": route, "request_id": _request_id(state)}
+    return {"triage": TriageResult(**triage.model_dump()), "route": route}
 
-
-def _request_id(state):
-    """Groups one request's calls in the ledger; a caller may pass its own."""
-    return state.get("request_id") or uuid.uuid4().hex
 
 
 node = stage_node("triage", prepare, finish)

@@ -135,32 +135,46 @@ def build_registry(
     return registry
 
 
-_cache: dict[tuple[str | None, str], tuple[float, tuple[Any, ...], Registry]] = {}
+_cache: dict[str | None, tuple[float, tuple[Any, ...], Registry]] = {}
 RECHECK_SECONDS = 1.0
 
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
     """Cached `build_registry` for the hot path.
 
-    Edits to the user file or TIERWISE__* variables are picked up within a second: checking them on every
-    call cost more than the rest of the call path together.
+    Edits to the user file, TIERWISE__* variables or the working directory are picked up within a second:
+    checking them on every call cost more than the rest of the call path together.
     """
-    slot = (None if path is None else str(path), os.getcwd())  # ./tierwise.toml depends on the directory
-    now = time.monotonic()
+    registry = fresh_registry(path)
+    if registry is not None:
+        return registry
+    slot = None if path is None else str(path)
     cached = _cache.get(slot)
-    if cached is not None and now - cached[0] < RECHECK_SECONDS:
-        return cached[2]
     user = loader.user_file(path, os.environ)
     env_items = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(loader.ENV_PREFIX)))
-    key = (str(user) if user else None, _mtime(user) if user else None, env_items, date.today())
+    key = (os.getcwd(), str(user) if user else None, _mtime(user) if user else None, env_items, date.today())
     if cached is not None and cached[1] == key:
         registry = cached[2]
     else:
         registry = build_registry(path)
         if len(_cache) > 16:  # many registries in one process is unusual; keep memory flat
             _cache.clear()
-    _cache[slot] = (now, key, registry)
+    _cache[slot] = (time.monotonic(), key, registry)
     return registry
+
+
+def fresh_registry(path: str | os.PathLike[str] | None = None) -> Registry | None:
+    """The cached registry if it was checked within the last second, without touching the file system (so it
+    is safe on an event loop); None when `load_registry` has to look again."""
+    cached = _cache.get(None if path is None else str(path))
+    if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
+        return cached[2]
+    return None
+
+
+def forget_registries() -> None:
+    """Drop every cached registry (tests that change directory or files within a second)."""
+    _cache.clear()
 
 
 def _mtime(path: Path) -> float | None:
