@@ -114,6 +114,14 @@ async def measure_both(base_url: str, args: argparse.Namespace) -> dict[str, dic
     return results
 
 
+def transport() -> str:
+    """google-genai sends async calls through aiohttp when it is installed (pip install -e ".[aiohttp]"), else
+    httpx, whose connection pool costs far more CPU at this concurrency."""
+    import importlib.util
+
+    return "aiohttp" if importlib.util.find_spec("aiohttp") else "httpx"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
@@ -133,7 +141,8 @@ def main() -> None:
 
     ledger = "off" if args.no_ledger else "SQLite (every call record persisted)"
     print(f"{args.requests} requests, simple route (3 model calls each), {args.latency_ms:g} ms per call, "
-          f"concurrency {args.concurrency}; emulator in its own process on loopback; tierwise ledger: {ledger}\n")
+          f"concurrency {args.concurrency}; emulator in its own process on loopback; tierwise ledger: {ledger}; "
+          f"async transport: {transport()}\n")
     print(f"{'graph':<16}{'wall s':>8}{'ideal s':>9}{'req/s':>8}{'of ideal':>10}{'CPU ms/req':>12}{'peak RSS MB':>13}"
           f"{'failed':>8}")
     for name, r in results.items():

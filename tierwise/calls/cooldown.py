@@ -64,6 +64,8 @@ class Cooldowns:
             return False
 
     def succeeded(self, model: str, *, window_s: float = 60.0) -> None:
+        if model not in self._models:
+            return  # never failed: nothing to count against (the common case, kept lock-free)
         now = time.monotonic()
         with self._lock:
             state = self._models.setdefault(model, _State())

@@ -425,7 +425,7 @@ def _give_up(plan: _Plan, failure: Failure) -> ModelCallError:
 def _add_record(plan: _Plan, candidate: StageModel, attempt: int, usage: Usage, seconds: float, outcome: str,
                 failure: Failure | None) -> None:
     today, factors = date.today(), plan.registry.data.service_tiers
-    top = plan.registry.on_tier(candidate.stage, plan.registry.top_tier)
+    top = plan.registry.top_model
     plan.records.append(CallRecord(
         call_id=uuid.uuid4().hex,
         stage=candidate.stage,
@@ -436,7 +436,7 @@ def _add_record(plan: _Plan, candidate: StageModel, attempt: int, usage: Usage, 
         thinking_tokens=usage.thinking_tokens,
         cached_tokens=usage.cached_tokens,
         cost_usd=price(candidate.model, usage, today, service_tier=plan.service_tier, factors=factors),
-        all_pro_cost_usd=price(top.model, usage, today, factors=factors),  # the counterfactual: Pro, standard
+        all_pro_cost_usd=price(top, usage, today, factors=factors),  # the counterfactual: Pro, standard
         latency_ms=round(seconds * 1000, 3),
         outcome=outcome,
         error=failure.message if failure else None,

@@ -54,6 +54,11 @@ class Registry:
     def top_tier(self) -> str:
         return self.data.tier_order[-1]
 
+    @property
+    def top_model(self) -> ModelSpec:
+        """The model the all-Pro counterfactual is priced at."""
+        return self.data.models[self.data.tiers[self.top_tier].model]
+
     def stage(self, name: str, *, task_type: str | None = None, tier: str | None = None) -> StageModel:
         """The stage on `tier` if given, else on its task type's tier (`[task_types.T.stages.S]`), else its own."""
         spec = self.data.stages.get(name) if isinstance(name, str) else None
