@@ -33,6 +33,7 @@ from tierwise.context import Context
 from tierwise.errors import InvalidInputError, TierwiseError
 from tierwise.state.records import CallRecord
 from tierwise.tiers import Registry, StageModel, Usage, load_registry, price
+from tierwise.tiers.pricing import is_cache_hit
 from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 
 from .chain import candidates
@@ -450,8 +451,6 @@ def _add_record(plan: _Plan, candidate: StageModel, attempt: int, usage: Usage, 
 
 def usage_of(message: Any) -> Usage:
     """LangChain's usage metadata → billable counts (output_tokens already includes thinking)."""
-    from tierwise.tiers.pricing import is_cache_hit
-
     meta = getattr(message, "usage_metadata", None) or {}
     details_in = meta.get("input_token_details") or {}
     details_out = meta.get("output_token_details") or {}

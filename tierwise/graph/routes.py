@@ -1,16 +1,27 @@
-"""Conditional edges. Nodes record their decisions in state; edges only read them."""
+"""Conditional edges. Nodes record their decisions in state; edges only read them.
+
+Each edge declares the few keys it reads (`RouteView`): LangGraph then hands it just those channels instead of
+copying the whole state for every decision.
+"""
 
 from typing import Literal
 
+from typing_extensions import TypedDict
 
-def after_triage(state: dict) -> Literal["draft", "extract", "reason"]:
+
+class RouteView(TypedDict, total=False):
+    route: str
+    escalated: bool
+
+
+def after_triage(state: RouteView) -> Literal["draft", "extract", "reason"]:
     return {"extract": "extract", "complex": "reason"}.get(state.get("route", "simple"), "draft")
 
 
-def after_draft(state: dict) -> Literal["judge", "polish"]:
+def after_draft(state: RouteView) -> Literal["judge", "polish"]:
     # Only a moderate request escalates on the draft's own confidence; everything else meets the judge.
     return "polish" if state.get("route") == "moderate" and state.get("escalated") else "judge"
 
 
-def after_judge(state: dict) -> Literal["respond", "polish"]:
+def after_judge(state: RouteView) -> Literal["respond", "polish"]:
     return "polish" if state.get("escalated") else "respond"
