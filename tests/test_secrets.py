@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tierwise import ModelCallError, build_graph, call_stage
 from tierwise.cli import app
 
-CANARY = "AIzaCANARY-tierwise-0123456789-do-not-leak"
+CANARY = "canary-key-tierwise-0123456789-do-not-leak"
 
 
 def test_the_api_key_leaks_nowhere(scripted, monkeypatch, tmp_path, caplog, capfd):
