@@ -21,15 +21,14 @@ def build_graph(*, extract_schema: type = Extraction, checkpointer=None, cache=N
     """The compiled graph. `extract_schema`: your pydantic model for the extract stage. `cache` + `cache_policy`:
     LangGraph node caching of the model stages (a hit calls no model, so nothing is billed twice)."""
     builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
-    builder.add_node("triage", triage.node)
-    builder.add_node("extract", extract.make(extract_schema))
-    builder.add_node("reason", reason.node)
-    builder.add_node("draft", draft.node)
-    builder.add_node("judge", judge.node)
-    builder.add_node("polish", polish.node)
+    stage = {"cache_policy": cache_policy}  # model stages may be cached; respond only adds up
+    builder.add_node("triage", triage.node, **stage)
+    builder.add_node("extract", extract.make(extract_schema), **stage)
+    builder.add_node("reason", reason.node, **stage)
+    builder.add_node("draft", draft.node, **stage)
+    builder.add_node("judge", judge.node, **stage)
+    builder.add_node("polish", polish.node, **stage)
     builder.add_node("respond", respond.node)
-    for stage in ("triage", "extract", "reason", "draft", "judge", "polish") if cache_policy else ():
-        builder.nodes[stage].cache_policy = cache_policy  # respond only adds up: not worth a cache entry
 
     builder.add_edge(START, "triage")
     builder.add_conditional_edges("triage", routes.after_triage)
