@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tierwise._lazy import lazy_exports
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -50,11 +52,4 @@ if TYPE_CHECKING:
     from tierwise.tiers.registry import build_registry, load_registry
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'tierwise' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -11,7 +11,9 @@ Modules, one concern each: `items` (read and check the input), `grouping` (order
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tierwise._lazy import lazy_exports
 
 _EXPORTS = {
     "BatchInputError": "tierwise.batch.items",
@@ -29,11 +31,4 @@ if TYPE_CHECKING:
     from .runner import BatchSummary, arun_batch, run_batch
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'tierwise.batch' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

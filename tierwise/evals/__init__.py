@@ -14,8 +14,9 @@ Imports are lazy: `import tierwise.evals` loads neither numpy nor the Gemini cli
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tierwise._lazy import lazy_exports
 
 _EXPORTS = {
     "Case": "cases",
@@ -58,13 +59,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tierwise.evals' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, {name: f".{module}" for name, module in _EXPORTS.items()}, globals())
 
 
 if TYPE_CHECKING:

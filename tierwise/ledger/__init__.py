@@ -12,7 +12,9 @@ Imports are lazy: the `tierwise` command loads none of this until `tierwise repo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tierwise._lazy import lazy_exports
 
 _EXPORTS = {
     "Ledger": "tierwise.ledger.base",
@@ -61,11 +63,4 @@ if TYPE_CHECKING:
     from .url import close_shared, default_path, open_ledger, resolve_url, shared_ledger
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'tierwise.ledger' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
