@@ -16,15 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import json
 import logging
 import os
-import re
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
+
+from harness import emulator_process, scratch_dir
 
 TRIAGE = {
     "simple": {"intent": "question", "complexity": 1, "confidence": "high"},
@@ -65,22 +61,6 @@ timeout_s = 1.0
 """
 
 
-def start_emulator(scratch: Path, seed: int) -> tuple[subprocess.Popen, str]:
-    rules = scratch / "rules.json"
-    rules.write_text(json.dumps(RULES))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tierwise.cli", "emulator", "--port", "0", "--script", str(rules),
-         "--faults", f"{FAULTS},seed={seed}"],
-        stderr=subprocess.PIPE, text=True)
-    for _ in range(5):
-        line = proc.stderr.readline()
-        match = re.search(r"on (http://\S+)", line)
-        if match:
-            return proc, match.group(1)
-    proc.kill()
-    raise SystemExit(f"the emulator did not start: {proc.stderr.read()}")
-
-
 async def run(graph, inputs, context, concurrency):
     return await graph.abatch(inputs, context=context, config={"max_concurrency": concurrency}, return_exceptions=True)
 
@@ -92,25 +72,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="tierwise-chaos-"))
+    scratch = scratch_dir()
     (scratch / "tierwise.toml").write_text(REGISTRY)
     os.environ["TIERWISE_REGISTRY"] = str(scratch / "tierwise.toml")
-    os.environ["TIERWISE_LEDGER_URL"] = f"sqlite:///{scratch}/ledger.db"
+
 
     from tierwise import Context, build_graph, load_registry
 
     logging.getLogger("langchain_google_genai").setLevel(logging.ERROR)  # empty answers are counted below instead
 
-    proc, base_url = start_emulator(scratch, args.seed)
     routes = list(TRIAGE)
     inputs = [{"input": f"{routes[i % 4]}: request number {i}"} for i in range(args.requests)]
-    try:
+    with emulator_process(scratch, RULES, f"{FAULTS},seed={args.seed}") as base_url:
         started = time.perf_counter()
         results = asyncio.run(run(build_graph(), inputs, Context(base_url=base_url), args.concurrency))
         wall = time.perf_counter() - started
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
     registry = load_registry()
     rank = {tier: i for i, tier in enumerate(registry.data.tier_order)}

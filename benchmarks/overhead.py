@@ -12,18 +12,11 @@ Target: tierwise ≤ 1.5× bare.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import os
-import re
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Literal
 
+from harness import emulator_process, scratch_dir
 from langchain_google_genai import ChatGoogleGenerativeAI
 from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
@@ -89,37 +82,15 @@ def bare_graph(base_url: str, model_seconds: list[float]):
     return builder.compile()
 
 
-@contextlib.contextmanager
-def emulator_process(scratch: str, rules_data: list[dict] = RULES):
-    """The emulator in its own process, as a real endpoint would be: in-process, its threads would compete with
-    the client for the GIL and blur the overhead being measured."""
-    rules = Path(scratch) / "rules.json"
-    rules.write_text(json.dumps(rules_data))
-    proc = subprocess.Popen([sys.executable, "-m", "tierwise.cli", "emulator", "--port", "0", "--script", str(rules)],
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stderr.readline()
-        match = re.search(r"(http://\S+)", line)
-        if not match:
-            raise SystemExit(f"the emulator did not start: {line}{proc.stderr.read()}")
-        yield match.group(1)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--no-ledger", action="store_true", help="Measure without persisting call records.")
     args = parser.parse_args()
-    scratch = tempfile.mkdtemp(prefix="tierwise-bench-")
-    os.environ["TIERWISE_LEDGER_URL"] = f"sqlite:///{scratch}/ledger.db"  # a scratch ledger, not yours
-    if args.no_ledger:
-        os.environ["TIERWISE__LEDGER__ENABLED"] = "false"
+    scratch = scratch_dir(args.no_ledger)
 
-    with emulator_process(scratch) as base_url:
+    with emulator_process(scratch, RULES) as base_url:
         context = Context(base_url=base_url)
         tier_graph = build_graph()
         bare_model_seconds: list[float] = []

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from overhead import RULES, BareState, emulator_process  # noqa: E402 - the sibling benchmark's helpers
+from harness import emulator_process, scratch_dir  # noqa: E402 - the benchmarks' shared helpers
+from overhead import RULES, BareState  # noqa: E402
 
 from tierwise import Context, build_graph  # noqa: E402
 
@@ -130,10 +129,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=64)
     parser.add_argument("--no-ledger", action="store_true", help="Measure without persisting call records.")
     args = parser.parse_args()
-    scratch = tempfile.mkdtemp(prefix="tierwise-bench-")
-    os.environ["TIERWISE_LEDGER_URL"] = f"sqlite:///{scratch}/ledger.db"  # a scratch ledger, not yours
-    if args.no_ledger:
-        os.environ["TIERWISE__LEDGER__ENABLED"] = "false"
+    scratch = scratch_dir(args.no_ledger)
     rules = [{**rule, "delay_ms": args.latency_ms} for rule in RULES]
 
     with emulator_process(scratch, rules) as base_url:
