@@ -271,7 +271,9 @@ def _policy(plan: _Plan) -> Generator[_Call | _Sleep, Any, StageResult]:
     deadline = time.monotonic() + settings.request_budget_s
     decision = None
     if plan.guard is not None:  # spend caps: may move a non-critical stage down, or refuse (hard cap)
-        decision = yield _Blocking(lambda: plan.guard.before_call(plan.route, plan.task_type))
+        check = lambda: plan.guard.before_call(plan.route, plan.task_type)  # noqa: E731
+        # Without caps the guard reads nothing: no reason to hop to a worker thread on the async path.
+        decision = (yield _Blocking(check)) if plan.registry.data.budget.any_cap else check()
         plan.service_tier = decision.service_tier
         if decision.changed:
             plan.labels = {**plan.labels, **decision.metadata()}
