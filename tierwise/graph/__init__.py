@@ -1,1 +1,1 @@
-"""Wiring only: nodes, edges, conditional edges, compile."""
+"""Wiring only: nodes, edges, routing, compile."""

@@ -1,7 +1,6 @@
-"""Conditional edges. Nodes record their decisions in state; edges only read them.
-
-Each edge declares the few keys it reads (`RouteView`): LangGraph then hands it just those channels instead of
-copying the whole state for every decision.
+"""Where each deciding node goes next. Nodes record their decisions in state (route, escalated); these functions
+only read them. triage, draft and judge call them to route themselves with `Command(goto=...)` — the graph's
+conditional edges — and other graphs or tests can use them as plain conditional-edge functions too.
 """
 
 from typing import Literal
