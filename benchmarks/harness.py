@@ -43,3 +43,19 @@ def emulator_process(scratch: str | Path, rules: list[dict], faults: str | None 
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def bare_models(base_url: str):
+    """The bare baseline's triage, draft and judge models: ChatGoogleGenerativeAI with LangChain's structured output,
+    as a hand-written graph would use them (same model ids and schemas as tierwise's stages)."""
+    from langchain_google_genai import ChatGoogleGenerativeAI
+
+    from tierwise.state import Draft, Score, Triage
+
+    def model(name):
+        return ChatGoogleGenerativeAI(model=name, google_api_key="emulator", base_url=base_url, vertexai=False)
+
+    lite, flash = model("gemini-3.5-flash-lite"), model("gemini-3.8-flash")
+    return (lite.with_structured_output(Triage, method="json_schema"),
+            lite.with_structured_output(Draft, method="json_schema"),
+            flash.with_structured_output(Score, method="json_schema"))

@@ -16,14 +16,13 @@ import statistics
 import time
 from typing import Literal
 
-from harness import emulator_process, scratch_dir
-from langchain_google_genai import ChatGoogleGenerativeAI
+from harness import bare_models, emulator_process, scratch_dir
 from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
 from tierwise import Context, build_graph
 from tierwise.prompts import render
-from tierwise.state import Draft, Score, Triage
+from tierwise.state import Triage
 
 RULES = [
     {"system": "triage step", "reply": {"intent": "question", "complexity": 1, "confidence": "high"}},
@@ -42,13 +41,7 @@ class BareState(TypedDict, total=False):
 
 def bare_graph(base_url: str, model_seconds: list[float]):
     """The same topology and prompts, calling the chat models directly: what a hand-rolled graph does."""
-    def model(name):
-        return ChatGoogleGenerativeAI(model=name, google_api_key="emulator", base_url=base_url, vertexai=False)
-
-    lite, flash = model("gemini-3.5-flash-lite"), model("gemini-3.8-flash")
-    triage_llm = lite.with_structured_output(Triage, method="json_schema")
-    draft_llm = lite.with_structured_output(Draft, method="json_schema")
-    judge_llm = flash.with_structured_output(Score, method="json_schema")
+    triage_llm, draft_llm, judge_llm = bare_models(base_url)
 
     def timed(llm, messages):
         started = time.perf_counter()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import emulator_process, scratch_dir  # noqa: E402 - the benchmarks' shared helpers
+from harness import bare_models, emulator_process, scratch_dir  # noqa: E402 - the benchmarks' shared helpers
 from overhead import RULES, BareState  # noqa: E402
 
 from tierwise import Context, build_graph  # noqa: E402
@@ -35,19 +35,11 @@ class BareOut(BareState, total=False):
 
 def bare_graph(base_url: str):
     """The same topology and prompts, calling the chat models directly with ainvoke: the baseline."""
-    from langchain_google_genai import ChatGoogleGenerativeAI
     from langgraph.graph import END, START, StateGraph
 
     from tierwise.prompts import render
-    from tierwise.state import Draft, Score, Triage
 
-    def model(name):
-        return ChatGoogleGenerativeAI(model=name, google_api_key="emulator", base_url=base_url, vertexai=False)
-
-    lite, flash = model("gemini-3.5-flash-lite"), model("gemini-3.8-flash")
-    triage_llm = lite.with_structured_output(Triage, method="json_schema")
-    draft_llm = lite.with_structured_output(Draft, method="json_schema")
-    judge_llm = flash.with_structured_output(Score, method="json_schema")
+    triage_llm, draft_llm, judge_llm = bare_models(base_url)
 
     async def triage(state):
         return {"triage": await triage_llm.ainvoke(render("triage", input=state["input"]))}

@@ -13,8 +13,11 @@ def scripted():
     """Start an emulator with the given rules; returns (emulator, context pointing at it)."""
     started = []
 
-    def start(rules):
-        emulator = Emulator(ScriptedBackend(rules))
+    def start(rules, faults=None, **emulator_options):
+        """`faults`: a list of tierwise.emulator.Fault; `emulator_options`: e.g. context_windows=..."""
+        from tierwise.emulator import Faults
+
+        emulator = Emulator(ScriptedBackend(rules), faults=Faults(faults or []), **emulator_options)
         emulator.start()
         started.append(emulator)
         return emulator, Context(base_url=emulator.base_url)

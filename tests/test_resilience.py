@@ -10,8 +10,8 @@ import time
 import pytest
 from pipeline import pipeline_rules
 
-from tierwise import Context, ModelCallError, acall_stage, build_graph, call_stage
-from tierwise.emulator import Emulator, Fault, Faults, ScriptedBackend
+from tierwise import ModelCallError, acall_stage, build_graph, call_stage
+from tierwise.emulator import Fault
 
 LITE, OLD_LITE = "gemini-3.5-flash-lite", "gemini-3.1-flash-lite"
 FLASH, PRO = "gemini-3.8-flash", "gemini-3.1-pro-preview"
@@ -20,20 +20,14 @@ SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
 
 
 @pytest.fixture
-def faulty(tmp_path):
-    """An emulator with scripted answers and injected faults; fast retry settings in ./tierwise.toml."""
-    started = []
+def faulty(scripted, tmp_path):
+    """The shared scripted emulator with injected faults, and fast retry settings in ./tierwise.toml."""
 
     def start(faults, rules=None, registry="", **emulator_options):
         (tmp_path / "tierwise.toml").write_text(FAST + registry)
-        emulator = Emulator(ScriptedBackend(rules or [{"reply": "fine"}]), faults=Faults(faults), **emulator_options)
-        emulator.start()
-        started.append(emulator)
-        return emulator, Context(base_url=emulator.base_url)
+        return scripted(rules or [{"reply": "fine"}], faults, **emulator_options)
 
-    yield start
-    for emulator in started:
-        emulator.stop()
+    return start
 
 
 def attempts(records):

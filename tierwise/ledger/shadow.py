@@ -65,14 +65,7 @@ class ShadowStore:
 
     def shadow_pairs(self, since: datetime | None = None, until: datetime | None = None) -> list[ShadowPair]:
         """Stored pairs started in [since, until), oldest first."""
-        where, params = [], []
-        if since is not None:
-            where.append("started_at >= ?")
-            params.append(self._to_db_time(utc(since)))
-        if until is not None:
-            where.append("started_at < ?")
-            params.append(self._to_db_time(utc(until)))
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause, params = self._window(since, until)
         query = self._sql(
             f"SELECT {', '.join(SHADOW_COLUMNS)} FROM tierwise_shadow{clause} ORDER BY started_at, shadow_id"
         )

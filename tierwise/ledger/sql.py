@@ -93,7 +93,8 @@ class SqlLedger(ShadowStore, Ledger):
         )
         return {(period, scope): float(usd) for period, scope, usd in cur.fetchall()}
 
-    def entries(self, since: datetime | None = None, until: datetime | None = None) -> list[LedgerEntry]:
+    def _window(self, since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
+        """` WHERE started_at >= ? AND started_at < ?` (the parts that apply) and its parameters."""
         where, params = [], []
         if since is not None:
             where.append("started_at >= ?")
@@ -101,7 +102,10 @@ class SqlLedger(ShadowStore, Ledger):
         if until is not None:
             where.append("started_at < ?")
             params.append(self._to_db_time(utc(until)))
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return (f" WHERE {' AND '.join(where)}" if where else ""), params
+
+    def entries(self, since: datetime | None = None, until: datetime | None = None) -> list[LedgerEntry]:
+        clause, params = self._window(since, until)
         query = self._sql(f"SELECT {', '.join(COLUMNS)} FROM tierwise_calls{clause} ORDER BY started_at, call_id")
         with self._read() as cur:
             cur.execute(query, params)
