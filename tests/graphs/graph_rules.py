@@ -6,9 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tierwise import load_registry
-from tierwise.tiers import Usage, price
+from pipeline import assert_calls_priced
 
 DRAFT, FORMAT, FINALIZE = "lively first draft", "plan the format of a draft", "final, published version"
 QUERIES, CLAIMS, SYNTHESIZE = "into search queries", "key claims of one document", "research question from claims"
@@ -31,16 +29,7 @@ def tiers(result) -> list[tuple[str, str]]:
 
 def assert_priced(result, registry_path=None):
     """Every record is priced from its tokens, the totals add up, and so does the per-stage breakdown."""
-    registry = load_registry(registry_path)
-    top = registry.data.tiers[registry.top_tier].model
-    for call in result["calls"]:
-        assert call.input_tokens > 0 and call.output_tokens > 0
-        assert call.model == registry.data.tiers[call.tier].model
-        usage = Usage(call.input_tokens, call.output_tokens, call.thinking_tokens, call.cached_tokens)
-        assert call.cost_usd == pytest.approx(price(registry.model(call.model), usage, call.started_at.date()))
-        assert call.all_pro_cost_usd == pytest.approx(price(registry.model(top), usage, call.started_at.date()))
-    assert result["total_cost_usd"] == pytest.approx(sum(c.cost_usd for c in result["calls"]))
-    assert result["all_pro_cost_usd"] == pytest.approx(sum(c.all_pro_cost_usd for c in result["calls"]))
+    assert_calls_priced(result, registry_path)
     by_stage = result["cost_by_stage"]
     assert list(by_stage) == list(dict.fromkeys(c.stage for c in result["calls"]))
     for stage, row in by_stage.items():
