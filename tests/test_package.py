@@ -29,3 +29,13 @@ def test_langgraph_json_points_at_the_exported_graphs():
     from tierwise.graph.graph import graph
 
     assert set(graph.get_graph().nodes) >= {"triage", "extract", "reason", "draft", "judge", "polish", "respond"}
+
+
+def test_the_private_langgraph_runnable_nodes_use_is_still_where_we_import_it():
+    """nodes/base.py uses LangGraph's RunnableCallable (sync + async twins in one node, no extra traced run) and
+    falls back to RunnableLambda if it moves: this test fails when it moves, so the fallback is never silent."""
+    from langgraph._internal._runnable import RunnableCallable
+
+    from tierwise.nodes import base
+
+    assert base._Node is RunnableCallable

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tierwise import defaults as _defaults
 from tierwise._lazy import lazy_exports
 
 __version__ = "0.1.0"
@@ -18,16 +19,16 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "build_graph": "tierwise.graph.graph",
     "Context": "tierwise.context",
-    "call_stage": "tierwise.calls.path",
-    "acall_stage": "tierwise.calls.path",
-    "run_stage": "tierwise.calls.path",
+    "call_stage": "tierwise.calls",
+    "acall_stage": "tierwise.calls",
+    "run_stage": "tierwise.calls",
     "stage_node": "tierwise.nodes.base",
     "StageCall": "tierwise.nodes.base",
     "build_content_graph": "tierwise.graph.content",
     "build_research_graph": "tierwise.graph.research",
     "build_agentic_graph": "tierwise.graph.agentic",
-    "StageResult": "tierwise.calls.path",
-    "ModelCallError": "tierwise.calls.path",
+    "StageResult": "tierwise.calls",
+    "ModelCallError": "tierwise.calls",
     "CallRecord": "tierwise.state.records",
     "load_registry": "tierwise.tiers.registry",
     "build_registry": "tierwise.tiers.registry",
@@ -40,7 +41,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from tierwise.calls.path import ModelCallError, StageResult, acall_stage, call_stage, run_stage
+    from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, run_stage
     from tierwise.context import Context
     from tierwise.errors import InvalidInputError, RegistryError, TierwiseError, UnknownStageError
     from tierwise.graph.agentic import build_agentic_graph
@@ -53,3 +54,7 @@ if TYPE_CHECKING:
 
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())
+
+# The default call-path rules (ledger, shadow traffic, the offline emulator): plugged into tierwise.calls here, so
+# that the calls package never imports them. Light: nothing heavy is imported until the first call.
+_defaults.install()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
-import warnings
 from typing import Annotated, Any
 
 import typer
 
 from tierwise.batch.cli import batch_command
+from tierwise.console import fail, setup_output
 from tierwise.errors import TierwiseError
 from tierwise.evals.cli import eval_command, suggest_command
 from tierwise.ledger.cli import report_command
@@ -31,18 +30,6 @@ BackendOpt = Annotated[
 RegistryOpt = Annotated[str | None, typer.Option("--registry", help="A registry TOML merged over the packaged one.")]
 
 
-def _setup_output() -> None:
-    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
-    # tierwise records an empty answer as a failed attempt and moves on; the client's own warning is noise here.
-    logging.getLogger("langchain_google_genai").setLevel(logging.ERROR)
-    warnings.formatwarning = lambda message, *args, **kwargs: f"warning: {message}\n"
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
 @app.command()
 def run(
     text: Annotated[str, typer.Argument(help="The request. '-' reads it from standard input.")],
@@ -61,8 +48,8 @@ def run(
                                                "(default: the sample corpus in the package).")] = None,
 ) -> None:
     """Run a graph on one request: answer, route, and a priced table of every model call."""
-    _setup_output()
-    from tierwise.calls.path import ModelCallError
+    setup_output()
+    from tierwise.calls import ModelCallError
     from tierwise.context import Context
 
     try:
@@ -112,9 +99,9 @@ def emulator(
                                                "'rate_limit:0.2:retry_after=1,unavailable:0.1,seed=7'.")] = None,
 ) -> None:
     """Serve the Gemini API emulator for your own tests: point a client's base_url at it."""
-    _setup_output()
-    from tierwise.calls.endpoint import make_backend
+    setup_output()
     from tierwise.emulator import ScriptedBackend, parse_faults, serve
+    from tierwise.emulator.launch import make_backend
 
     try:
         injected = parse_faults(faults) if faults is not None else None
@@ -143,7 +130,7 @@ def tiers(
     as_json: Annotated[bool, typer.Option("--json", help="Print the merged registry as JSON.")] = False,
 ) -> None:
     """Show the registry in force: tiers, models, prices, shutdown dates and stage settings."""
-    _setup_output()
+    setup_output()
     from tierwise.tiers import build_registry
 
     try:

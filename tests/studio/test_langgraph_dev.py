@@ -47,7 +47,7 @@ def dev_server(tmp_path):
     port = free_port()
     proc = subprocess.Popen(
         [*langgraph_command(), "dev", "--host", "127.0.0.1", "--port", str(port), "--no-browser", "--no-reload",
-         # No --allow-blocking: the call path keeps file and socket work off the event loop (calls.path.awarm).
+         # No --allow-blocking: the call path keeps file and socket work off the event loop (calls.api.awarm).
          "--config", str(tmp_path / "langgraph.json")],
         cwd=tmp_path, env={**os.environ, **OFFLINE}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

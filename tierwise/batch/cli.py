@@ -35,12 +35,12 @@ def batch_command(
                                                  "`tierwise emulator`.")] = None,
 ) -> None:
     """Run every request of a JSONL file through the graph: progress, a line per item, resumable."""
-    from tierwise.cli import _setup_output, fail
+    from tierwise.console import fail, setup_output
     from tierwise.context import Context
 
     from .runner import BatchSummary, run_batch
 
-    _setup_output()
+    setup_output()
     if retry_failed and not resume:
         raise fail("--retry-failed goes with --resume")
     if resume and overwrite:

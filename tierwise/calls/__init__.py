@@ -1,5 +1,34 @@
-"""The one call path: every model call in tierwise (and in users' own graphs) goes through here."""
+"""The one call path: every model call in tierwise (and in users' own graphs) goes through here.
 
-from .path import ModelCallError, StageResult, acall_stage, call_stage, current_context, run_stage
+`tierwise.calls` imports nothing from ledger/, evals/, emulator/, batch/, graph/, nodes/ or routing/: those plug
+in as hooks (`tierwise.calls.hooks`) and an emulator launcher, installed by `tierwise.defaults`.
+Imports are lazy: `import tierwise.calls.hooks` loads neither the registry nor the Gemini client.
+"""
 
-__all__ = ["ModelCallError", "StageResult", "acall_stage", "call_stage", "current_context", "run_stage"]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tierwise._lazy import lazy_exports
+
+_EXPORTS = {
+    "acall_stage": ".api",
+    "call_stage": ".api",
+    "current_context": ".api",
+    "run_stage": ".api",
+    "CallHook": ".hooks",
+    "Attempts": ".plan",
+    "CallPlan": ".plan",
+    "ModelCallError": ".result",
+    "StageResult": ".result",
+}
+__all__ = ["Attempts", "CallHook", "CallPlan", "ModelCallError", "StageResult", "acall_stage", "call_stage",
+           "current_context", "run_stage"]
+
+if TYPE_CHECKING:
+    from .api import acall_stage, call_stage, current_context, run_stage
+    from .hooks import CallHook
+    from .plan import Attempts, CallPlan
+    from .result import ModelCallError, StageResult
+
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -21,12 +21,14 @@ class _State:
     successes: deque = field(default_factory=deque)
     open_until: float = 0.0
     probing: bool = False
+    probe: int = 0  # which lease holds the probe
 
 
 class Cooldowns:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._models: dict[str, _State] = {}
+        self._leases = 0
 
     def available(self, model: str, now: float | None = None) -> bool:
         """May a request use `model` now? Past its cooldown, lets exactly one probe through."""
@@ -39,6 +41,19 @@ class Cooldowns:
                 return False
             state.probing = True
             return True
+
+    def acquire(self, model: str, now: float | None = None) -> int | None:
+        """Like `available`, as a lease: None = skip the model; 0 = an ordinary call; n > 0 = this call is the
+        half-open probe, to `release(model, n)` whatever it ends with."""
+        state = self._models.get(model)
+        if state is None or state.open_until == 0.0:
+            return 0  # healthy: lock-free
+        if not self.available(model, now):
+            return None
+        with self._lock:
+            self._leases += 1
+            state.probe = self._leases
+            return state.probe
 
     def ready_at(self, model: str) -> float:
         with self._lock:
@@ -74,6 +89,17 @@ class Cooldowns:
                 state.open_until, state.probing = 0.0, False
             state.successes.append(now)
             _trim(state, now - window_s)
+
+    def release(self, model: str, lease: int) -> None:
+        """End probe `lease`, if no verdict closed or reopened the cooldown meanwhile: whatever the probe ended
+        with (an unusable answer, a bad request, the deadline, an exception), the next request may probe again —
+        a model is never left "probing" for the rest of the process."""
+        if not lease:
+            return  # not a probe: the common case, lock-free
+        with self._lock:
+            state = self._models.get(model)
+            if state is not None and state.probing and state.probe == lease:
+                state.probing = False
 
     def reset(self) -> None:
         with self._lock:

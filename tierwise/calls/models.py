@@ -73,7 +73,7 @@ def _build(model_id: str, settings: tuple, endpoint: Endpoint) -> Any:
         "temperature": temperature,  # None: the model's own fixed sampling
         "max_output_tokens": max_output_tokens,
         "vertexai": False,
-        "max_retries": 1,  # 1 = no SDK retries: they ignore Retry-After; tierwise.calls.path retries instead
+        "max_retries": 1,  # 1 = no SDK retries: they ignore Retry-After; tierwise.calls.loop retries instead
     }
     if endpoint.base_url:
         kwargs["base_url"] = endpoint.base_url

@@ -8,7 +8,7 @@
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.graph import END, START, StateGraph
 
@@ -31,12 +31,24 @@ def build_agentic_graph(*, tools: Sequence[Any] | None = None, search_tool: Sear
     builder.add_node("report", pipeline.report)
 
     builder.add_edge(START, "route")
-    builder.add_conditional_edges("route", route.after_route)
-    builder.add_conditional_edges("step", step.after_step)
+    builder.add_conditional_edges("route", after_route)
+    builder.add_conditional_edges("step", after_step)
     builder.add_edge("tools", "step")
     builder.add_edge("analyze", "report")
     builder.add_edge("report", END)
     return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+
+
+def after_route(state: dict) -> Literal["step", "analyze", "report"]:
+    if state.get("failure"):
+        return "report"
+    return "analyze" if state.get("intent") == "one_shot_analysis" else "step"
+
+
+def after_step(state: dict) -> Literal["tools", "report"]:
+    last = state["messages"][-1] if state.get("messages") else None
+    wants_tools = last is not None and bool(getattr(last, "tool_calls", None))
+    return "tools" if wants_tools and not state.get("failure") else "report"
 
 
 # Exported for LangGraph Studio / `langgraph dev` (langgraph.json); no checkpointer, the server brings one.

@@ -5,9 +5,14 @@
        │                        └─moderate, conf<t──► polish
        ├─extract──► extract ─► reason ─► respond
        └─complex──► reason ─► respond
+
+Nodes record their decisions in state (`route`, `escalated`); the branches below only read them.
 """
 
+from typing import Literal
+
 from langgraph.graph import END, START, StateGraph
+from typing_extensions import TypedDict
 
 from tierwise.context import Context
 from tierwise.nodes import draft, extract, judge, polish, reason, respond, triage
@@ -20,22 +25,43 @@ def build_graph(*, extract_schema: type = Extraction, checkpointer=None, cache=N
     LangGraph node caching of the model stages (a hit calls no model, so nothing is billed twice)."""
     builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
     stage = {"cache_policy": cache_policy}  # model stages may be cached; respond only adds up
-    builder.add_node("triage", triage.node, destinations=("draft", "extract", "reason"), **stage)
+    builder.add_node("triage", triage.node, **stage)
     builder.add_node("extract", extract.make(extract_schema), **stage)
     builder.add_node("reason", reason.node, **stage)
-    builder.add_node("draft", draft.node, destinations=("judge", "polish"), **stage)
-    builder.add_node("judge", judge.node, destinations=("respond", "polish"), **stage)
+    builder.add_node("draft", draft.node, **stage)
+    builder.add_node("judge", judge.node, **stage)
     builder.add_node("polish", polish.node, **stage)
     builder.add_node("respond", respond.node)
 
-    # triage, draft and judge route themselves (routes.after_triage/after_draft/after_judge) to the
-    # destinations listed above; the rest is fixed.
     builder.add_edge(START, "triage")
+    builder.add_conditional_edges("triage", after_triage)
+    builder.add_conditional_edges("draft", after_draft)
+    builder.add_conditional_edges("judge", after_judge)
     builder.add_edge("extract", "reason")
     builder.add_edge("reason", "respond")
     builder.add_edge("polish", "respond")
     builder.add_edge("respond", END)
     return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+
+
+class RouteView(TypedDict, total=False):
+    """What the branches read: LangGraph reads only these channels for them, not the whole state."""
+
+    route: str
+    escalated: bool
+
+
+def after_triage(state: RouteView) -> Literal["draft", "extract", "reason"]:
+    return {"extract": "extract", "complex": "reason"}.get(state.get("route", "simple"), "draft")
+
+
+def after_draft(state: RouteView) -> Literal["judge", "polish"]:
+    # Only a moderate request escalates on the draft's own confidence; everything else meets the judge.
+    return "polish" if state.get("route") == "moderate" and state.get("escalated") else "judge"
+
+
+def after_judge(state: RouteView) -> Literal["respond", "polish"]:
+    return "polish" if state.get("escalated") else "respond"
 
 
 # Exported for LangGraph Studio / `langgraph dev` (langgraph.json); no checkpointer, the server brings one.

@@ -9,6 +9,7 @@ did not come from are removed and listed in `unknown_citations`.
 """
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send
 
 from tierwise.context import Context
 from tierwise.nodes import pipeline
@@ -32,12 +33,20 @@ def build_research_graph(*, search_tool: SearchTool | None = None, per_query: in
 
     builder.add_edge(START, "queries")
     builder.add_edge("queries", "search")
-    builder.add_conditional_edges("search", claims.fan_out, ["claims", "dedupe"])
+    builder.add_conditional_edges("search", fan_out, ["claims", "dedupe"])
     builder.add_edge("claims", "dedupe")
     builder.add_edge("dedupe", "synthesize")
     builder.add_edge("synthesize", "report")
     builder.add_edge("report", END)
     return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+
+
+def fan_out(state: dict) -> list[Send] | str:
+    """One claims task per document; straight to dedupe when there is nothing to read (or the request failed)."""
+    if state.get("failure") or not state.get("documents"):
+        return "dedupe"
+    labels = {key: state[key] for key in claims.LABELS if state.get(key) is not None}
+    return [Send("claims", {**labels, "document": document}) for document in state["documents"]]
 
 
 # Exported for LangGraph Studio / `langgraph dev` (langgraph.json); no checkpointer, the server brings one.

@@ -100,10 +100,13 @@ class SpendGuard:
         escalated: bool | None = None,
         prompt: Any = None,
         request_id: str | None = None,
+        downgraded_from: str | None = None,
+        service_tier: str | None = None,
     ) -> Spend:
         """Store the priced `record` (idempotent per call id) and add its cost to the counters, atomically.
 
         `prompt` (text or messages) is stored as a sha256, and as text only if `[ledger] store_prompts`.
+        Without a `decision`, `downgraded_from` and `service_tier` say what the guard changed, if anything.
         Returns the spend right after this record, from the same transaction.
         """
         from .entry import LedgerEntry
@@ -113,8 +116,9 @@ class SpendGuard:
             request_id=request_id,
             route=route,
             escalated=escalated,
-            downgraded_from=decision.requested.tier if decision is not None and decision.downgraded else None,
-            service_tier=decision.service_tier if decision is not None else None,
+            downgraded_from=(decision.requested.tier if decision.downgraded else None) if decision is not None
+            else downgraded_from,
+            service_tier=decision.service_tier if decision is not None else service_tier,
             prompt=prompt,
             store_prompt=self.registry.data.ledger.store_prompts,
         )

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - depends on the installed LangGraph
         return RunnableLambda(func, afunc=afunc, name=name)
 
 from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, current_context
-from tierwise.calls.path import awarm
+from tierwise.calls.api import awarm
 from tierwise.context import Context
 from tierwise.ledger.errors import BudgetExceededError
 from tierwise.tiers import Registry, load_registry
@@ -42,53 +42,44 @@ Prepare = Callable[[dict, Context], StageCall | dict]
 Finish = Callable[[dict, StageResult, Context], dict]
 
 
-def stage_node(name: str, prepare: Prepare, finish: Finish, goto: Callable[[dict], str] | None = None):
-    """`goto`, if given, picks the next node from the state with this node's update applied: the node then
-    routes itself with a `Command`. (A conditional edge would do the same, but LangGraph copies every state
-    channel for each conditional-edge read — a measurable cost on a state this size.)"""
+def stage_node(name: str, prepare: Prepare, finish: Finish):
+    """A graph node running one stage: `prepare` builds the call (or returns the update itself), `finish` reads
+    the result into a state update. Where to go next is the graph's business (its conditional edges)."""
 
     def run(state: dict) -> Any:
         context = current_context()
         state, started = _begin(state)
         if state.get("failure"):
-            return _next(goto, state, {"steps": [name], **started})  # already failed: no more calls or spend
+            return {"steps": [name], **started}  # already failed: no more calls or spend
         call = prepare(state, context)
         if isinstance(call, dict):
-            return _next(goto, state, {**started, **call})
+            return {**started, **call}
         try:
             result = call_stage(call.stage, call.messages, schema=call.schema, tools=call.tools, context=context,
                                 task_type=state.get("task_type"), labels=_labels(state))
         except (ModelCallError, BudgetExceededError) as failed:
-            return _next(goto, state, {**started, **_failed(name, call, state, failed, finish, context)})
+            return {**started, **_failed(name, call, state, failed, finish, context)}
         update = {"steps": [name], "calls": result.records, **started, **finish(state, result, context)}
-        return _next(goto, state, update)
+        return update
 
     async def arun(state: dict) -> Any:
         context = current_context()
         await awarm(context)  # file and socket work off the event loop, before prepare reads the registry
         state, started = _begin(state)
         if state.get("failure"):
-            return _next(goto, state, {"steps": [name], **started})
+            return {"steps": [name], **started}
         call = prepare(state, context)
         if isinstance(call, dict):
-            return _next(goto, state, {**started, **call})
+            return {**started, **call}
         try:
             result = await acall_stage(call.stage, call.messages, schema=call.schema, tools=call.tools,
                                        context=context, task_type=state.get("task_type"), labels=_labels(state))
         except (ModelCallError, BudgetExceededError) as failed:
-            return _next(goto, state, {**started, **_failed(name, call, state, failed, finish, context)})
+            return {**started, **_failed(name, call, state, failed, finish, context)}
         update = {"steps": [name], "calls": result.records, **started, **finish(state, result, context)}
-        return _next(goto, state, update)
+        return update
 
     return _Node(run, arun, name=name)
-
-
-def _next(goto: Callable[[dict], str] | None, state: dict, update: dict) -> Any:
-    if goto is None:
-        return update
-    from langgraph.types import Command
-
-    return Command(update=update, goto=goto({**state, **update}))
 
 
 def _begin(state: dict) -> tuple[dict, dict]:

@@ -1,7 +1,6 @@
 """draft (lite): a first answer with the model's own confidence; a moderate request below the threshold
 escalates straight to Pro."""
 
-from tierwise.graph import routes
 from tierwise.prompts import render
 from tierwise.state import CONFIDENCE_VALUE, Draft
 
@@ -31,4 +30,4 @@ def _escalate(state, reason):
     return {}
 
 
-node = stage_node("draft", prepare, finish, goto=routes.after_draft)
+node = stage_node("draft", prepare, finish)

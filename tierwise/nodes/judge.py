@@ -1,6 +1,5 @@
 """judge (flash): scores the draft 1-10 with a one-line reason; below the threshold, Pro polishes it."""
 
-from tierwise.graph import routes
 from tierwise.prompts import render
 from tierwise.state import Score
 
@@ -24,4 +23,4 @@ def finish(state, result, context):
     return update
 
 
-node = stage_node("judge", prepare, finish, goto=routes.after_judge)
+node = stage_node("judge", prepare, finish)

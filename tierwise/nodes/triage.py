@@ -4,7 +4,6 @@ intent, complexity and confidence; `learned` asks the pre-router trained on outc
 cheap path, never Pro by default."""
 
 from tierwise.calls.messages import check_request
-from tierwise.graph import routes
 from tierwise.prompts import render
 from tierwise.state import Triage, TriageResult
 
@@ -48,4 +47,4 @@ def finish(state, result, context):
 
 
 
-node = stage_node("triage", prepare, finish, goto=routes.after_triage)
+node = stage_node("triage", prepare, finish)

@@ -146,7 +146,7 @@ class LedgerSettings(_Strict):
 
 
 class Resilience(_Strict):
-    """Retries, waits and cooldowns of the call path (see tierwise/calls/path.py)."""
+    """Retries, waits and cooldowns of the call path (see tierwise/calls/loop.py)."""
 
     max_attempts: PositiveInt = Field(default=3, description="Attempts per model before the next in the chain.")
     base_delay_s: NonNegativeFloat = 0.5

@@ -1,7 +1,6 @@
 """route (lite, enum-only): tool loop or one-shot analysis. Unusable output takes the tool loop on Flash, never
 Pro by default: "when unsure, use Pro" sends most traffic to Pro."""
 
-from typing import Literal
 
 from tierwise.calls.messages import check_request
 from tierwise.prompts import render
@@ -18,12 +17,6 @@ def prepare(state, context):
 def finish(state, result, context):
     intent = result.value.intent if result.value is not None else "tool_loop"
     return {"intent": intent, **begin(state, intent)}
-
-
-def after_route(state: dict) -> Literal["step", "analyze", "report"]:
-    if state.get("failure"):
-        return "report"
-    return "analyze" if state.get("intent") == "one_shot_analysis" else "step"
 
 
 node = stage_node("route", prepare, finish)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -34,12 +34,6 @@ def make(tools: Sequence[Any], max_rounds: int):
         return {"messages": [*new, message]}
 
     return stage_node("step", prepare, finish)
-
-
-def after_step(state: dict) -> Literal["tools", "report"]:
-    last = state["messages"][-1] if state.get("messages") else None
-    wants_tools = last is not None and bool(getattr(last, "tool_calls", None))
-    return "tools" if wants_tools and not state.get("failure") else "report"
 
 
 def _failure(kind: str, message: str) -> dict[str, str]:

@@ -1,9 +1,7 @@
 """claims (lite, structured): the key claims of one document. LangGraph runs one per document, in parallel
-(`fan_out` sends each its document); an unusable answer just contributes no claims."""
+(the research graph's `fan_out` sends each its document); an unusable answer just contributes no claims."""
 
 from __future__ import annotations
-
-from langgraph.types import Send
 
 from tierwise.prompts import render
 from tierwise.state.research import Claim, ExtractedClaims
@@ -14,14 +12,6 @@ from .text import tidy
 MAX_CLAIMS = 5
 MAX_DOCUMENT_CHARS = 6000  # a long document is read from its start: keeps cheap calls cheap and small contexts fit
 LABELS = ("input", "task_type", "request_id", "route")
-
-
-def fan_out(state: dict) -> list[Send] | str:
-    """One claims task per document; straight to dedupe when there is nothing to read (or the request failed)."""
-    if state.get("failure") or not state.get("documents"):
-        return "dedupe"
-    labels = {key: state[key] for key in LABELS if state.get(key) is not None}
-    return [Send("claims", {**labels, "document": document}) for document in state["documents"]]
 
 
 def prepare(task, context):

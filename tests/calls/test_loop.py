@@ -1,0 +1,169 @@
+"""The attempt loop driven by hand with scripted replies: no HTTP, no sleeping. What the loop asks for (call,
+sleep, hook point) and what it concludes are checked step by step, including the cooldown's probe lease."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from langchain_core.messages import AIMessage
+
+from tierwise import Context, ModelCallError
+from tierwise.calls.cooldown import Cooldowns
+from tierwise.calls.endpoint import Endpoint
+from tierwise.calls.loop import Call, Hook, Reply, Sleep, attempt_loop
+from tierwise.calls.plan import Attempts, CallPlan
+from tierwise.tiers import build_registry
+
+LITE, OLD_LITE, FLASH = "gemini-3.5-flash-lite", "gemini-3.1-flash-lite", "gemini-3.8-flash"
+USAGE = {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def plan(stage: str = "draft", **resilience) -> CallPlan:
+    registry = build_registry(overrides={"resilience": {"base_delay_s": 0.5, "max_delay_s": 2.0, **resilience}})
+    return CallPlan(route=registry.stage(stage), registry=registry,
+                    endpoint=Endpoint("custom", "http://127.0.0.1:9", "key"), messages=(("user", "hi"),),
+                    context=Context(), hooks=())
+
+
+def good(text: str = "fine") -> Reply:
+    return Reply(AIMessage(content=text, usage_metadata=USAGE), None, 0.01)
+
+
+def timeout() -> Reply:
+    return Reply(None, httpx.ReadTimeout("read timed out"), 0.5)
+
+
+def empty_with_tokens() -> Reply:
+    return Reply(AIMessage(content="", usage_metadata=USAGE), None, 0.01)
+
+
+class Driver:
+    """Runs the loop with one scripted reply per call; sleeps advance the fake clock. Records every action."""
+
+    def __init__(self, the_plan: CallPlan, replies: dict[str, list[Reply]], cooldowns: Cooldowns | None = None):
+        self.plan, self.replies = the_plan, replies
+        self.cooldowns = cooldowns or Cooldowns()
+        self.clock = Clock()
+        self.attempts = Attempts()
+        self.log: list[tuple] = []
+
+    def run(self):
+        loop = attempt_loop(self.plan, self.attempts, self.cooldowns, clock=self.clock)
+        try:
+            action = next(loop)
+            while True:
+                if isinstance(action, Call):
+                    self.log.append(("call", action.candidate.model_id))
+                    reply = self.replies[action.candidate.model_id].pop(0)
+                    self.clock.now += reply.seconds
+                    action = loop.send(reply)
+                elif isinstance(action, Sleep):
+                    self.log.append(("sleep", round(action.seconds, 3)))
+                    self.clock.now += action.seconds
+                    action = loop.send(None)
+                else:
+                    assert isinstance(action, Hook)
+                    self.log.append(("hook", action.point))
+                    action = loop.send(None)
+        except StopIteration as done:
+            return done.value
+
+
+def calls(log):
+    return [entry[1] for entry in log if entry[0] == "call"]
+
+
+def test_a_good_answer_ends_the_loop_with_hooks_around_the_one_attempt():
+    driver = Driver(plan(), {LITE: [good()]})
+    result = driver.run()
+    assert result.value == "fine"
+    assert driver.log == [("hook", "before_attempt"), ("call", LITE), ("hook", "after_attempt")]
+    assert [r.outcome for r in driver.attempts.records] == ["ok"]
+    assert result.record.cost_usd > 0
+
+
+def test_transient_failures_are_retried_with_backoff_then_the_chain_moves_on():
+    driver = Driver(plan(max_attempts=2), {LITE: [timeout(), timeout()], OLD_LITE: [good()]})
+    result = driver.run()
+    assert calls(driver.log) == [LITE, LITE, OLD_LITE]
+    sleeps = [entry[1] for entry in driver.log if entry[0] == "sleep"]
+    assert len(sleeps) == 1 and 0.25 <= sleeps[0] <= 0.5  # jittered base delay, after the first failure only
+    assert result.record.fallback is True
+    assert [r.error_kind for r in driver.attempts.records] == ["timeout", "timeout", None]
+
+
+def test_an_unusable_answer_is_priced_and_not_retried_on_the_same_model_when_it_is_not_transient():
+    from pydantic import BaseModel
+
+    class Score(BaseModel):
+        score: int
+
+    the_plan = plan("judge").replace(schema=Score)
+    bad = Reply(AIMessage(content='{"nope": 1}', usage_metadata=USAGE), None, 0.01)
+    driver = Driver(the_plan, {FLASH: [bad], "gemini-3.5-flash": [Reply(AIMessage(
+        content='{"score": 8}', usage_metadata=USAGE), None, 0.01)]})
+    result = driver.run()
+    assert result.value == Score(score=8)
+    assert driver.attempts.records[0].outcome == "unusable"
+    assert driver.attempts.records[0].cost_usd > 0  # its tokens were billed
+
+
+def test_every_model_failing_raises_with_every_attempt_priced():
+    driver = Driver(plan(max_attempts=1), {LITE: [timeout()], OLD_LITE: [timeout()], FLASH: [timeout()]})
+    with pytest.raises(ModelCallError) as failed:
+        driver.run()
+    assert failed.value.kind == "timeout"
+    assert [r.model for r in failed.value.records] == [LITE, OLD_LITE, FLASH]
+
+
+def test_the_time_budget_stops_retries():
+    driver = Driver(plan(max_attempts=50, request_budget_s=2.0), {m: [timeout()] * 50 for m in (LITE, OLD_LITE, FLASH)})
+    with pytest.raises(ModelCallError):
+        driver.run()
+    assert driver.clock.now - 1000.0 <= 2.0 + 0.5  # at most one attempt started before the deadline overruns it
+
+
+def _open(cooldowns: Cooldowns, key: str) -> None:
+    for _ in range(5):
+        cooldowns.failed(key, failures=5, window_s=30, cooldown_s=0.0, ratio=0.5)
+
+
+@pytest.mark.parametrize("reply", [empty_with_tokens, lambda: Reply(None, ValueError("odd"), 0.01)])
+def test_a_probe_that_ends_without_a_verdict_is_released(reply):
+    """Issue: a half-open probe that ended unusable (or with any non-transient failure) left the model "probing"
+    for the rest of the process: every later request skipped it."""
+    the_plan = plan(max_attempts=1)
+    key = f"{the_plan.endpoint.base_url}|{LITE}"
+    cooldowns = Cooldowns()
+    _open(cooldowns, key)
+    Driver(the_plan, {LITE: [reply()], OLD_LITE: [good()]}, cooldowns).run()
+    assert cooldowns.acquire(key) is not None  # another request may probe it again
+
+
+def test_a_probe_cut_off_by_an_exception_in_a_hook_is_released():
+    the_plan = plan(max_attempts=1)
+    key = f"{the_plan.endpoint.base_url}|{LITE}"
+    cooldowns = Cooldowns()
+    _open(cooldowns, key)
+    loop = attempt_loop(the_plan, Attempts(), cooldowns)
+    assert next(loop).point == "before_attempt"
+    with pytest.raises(RuntimeError):
+        loop.throw(RuntimeError("a hook refused"))
+    assert cooldowns.acquire(key) is not None
+
+
+def test_only_one_request_probes_a_cooled_down_model_at_a_time():
+    cooldowns = Cooldowns()
+    _open(cooldowns, "m")
+    first = cooldowns.acquire("m")
+    assert first and cooldowns.acquire("m") is None
+    cooldowns.release("m", first)
+    assert cooldowns.acquire("m")

@@ -1,0 +1,212 @@
+"""THE road for every model call. Nodes (and users' own graphs) name a stage; the core does three things:
+
+    resolve the stage's models (its tier's, then its fallback chain) from the registry   (build_plan)
+    → the attempt loop: skip cooling-down models; call; judge the answer; retry; fall back   (loop.py)
+    → price every attempt's usage into a CallRecord                                          (billing.py)
+
+Every other rule — spend guard, ledger, shadow traffic, yours — is a hook (hooks.py). The loop is written once,
+sans-IO, and driven here by a sync and an async driver, so invoke and ainvoke behave identically.
+
+Why not the stock tools: google-genai's retries ignore Retry-After (max_retries=1 turns them off); LangChain's
+with_fallbacks moves on only on exceptions, not on an empty, blocked or schema-failing answer, and knows nothing
+of tiers, context windows or a cooldown shared across requests; LangGraph's RetryPolicy re-runs a whole node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tierwise.context import Context
+from tierwise.errors import InvalidInputError
+from tierwise.tiers import load_registry
+from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
+
+from . import hooks as _hooks
+from .cooldown import cooldowns
+from .endpoint import resolve_endpoint
+from .loop import Call, Hook, Reply, Sleep, attempt_loop
+from .messages import normalize, text_of
+from .plan import Attempts, CallPlan
+from .result import ModelCallError, StageResult
+from .transport import call_parts
+
+CHARS_PER_TOKEN = 4  # a cheap upper-bound-ish estimate for the pre-call context-window check
+
+
+def call_stage(
+    stage: str,
+    messages: Any,
+    *,
+    schema: type | None = None,
+    tools: Sequence[Any] | None = None,
+    context: Context | None = None,
+    task_type: str | None = None,
+    labels: Mapping[str, Any] | None = None,
+    tier: str | None = None,
+) -> StageResult:
+    """Run `stage` on the models the registry gives it (see the module docstring).
+
+    `schema`: a pydantic model the answer must fit (`value` is then an instance). `tools`: LangChain tools to
+    bind (`value` is then the AIMessage, with `.tool_calls`). `labels`: `route`, `request_id`, `escalated`, and
+    any other trace metadata; they are stored with the ledger record too. `tier`: run on this tier instead of
+    the registry's (evals, shadow calls); otherwise a task type's own tier (`[task_types.T.stages.S]`) applies.
+    """
+    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier)
+    attempts = Attempts()
+    result: StageResult | None = None
+    error: BaseException | None = None
+    try:
+        plan = _hooks.run_point(plan.hooks, "before_call", plan)
+        result = _drive(attempt_loop(plan, attempts, cooldowns), plan)
+        _hooks.run_point(plan.hooks, "after_success", plan, result)
+        return result
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        _hooks.run_point(plan.hooks, "after_call", plan, attempts, result, error)
+
+
+async def acall_stage(
+    stage: str,
+    messages: Any,
+    *,
+    schema: type | None = None,
+    tools: Sequence[Any] | None = None,
+    context: Context | None = None,
+    task_type: str | None = None,
+    labels: Mapping[str, Any] | None = None,
+    tier: str | None = None,
+) -> StageResult:
+    """Async `call_stage`: the same loop and hooks, awaiting the model, the waits and the hooks' async twins."""
+    context = checked_context(context) if context is not None else current_context()
+    await awarm(context)
+    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier)
+    plan = plan.replace(loop=asyncio.get_running_loop())  # async clients belong to one event loop
+    attempts = Attempts()
+    result: StageResult | None = None
+    error: BaseException | None = None
+    try:
+        plan = await _hooks.arun_point(plan.hooks, "before_call", plan)
+        result = await _adrive(attempt_loop(plan, attempts, cooldowns), plan)
+        await _hooks.arun_point(plan.hooks, "after_success", plan, result)
+        return result
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        await _hooks.arun_point(plan.hooks, "after_call", plan, attempts, result, error)
+
+
+run_stage = acall_stage
+"""The name user code reads best with: `await run_stage("classify", messages, schema=Tags)`. The same function as
+`acall_stage` — one implementation, so user graphs get every rule the built-in nodes get."""
+
+
+def _drive(loop: Any, plan: CallPlan) -> StageResult:
+    try:
+        action = next(loop)
+        while True:
+            if isinstance(action, Hook):
+                action = loop.send(_hooks.run_point(plan.hooks, action.point, *action.args))
+            elif isinstance(action, Sleep):
+                time.sleep(action.seconds)
+                action = loop.send(None)
+            else:
+                action = loop.send(_invoke(plan, action))
+    except StopIteration as done:
+        return done.value
+
+
+async def _adrive(loop: Any, plan: CallPlan) -> StageResult:
+    try:
+        action = next(loop)
+        while True:
+            if isinstance(action, Hook):
+                action = loop.send(await _hooks.arun_point(plan.hooks, action.point, *action.args))
+            elif isinstance(action, Sleep):
+                await asyncio.sleep(action.seconds)
+                action = loop.send(None)
+            else:
+                action = loop.send(await _ainvoke(plan, action))
+    except StopIteration as done:
+        return done.value
+
+
+def _invoke(plan: CallPlan, call: Call) -> Reply:
+    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    started = time.perf_counter()
+    try:
+        return Reply(runnable.invoke(messages, config=config, **kwargs), None, time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - the loop classifies every failure
+        return Reply(None, exc, time.perf_counter() - started)
+
+
+async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
+    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    started = time.perf_counter()
+    try:
+        return Reply(await runnable.ainvoke(messages, config=config, **kwargs), None, time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001
+        return Reply(None, exc, time.perf_counter() - started)
+
+
+def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None,
+               context: Context | None, task_type: str | None, labels: Mapping[str, Any] | None,
+               tier: str | None = None) -> CallPlan:
+    """Resolve the stage's primary model and settings and check the request: every error here comes before any
+    call and any spend."""
+    from langchain_core.runnables.config import ensure_config
+
+    context = checked_context(context) if context is not None else current_context()
+    registry = load_registry(context.registry_path)
+    route = registry.stage(stage, task_type=task_type, tier=tier)  # unknown stage/tier: an error before any call
+    normalized = normalize(messages)
+    prompt_tokens = sum(len(text_of(m)) for m in normalized) // CHARS_PER_TOKEN
+    return CallPlan(route=route, registry=registry, endpoint=resolve_endpoint(context), messages=tuple(normalized),
+                    context=context, hooks=_hooks.installed(), schema=schema, tools=tools, task_type=task_type,
+                    labels=dict(labels or {}), prompt_tokens=prompt_tokens, parent_config=ensure_config())
+
+
+def checked_context(context: Any) -> Context:
+    if not isinstance(context, Context):
+        raise InvalidInputError(f"context must be a tierwise.Context, got {type(context).__name__}: build one "
+                                "with tierwise.Context(...)")
+    return context
+
+
+def current_context() -> Context:
+    """The running graph's context, or defaults when called outside a graph."""
+    from langgraph.runtime import get_runtime
+
+    try:
+        context = get_runtime().context
+    except (RuntimeError, AttributeError, KeyError):
+        return Context()
+    return context if isinstance(context, Context) else Context()
+
+
+async def awarm(context: Context) -> None:
+    """Do the call path's file and socket work (registry re-check, endpoint start, hooks' own warm-up) in a worker
+    thread, at most once a second, so that async callers never block their event loop on it (`langgraph dev`
+    refuses blocking calls on its loop)."""
+    key = (context.registry_path, context.backend, context.base_url)
+    if time.monotonic() < _warm_until.get(key, 0.0) and fresh_registry(context.registry_path) is not None:
+        return
+    await asyncio.to_thread(_warm, context)
+    _warm_until[key] = time.monotonic() + RECHECK_SECONDS * 0.9
+
+
+def _warm(context: Context) -> None:
+    registry = load_registry(context.registry_path)
+    resolve_endpoint(context)
+    for hook in _hooks.installed():
+        hook.warm(registry)
+
+
+_warm_until: dict[tuple, float] = {}
+
+__all__ = ["CallPlan", "ModelCallError", "StageResult", "acall_stage", "call_stage", "current_context", "run_stage"]

@@ -1,0 +1,56 @@
+"""Price one attempt's usage into a CallRecord: the model's dated list price at the service tier it ran on,
+beside the counterfactual (the same tokens on the top tier, standard service)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from tierwise.state.records import CallRecord
+from tierwise.tiers import StageModel, Usage, price
+from tierwise.tiers.pricing import is_cache_hit
+
+from .failures import Failure
+from .plan import CallPlan
+
+
+def usage_of(message: Any) -> Usage:
+    """LangChain's usage metadata → billable counts (output_tokens already includes thinking)."""
+    meta = getattr(message, "usage_metadata", None) or {}
+    details_in = meta.get("input_token_details") or {}
+    details_out = meta.get("output_token_details") or {}
+    return Usage(
+        input_tokens=int(meta.get("input_tokens") or 0),
+        output_tokens=int(meta.get("output_tokens") or 0),
+        thinking_tokens=int(details_out.get("reasoning") or 0),
+        cached_tokens=int(details_in.get("cache_read") or 0),
+        cache_hit=is_cache_hit(meta),  # a LangChain cache hit replays usage; it costs nothing
+    )
+
+
+def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
+                  outcome: str, failure: Failure | None, service_tier: str | None = None) -> CallRecord:
+    """One attempt as a CallRecord. `service_tier`: the tier the call was served on, if the answer said so."""
+    today, factors = date.today(), plan.registry.data.service_tiers
+    tier = service_tier or plan.service_tier
+    return CallRecord(
+        call_id=uuid.uuid4().hex,
+        stage=candidate.stage,
+        tier=candidate.tier,
+        model=candidate.model_id,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        thinking_tokens=usage.thinking_tokens,
+        cached_tokens=usage.cached_tokens,
+        cost_usd=price(candidate.model, usage, today, service_tier=tier, factors=factors),
+        all_pro_cost_usd=price(plan.registry.top_model, usage, today, factors=factors),  # Pro, standard
+        latency_ms=round(seconds * 1000, 3),
+        outcome=outcome,
+        error=failure.message if failure else None,
+        error_kind=failure.kind if failure else None,
+        attempt=attempt,
+        fallback=candidate.model_id != plan.route.model_id,
+        task_type=plan.task_type,
+        purpose=plan.labels.get("purpose"),
+    )

@@ -1,0 +1,159 @@
+"""The call path's extension points. The core resolves models, runs the attempt loop and prices; every other rule
+(spend guard, ledger, shadow traffic, and whatever users add) is a hook called at fixed points:
+
+    warm(registry)                     blocking set-up, in a worker thread before async calls
+    before_call(plan) -> plan          may return a changed plan (e.g. a cheaper tier), or raise to refuse
+    before_attempt(plan, candidate, attempts)   may raise (e.g. a hard cap reached between attempts)
+    after_attempt(plan, record, attempts)       every attempt, priced, good or not
+    after_success(plan, result)                 the answer the caller gets (e.g. schedule shadow traffic)
+    after_call(plan, attempts, result, error)   always, once, whatever happened (release what before_call took)
+
+Each point has an async twin (`abefore_call`, ...) that defaults to the sync one on the event loop; a hook doing
+blocking I/O overrides the async twins (e.g. `await asyncio.to_thread(...)`). Hooks run in installation order.
+The package's defaults are installed when `tierwise` is imported (tierwise/defaults.py); `install`/`uninstall`
+change the set for the whole process.
+
+Gap: LangChain callbacks observe a call but cannot change or refuse it, and know nothing of tiers or attempts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tierwise.state.records import CallRecord
+    from tierwise.tiers import Registry, StageModel
+
+    from .plan import Attempts, CallPlan
+    from .result import StageResult
+
+
+class CallHook:
+    """Base class of a call-path rule: override the points you need. `name` identifies it for `uninstall`."""
+
+    name: str = "hook"
+
+    def warm(self, registry: Registry) -> None:
+        """Blocking set-up (open a database...), run in a worker thread before async calls, at most once a second."""
+        return None
+
+    def before_call(self, plan: CallPlan) -> CallPlan:
+        return plan
+
+    def before_attempt(self, plan: CallPlan, candidate: StageModel, attempts: Attempts) -> None:
+        return None
+
+    def after_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
+        return None
+
+    def after_success(self, plan: CallPlan, result: StageResult) -> None:
+        return None
+
+    def after_call(self, plan: CallPlan, attempts: Attempts, result: StageResult | None,
+                   error: BaseException | None) -> None:
+        return None
+
+    async def abefore_call(self, plan: CallPlan) -> CallPlan:
+        return self.before_call(plan)
+
+    async def abefore_attempt(self, plan: CallPlan, candidate: StageModel, attempts: Attempts) -> None:
+        self.before_attempt(plan, candidate, attempts)
+
+    async def aafter_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
+        self.after_attempt(plan, record, attempts)
+
+    async def aafter_success(self, plan: CallPlan, result: StageResult) -> None:
+        self.after_success(plan, result)
+
+    async def aafter_call(self, plan: CallPlan, attempts: Attempts, result: StageResult | None,
+                          error: BaseException | None) -> None:
+        self.after_call(plan, attempts, result, error)
+
+
+_lock = threading.RLock()
+_hooks: tuple[CallHook, ...] = ()
+_defaults: Callable[[], Iterable[CallHook]] | None = None  # built on first use: `import tierwise` stays light
+
+
+def set_defaults(factory: Callable[[], Iterable[CallHook]]) -> None:
+    """Register the package's default hooks, built (and put first) when the set is first read or changed."""
+    global _defaults
+    _defaults = factory
+
+
+def _materialize() -> None:
+    global _hooks, _defaults
+    with _lock:
+        if _defaults is not None:
+            defaults = tuple(_defaults())
+            names = {h.name for h in _hooks}
+            _hooks = (*(h for h in defaults if h.name not in names), *_hooks)
+            _defaults = None  # only now: a reader that sees None (without the lock) must find the hooks in place
+
+
+def installed() -> tuple[CallHook, ...]:
+    """The hooks every call runs, in order (a snapshot: read once per call)."""
+    if _defaults is not None:
+        _materialize()
+    return _hooks
+
+
+def install(hook: CallHook, *, first: bool = False) -> CallHook:
+    """Add `hook` for every later call in this process (replacing an installed hook of the same name)."""
+    global _hooks
+    if not isinstance(hook, CallHook):
+        raise TypeError(f"a call hook must subclass tierwise.calls.CallHook, got {type(hook).__name__}")
+    _materialize()
+    with _lock:
+        rest = tuple(h for h in _hooks if h.name != hook.name)
+        _hooks = (hook, *rest) if first else (*rest, hook)
+    return hook
+
+
+def uninstall(name: str) -> CallHook | None:
+    """Remove the hook called `name` (e.g. "ledger", "shadow"); returns it, or None if none was installed."""
+    global _hooks
+    _materialize()
+    with _lock:
+        found = next((h for h in _hooks if h.name == name), None)
+        _hooks = tuple(h for h in _hooks if h.name != name)
+    return found
+
+
+def replace_all(hooks: Iterable[CallHook]) -> tuple[CallHook, ...]:
+    """Install exactly `hooks` (no defaults); returns the previous set, e.g. to restore it in a test."""
+    global _hooks
+    new = tuple(hooks)
+    for hook in new:
+        if not isinstance(hook, CallHook):
+            raise TypeError(f"a call hook must subclass tierwise.calls.CallHook, got {type(hook).__name__}")
+    _materialize()
+    with _lock:
+        old, _hooks = _hooks, new
+    return old
+
+
+def run_point(hooks: tuple[CallHook, ...], point: str, *args: Any) -> Any:
+    """Call `point` on each of `hooks` (sync). before_call threads the plan through them and returns it."""
+    if point == "before_call":
+        plan = args[0]
+        for hook in hooks:
+            plan = hook.before_call(plan)
+        return plan
+    for hook in hooks:
+        getattr(hook, point)(*args)
+    return None
+
+
+async def arun_point(hooks: tuple[CallHook, ...], point: str, *args: Any) -> Any:
+    """Async `run_point`: awaits each hook's async twin."""
+    if point == "before_call":
+        plan = args[0]
+        for hook in hooks:
+            plan = await hook.abefore_call(plan)
+        return plan
+    for hook in hooks:
+        await getattr(hook, "a" + point)(*args)
+    return None

@@ -1,0 +1,33 @@
+"""Turn (plan, model, time left) into what the client is invoked with: the chat model, the messages, the run
+config (trace metadata and tags on top of the parent run's) and per-call options (timeout, service tier)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tierwise.tiers import StageModel
+
+from .models import runnable_for
+from .plan import CallPlan
+
+
+def call_parts(plan: CallPlan, candidate: StageModel, timeout_s: float) -> tuple[Any, list[Any], dict, dict]:
+    labels = {"tierwise_stage": candidate.stage, "tierwise_tier": candidate.tier, "tierwise_model": candidate.model_id}
+    if plan.task_type:
+        labels["tierwise_task_type"] = plan.task_type
+    for key, value in plan.labels.items():
+        if value is not None:
+            labels[key if key.startswith("tierwise_") else f"tierwise_{key}"] = value
+    tags = [f"stage:{candidate.stage}", f"tier:{candidate.tier}"]
+    tags += [f"route:{plan.labels['route']}"] if plan.labels.get("route") else []
+    tags += [f"task_type:{plan.task_type}"] if plan.task_type else []
+    # On top of the parent run's config, so LangGraph's own metadata (node, step) and callbacks survive for
+    # streaming: what merge_configs does for these three keys, without its general-case cost on the hot path.
+    parent = plan.parent_config
+    config = {**parent, "run_name": f"tierwise:{candidate.stage}", "tags": [*parent.get("tags", ()), *tags],
+              "metadata": {**parent.get("metadata", {}), **labels}}
+    kwargs: dict[str, Any] = {"timeout": timeout_s}
+    if plan.service_tier != "standard":
+        kwargs["service_tier"] = plan.service_tier  # sent as the request's serviceTier
+    runnable = runnable_for(candidate, plan.endpoint, plan.schema, plan.tools, plan.loop)
+    return runnable, list(plan.messages), config, kwargs

@@ -1,0 +1,91 @@
+"""The ledger as a call-path hook: the spend guard before a call (a soft cap moves a non-critical stage to the
+cheapest tier and/or a cheaper service tier; a hard cap refuses), and every priced attempt persisted after it.
+
+A ledger outage costs the record, never the answer — unless caps are configured: caps without a ledger cannot be
+enforced, so then the call fails closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from tierwise.calls.hooks import CallHook
+from tierwise.calls.plan import Attempts, CallPlan
+from tierwise.state.records import CallRecord
+from tierwise.tiers import Registry
+
+from .errors import LedgerError
+from .guard import Decision, SpendGuard
+
+log = logging.getLogger("tierwise.calls")
+_NOTE = "ledger"  # Attempts.notes key: this call's Decision and hashed prompt
+
+
+class LedgerHook(CallHook):
+    name = "ledger"
+
+    def __init__(self) -> None:
+        self._warned: set[str] = set()
+
+    def warm(self, registry: Registry) -> None:
+        self._guard(registry)
+
+    def before_call(self, plan: CallPlan) -> CallPlan:
+        guard = self._guard(plan.registry)
+        if guard is None:
+            return plan
+        decision = guard.before_call(plan.route, plan.task_type)
+        return _apply(plan, decision)
+
+    async def abefore_call(self, plan: CallPlan) -> CallPlan:
+        if not plan.registry.data.budget.any_cap:  # no caps: nothing to read, no thread hop
+            return self.before_call(plan)
+        return await asyncio.to_thread(self.before_call, plan)
+
+    def after_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
+        guard = self._guard(plan.registry)
+        if guard is None:
+            return
+        from .entry import prompt_text
+
+        note = attempts.notes.setdefault(_NOTE, {})
+        if "prompt" not in note:
+            note["prompt"] = prompt_text(list(plan.messages))  # hashed once per stage call, not per attempt
+        try:
+            guard.after_call(record, route=plan.labels.get("route"), escalated=plan.labels.get("escalated"),
+                             prompt=note["prompt"], request_id=plan.labels.get("request_id"),
+                             downgraded_from=plan.downgraded_from,
+                             service_tier=plan.service_tier)
+        except LedgerError as exc:
+            self._warn_once(f"a call record could not be stored: {exc}")
+
+    async def aafter_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
+        if plan.registry.data.ledger.enabled:
+            await asyncio.to_thread(self.after_attempt, plan, record, attempts)
+
+    def _guard(self, registry: Registry) -> SpendGuard | None:
+        if not registry.data.ledger.enabled:
+            return None
+        try:
+            return SpendGuard.for_registry(registry)
+        except LedgerError as exc:
+            if registry.data.budget.any_cap:
+                raise  # caps without a ledger cannot be enforced: fail closed
+            self._warn_once(f"call records are not persisted: {exc}")
+            return None
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            log.warning(message)
+
+
+def _apply(plan: CallPlan, decision: Decision) -> CallPlan:
+    """The plan the guard's decision asks for: the chosen model and service tier, labelled for traces."""
+    if not decision.changed:
+        return plan
+    return plan.replace(route=decision.stage_model, service_tier=decision.service_tier,
+                        stay_on_tier=decision.downgraded,
+                        downgraded_from=decision.requested.tier if decision.downgraded else None,
+                        labels={**plan.labels, **decision.metadata()})
