@@ -72,6 +72,7 @@ def run(
             backend=backend, registry_path=registry, base_url=base_url,
             draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,
         )
+        check_ledger(context)
         payload: dict[str, Any] = {"input": text}
         if task_type:
             payload["task_type"] = task_type
@@ -90,6 +91,24 @@ def run(
         render_result(result)
     if result.get("failure"):
         raise typer.Exit(1)  # a typed failure: reported above, with every attempt priced
+
+
+def check_ledger(context: Any) -> None:
+    """Refuse to start on a ledger whose schema this tierwise cannot read (its calls would go unrecorded). An
+    unreachable ledger is left to the call path, which answers anyway and warns."""
+    from tierwise.ledger.errors import LedgerError, LedgerSchemaError
+    from tierwise.ledger.url import resolve_url, shared_ledger
+    from tierwise.tiers import load_registry
+
+    registry = load_registry(context.registry_path)
+    if not registry.data.ledger.enabled:
+        return
+    try:
+        shared_ledger(resolve_url(None, registry))
+    except LedgerSchemaError:
+        raise
+    except LedgerError:
+        pass
 
 
 def read_stdin() -> str:

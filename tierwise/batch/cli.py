@@ -35,7 +35,7 @@ def batch_command(
                                                  "`tierwise emulator`.")] = None,
 ) -> None:
     """Run every request of a JSONL file through the graph: progress, a line per item, resumable."""
-    from tierwise.cli import _setup_output, fail
+    from tierwise.cli import _setup_output, check_ledger, fail
     from tierwise.context import Context
 
     from .runner import BatchSummary, run_batch
@@ -48,6 +48,7 @@ def batch_command(
     summary = BatchSummary()
     try:
         context = Context(backend=backend, registry_path=registry, base_url=base_url)
+        check_ledger(context)
         run_batch(input_path, out, summary=summary, context=context, concurrency=concurrency, resume=resume,
                   overwrite=overwrite, retry_failed=retry_failed, group=group, cache=cache, quiet=quiet)
     except KeyboardInterrupt:
