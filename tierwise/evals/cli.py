@@ -149,7 +149,7 @@ def suggest_command(
 
     try:
         since = parse_since(window, option="--window").replace(microsecond=0)
-        check_output(out, option="--out", inputs=[*(evals or []), registry], suffixes=(".toml",))
+        check_output(out, option="--out", inputs=evals or [], suffixes=(".toml",))  # registry: write_overrides
         reg = build_registry(registry)
         rows = read_eval_rows(evals or [])
         entries, pairs, where = _read_ledger(resolve_url(ledger, reg), since, required=not rows)
