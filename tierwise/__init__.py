@@ -34,6 +34,8 @@ _EXPORTS = {
     "build_registry": "tierwise.tiers.registry",
     "TierwiseError": "tierwise.errors",
     "InvalidInputError": "tierwise.errors",
+    "InvalidArgumentError": "tierwise.errors",
+    "OutputPathError": "tierwise.errors",
     "RegistryError": "tierwise.errors",
     "UnknownStageError": "tierwise.errors",
 }
@@ -43,7 +45,14 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, run_stage
     from tierwise.context import Context
-    from tierwise.errors import InvalidInputError, RegistryError, TierwiseError, UnknownStageError
+    from tierwise.errors import (
+        InvalidArgumentError,
+        InvalidInputError,
+        OutputPathError,
+        RegistryError,
+        TierwiseError,
+        UnknownStageError,
+    )
     from tierwise.graph.agentic import build_agentic_graph
     from tierwise.graph.content import build_content_graph
     from tierwise.graph.graph import build_graph

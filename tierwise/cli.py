@@ -59,6 +59,9 @@ def run(
             backend=backend, registry_path=registry, base_url=base_url,
             draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,
         )
+        from tierwise.ledger.url import check_ledger
+
+        check_ledger(context)
         payload: dict[str, Any] = {"input": text}
         if task_type:
             payload["task_type"] = task_type

@@ -5,10 +5,12 @@ Unset thresholds fall back to the registry, so data stays in the registry and pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, get_args
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, get_args
 
-from tierwise.errors import InvalidInputError
+from tierwise.errors import InvalidArgumentError, InvalidInputError
 
 Backend = Literal["auto", "gemini", "local", "scripted"]
 
@@ -58,3 +60,39 @@ class Context:
                 raise InvalidInputError(f"{name} must be text (str), got {type(value).__name__}")
         if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
             raise InvalidInputError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+
+
+SETTINGS = tuple(f.name for f in fields(Context))
+_dataclass_init = Context.__init__
+
+
+def _init(self: Context, *args: Any, **settings: Any) -> None:
+    """The dataclass's own __init__, after naming any setting it does not have (a typo in a dict that LangGraph
+    or a caller turns into a Context would otherwise be a bare TypeError)."""
+    if args:
+        raise InvalidArgumentError(f"context settings are given by name (Context(backend=...)), got {len(args)} "
+                                   "positional argument(s)")
+    for name in settings:
+        if name not in SETTINGS:
+            close = difflib.get_close_matches(str(name), SETTINGS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InvalidArgumentError(f"context has no setting {name!r}; {hint}known: {', '.join(SETTINGS)}")
+    _dataclass_init(self, **settings)
+
+
+Context.__init__ = _init  # type: ignore[method-assign]
+
+
+def coerce_context(value: Any, name: str = "context") -> Context:
+    """A Context from what a caller passed: a Context, a mapping of its settings, or None (the defaults)."""
+    if value is None:
+        return Context()
+    if isinstance(value, Context):
+        return value
+    if isinstance(value, Mapping):
+        odd = next((key for key in value if not isinstance(key, str)), None)
+        if odd is not None:
+            raise InvalidArgumentError(f"{name}: setting names are text, got {odd!r}")
+        return Context(**value)
+    raise InvalidArgumentError(f"{name} must be a tierwise.Context or a dict of its settings ({', '.join(SETTINGS)}),"
+                               f" got {type(value).__name__}")

@@ -53,6 +53,7 @@ def _console():
 
 
 def render_result(result: dict[str, Any]) -> None:
+    from rich.markup import escape as esc  # model ids, task types, reasons: text from outside, never markup
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text  # plain text: an answer's "[doc-id]" citations are not rich markup
@@ -60,8 +61,8 @@ def render_result(result: dict[str, Any]) -> None:
     console = _console()
     failure = result.get("failure")
     if failure:
-        console.print(Panel(Text(failure["message"]), title=f"no answer: {failure['stage']} failed ({failure['kind']})",
-                            expand=False, border_style="red"))
+        title = esc(f"no answer: {failure['stage']} failed ({failure['kind']})")
+        console.print(Panel(Text(failure["message"]), title=title, expand=False, border_style="red"))
     else:
         console.print(Panel(Text(result.get("answer") or "(no answer)"), title="answer", expand=False))
     for citation in result.get("citations", []):
@@ -74,17 +75,17 @@ def render_result(result: dict[str, Any]) -> None:
     if triage is not None:
         how = f" (intent {triage.intent}, complexity {triage.complexity}, confidence {triage.confidence}"
         how += ", triage unusable: cheap path)" if not triage.usable else ")"
-    console.print(f"[bold]route[/bold] {result.get('route')}{how}: {steps}")
+    console.print(f"[bold]route[/bold] {esc(str(result.get('route')))}{esc(how)}: {esc(steps)}")
     if result.get("escalated"):
-        console.print(f"[bold]escalated[/bold] to the top tier ({result.get('escalation_reason') or 'see calls'})")
+        console.print(f"[bold]escalated[/bold] to the top tier ({esc(result.get('escalation_reason') or 'see calls')})")
 
     table = Table(title="model calls", title_justify="left")
     for column in ("stage", "model", "tier", "in", "out", "thinking", "cost USD", "latency ms", "outcome"):
         table.add_column(column, justify="right" if column in ("in", "out", "thinking", "cost USD",
                                                                 "latency ms") else "left")
     for c in result.get("calls", []):
-        table.add_row(c.stage, c.model, c.tier, str(c.input_tokens), str(c.output_tokens), str(c.thinking_tokens),
-                      f"{c.cost_usd:.6f}", f"{c.latency_ms:.0f}", c.outcome)
+        table.add_row(esc(c.stage), esc(c.model), esc(c.tier), str(c.input_tokens), str(c.output_tokens),
+                      str(c.thinking_tokens), f"{c.cost_usd:.6f}", f"{c.latency_ms:.0f}", esc(c.outcome))
     console.print(table)
     total, all_pro = result.get("total_cost_usd", 0.0), result.get("all_pro_cost_usd", 0.0)
     saving = _saving(total, all_pro)
@@ -97,10 +98,12 @@ def render_result(result: dict[str, Any]) -> None:
 
 
 def render_registry(registry: Any) -> None:
+    from rich.markup import escape as esc  # names and paths come from user files: never markup
     from rich.table import Table
+    from rich.text import Text
 
     data, today, console = registry.data, date.today(), _console()
-    console.print(f"registry: {registry.origin}\nprices: {data.source}")
+    console.print(Text(f"registry: {registry.origin}\nprices: {data.source}"))
     tiers = Table(title="tiers", title_justify="left")
     for column in ("tier", "model", "input $/1M", "output $/1M", "cached $/1M", "context", "shutdown"):
         tiers.add_column(column)
@@ -108,7 +111,7 @@ def render_registry(registry: Any) -> None:
         model_id = data.tiers[name].model
         spec = data.models[model_id]
         p = spec.price_on(today)
-        tiers.add_row(name, model_id, f"{p.input:g}", f"{p.output:g}", f"{(p.cached_input or p.input):g}",
+        tiers.add_row(esc(name), esc(model_id), f"{p.input:g}", f"{p.output:g}", f"{(p.cached_input or p.input):g}",
                       f"{spec.context_window:,}", str(spec.shutdown or "-"))
     console.print(tiers)
     stages = Table(title="stages", title_justify="left")
@@ -116,8 +119,8 @@ def render_registry(registry: Any) -> None:
         stages.add_column(column)
     for name, s in data.stages.items():
         thinking = s.thinking_level or (str(s.thinking_budget) if s.thinking_budget is not None else "-")
-        stages.add_row(name, s.tier, f"{s.temperature:g}", str(s.max_output_tokens), thinking,
-                       "yes" if s.critical else "", ", ".join(s.fallbacks) or "-")
+        stages.add_row(esc(name), esc(s.tier), f"{s.temperature:g}", str(s.max_output_tokens), esc(thinking),
+                       "yes" if s.critical else "", esc(", ".join(s.fallbacks)) or "-")
     console.print(stages)
     moved = [(task, stage, spec.tier) for task, t in data.task_types.items() for stage, spec in t.stages.items()]
     if moved:
@@ -125,5 +128,5 @@ def render_registry(registry: Any) -> None:
         for column in ("task type", "stage", "tier"):
             table.add_column(column)
         for row in moved:
-            table.add_row(*row)
+            table.add_row(*map(esc, row))
         console.print(table)

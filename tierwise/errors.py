@@ -22,3 +22,12 @@ class UnknownStageError(TierwiseError, KeyError):
 
 class BackendUnavailableError(TierwiseError, RuntimeError):
     """The chosen model backend cannot run here (e.g. the local model is not installed)."""
+
+
+class InvalidArgumentError(InvalidInputError):
+    """An argument of the Python API (context, concurrency, task_type, extract_schema, ...) has the wrong type or
+    value. The message names the argument; raised before any model call."""
+
+
+class OutputPathError(TierwiseError, ValueError):
+    """An output path that cannot (or must not) be written: checked before any model call is paid for."""

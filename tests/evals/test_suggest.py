@@ -140,7 +140,7 @@ def test_critical_stages_are_never_moved_down(registry_file, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--window", "soon"], "--since: cannot read 'soon'"),
+    (["--window", "soon"], "--window: cannot read 'soon'"),
     (["--evals", "missing.csv"], "missing.csv: no such file"),
     ([], "no ledger at"),
 ])

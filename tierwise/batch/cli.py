@@ -37,6 +37,7 @@ def batch_command(
     """Run every request of a JSONL file through the graph: progress, a line per item, resumable."""
     from tierwise.console import fail, setup_output
     from tierwise.context import Context
+    from tierwise.ledger.url import check_ledger
 
     from .runner import BatchSummary, run_batch
 
@@ -48,6 +49,7 @@ def batch_command(
     summary = BatchSummary()
     try:
         context = Context(backend=backend, registry_path=registry, base_url=base_url)
+        check_ledger(context)
         run_batch(input_path, out, summary=summary, context=context, concurrency=concurrency, resume=resume,
                   overwrite=overwrite, retry_failed=retry_failed, group=group, cache=cache, quiet=quiet)
     except KeyboardInterrupt:

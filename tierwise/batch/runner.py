@@ -24,11 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tierwise.context import Context
+from tierwise.context import Context, coerce_context
 from tierwise.errors import BackendUnavailableError, InvalidInputError, RegistryError, TierwiseError
+from tierwise.inputs import check_concurrency
+from tierwise.outputs import check_output
 
 from .cache import StageCache, stage_cache_policy
 from .grouping import by_shared_prefix
+from .identity import claim_output
 from .items import BatchInputError, Item, read_items
 from .journal import Journal
 from .progress import BatchProgress
@@ -84,11 +87,12 @@ async def arun_batch(
     summary: BatchSummary | None = None,
 ) -> BatchSummary:
     """Run every item of `input_path` not yet in `out`; returns the counts (also kept in `summary`)."""
-    if concurrency < 1:
-        raise BatchInputError(f"concurrency must be at least 1, got {concurrency}")
-    context = context or Context()
+    concurrency = check_concurrency(concurrency)
+    context = coerce_context(context)
     summary = summary if summary is not None else BatchSummary()
+    out = check_output(out, option="--out", inputs=[input_path, context.registry_path], make_parents=True)
     items = read_items(input_path)  # every bad line named before any call
+    claim_output(out, input_path, items, resume=resume, overwrite=overwrite)  # before the journal is touched
     journal = Journal(out)
     stages_db = cache_path(out)
     if overwrite and not resume:

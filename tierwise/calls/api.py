@@ -19,8 +19,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tierwise.context import Context
-from tierwise.errors import InvalidInputError
+from tierwise.context import Context, coerce_context
+from tierwise.inputs import check_extract_schema, check_label
 from tierwise.tiers import load_registry
 from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 
@@ -82,7 +82,7 @@ async def acall_stage(
     tier: str | None = None,
 ) -> StageResult:
     """Async `call_stage`: the same loop and hooks, awaiting the model, the waits and the hooks' async twins."""
-    context = checked_context(context) if context is not None else current_context()
+    context = coerce_context(context) if context is not None else current_context()
     await awarm(context)
     plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier)
     plan = plan.replace(loop=asyncio.get_running_loop())  # async clients belong to one event loop
@@ -161,7 +161,10 @@ def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[A
     call and any spend."""
     from langchain_core.runnables.config import ensure_config
 
-    context = checked_context(context) if context is not None else current_context()
+    context = coerce_context(context) if context is not None else current_context()
+    check_label(task_type, "task_type")
+    if schema is not None:
+        check_extract_schema(schema, "schema")
     registry = load_registry(context.registry_path)
     route = registry.stage(stage, task_type=task_type, tier=tier)  # unknown stage/tier: an error before any call
     normalized = normalize(messages)
@@ -169,13 +172,6 @@ def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[A
     return CallPlan(route=route, registry=registry, endpoint=resolve_endpoint(context), messages=tuple(normalized),
                     context=context, hooks=_hooks.installed(), schema=schema, tools=tools, task_type=task_type,
                     labels=dict(labels or {}), prompt_tokens=prompt_tokens, parent_config=ensure_config())
-
-
-def checked_context(context: Any) -> Context:
-    if not isinstance(context, Context):
-        raise InvalidInputError(f"context must be a tierwise.Context, got {type(context).__name__}: build one "
-                                "with tierwise.Context(...)")
-    return context
 
 
 def current_context() -> Context:
@@ -186,7 +182,7 @@ def current_context() -> Context:
         context = get_runtime().context
     except (RuntimeError, AttributeError, KeyError):
         return Context()
-    return context if isinstance(context, Context) else Context()
+    return coerce_context(context)
 
 
 async def awarm(context: Context) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tierwise.errors import InvalidInputError
+from tierwise.inputs import check_label, is_blank
 
 ROLES = {"system": "system", "user": "human", "human": "human", "assistant": "ai", "ai": "ai", "model": "ai"}
 
@@ -16,7 +17,7 @@ def check_text(value: Any, what: str = "input") -> str:
         raise InvalidInputError(f"{what} must be text, got bytes: decode it first (e.g. data.decode('utf-8'))")
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be text (str), got {type(value).__name__}")
-    if not value.strip():
+    if is_blank(value):
         raise InvalidInputError(f"{what} is empty: there is nothing to answer")
     try:
         value.encode("utf-8")
@@ -32,9 +33,8 @@ def check_request(state: Any) -> str:
     """The graph's input: {"input": text, "task_type"?: str, "request_id"?: str}. Returns the text."""
     if "input" not in state:
         raise InvalidInputError('the request has no "input" key: send {"input": "your request text"}')
-    for key in ("task_type", "request_id"):
-        if state.get(key) is not None and not isinstance(state[key], str):
-            raise InvalidInputError(f"{key} must be text (str), got {type(state[key]).__name__}")
+    check_label(state.get("task_type"), "task_type")
+    check_label(state.get("request_id"), "request_id", max_chars=1000)
     return check_text(state["input"])
 
 

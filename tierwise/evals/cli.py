@@ -43,14 +43,13 @@ def eval_command(
     from tierwise.tiers import build_registry
 
     from .cases import load_cases
-    from .outcomes import write_outcomes
-    from .picture import render_html, render_png
     from .runner import run_eval
     from .summary import summarize
 
     try:
         if backend not in ("auto", "gemini", "local", "scripted"):
             raise EvalError(f"--backend: unknown backend {backend!r}; choose auto, gemini, local or scripted")
+        _check_outputs(out, html, png, inputs=[cases, registry])  # before any call is paid for
         reg = build_registry(registry)
         loaded = load_cases(cases)
         chosen_tiers = _names(tiers) if tiers else list(reg.data.tier_order)
@@ -58,16 +57,9 @@ def eval_command(
         run = run_eval(loaded, _names(stages), chosen_tiers, registry=reg, context=context, judge_tier=judge_tier,
                        concurrency=concurrency)
         rows = summarize(run, reg)
-        written = write_outcomes(run, out)
-        typer.echo(f"wrote {written}", err=True)
-        if html is not None:
-            _write(html, render_html(rows))
-            typer.echo(f"wrote {html}", err=True)
-        if png is not None:
-            render_png(rows, png)
-            typer.echo(f"wrote {png}", err=True)
     except TierwiseError as exc:
         raise _fail(str(exc)) from None
+    trouble = _save(run, rows, out, html, png)
     if as_json:
         typer.echo(json.dumps({"run_id": run.run_id, "rows": [r.to_dict() for r in rows], "notes": run.notes,
                                "spend_usd": sum(o.cost_usd for o in run.outcomes),
@@ -76,6 +68,56 @@ def eval_command(
         from .table import render_eval
 
         render_eval(rows, run)
+    if trouble:
+        raise typer.Exit(1)
+
+
+def _check_outputs(out: Path, html: Path | None, png: Path | None, inputs: list) -> None:
+    """Every output path, and what its writer needs, checked before the first model call."""
+    import importlib.util
+
+    from tierwise.outputs import check_output
+    from tierwise.routing.formats import FORMATS
+
+    check_output(out, option="--out", inputs=inputs, suffixes=tuple(FORMATS), make_parents=True)
+    if FORMATS[out.suffix.lower()] == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise EvalError(f"--out {out}: writing Parquet needs pyarrow (pip install pyarrow), or use .csv / .jsonl")
+    if html is not None:
+        check_output(html, option="--html", inputs=inputs, suffixes=(".html", ".htm"))
+    if png is not None:
+        check_output(png, option="--png", inputs=inputs, suffixes=(".png",))
+        if importlib.util.find_spec("matplotlib") is None:
+            raise EvalError("--png needs matplotlib: pip install 'tierwise[report]' (or use --html)")
+
+
+def _save(run, rows, out: Path, html: Path | None, png: Path | None) -> list[str]:
+    """Write every output; one that fails now (a full disk, a folder gone) goes to a fallback file, and we say
+    where: these results are paid for. Returns what went wrong."""
+    from tierwise.errors import TierwiseError
+    from tierwise.outputs import save_with_fallback
+    from tierwise.routing.formats import write_rows
+
+    from .outcomes import COLUMNS, outcome_rows
+    from .picture import render_html, render_png
+
+    jobs = [(out, "the outcome table", lambda tmp: write_rows(tmp, outcome_rows(run), COLUMNS))]
+    if html is not None:
+        jobs.append((html, "the HTML picture", lambda tmp: tmp.write_text(render_html(rows), encoding="utf-8")))
+    if png is not None:
+        jobs.append((png, "the PNG picture", lambda tmp: render_png(rows, tmp)))
+    trouble = []
+    for path, what, write in jobs:
+        try:
+            where, note = save_with_fallback(path, write, what=what)
+        except TierwiseError as exc:
+            trouble.append(str(exc))
+            typer.echo(f"error: {exc}", err=True)
+            continue
+        if note:
+            trouble.append(note)
+            typer.echo(f"warning: {note}", err=True)
+        typer.echo(f"wrote {where}", err=True)
+    return trouble
 
 
 def suggest_command(
@@ -98,6 +140,7 @@ def suggest_command(
     from tierwise.errors import TierwiseError
     from tierwise.ledger.since import parse_since
     from tierwise.ledger.url import resolve_url
+    from tierwise.outputs import check_output
     from tierwise.tiers import build_registry
 
     from .outcomes import read_eval_rows
@@ -105,7 +148,8 @@ def suggest_command(
     from .suggest import suggest
 
     try:
-        since = parse_since(window).replace(microsecond=0)
+        since = parse_since(window, option="--window").replace(microsecond=0)
+        check_output(out, option="--out", inputs=evals or [], suffixes=(".toml",))  # registry: write_overrides
         reg = build_registry(registry)
         rows = read_eval_rows(evals or [])
         entries, pairs, where = _read_ledger(resolve_url(ledger, reg), since, required=not rows)
@@ -147,13 +191,6 @@ def _read_ledger(url: str, since, required: bool):
 
 def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise EvalError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _fail(message: str) -> typer.Exit:

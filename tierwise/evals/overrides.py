@@ -65,11 +65,9 @@ def write_overrides(text: str, path: str | Path, registry_path: str | None = Non
         build_registry(registry_path, overrides=tomllib.loads(text))
     except Exception as exc:  # noqa: BLE001 - an invalid suggestion is a bug; say what it was, write nothing
         raise EvalError(f"the suggested overrides do not validate, nothing written: {exc}") from None
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise EvalError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+    from tierwise.outputs import write_atomic
+
+    return write_atomic(path, text, option="--out")
 
 
 def _key(name: str) -> str:

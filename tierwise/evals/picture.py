@@ -83,6 +83,11 @@ def _svg(stage: str, lines: dict[str, list[TierRow]]) -> str:
     return "".join(parts)
 
 
+def _plain(text: str) -> str:
+    """Matplotlib reads text between two `$` as math (and fails on a stray one): escape dollars."""
+    return str(text).replace("$", r"\$")
+
+
 def render_png(rows: list[TierRow], path: str | Path) -> None:
     try:
         import matplotlib
@@ -102,10 +107,11 @@ def render_png(rows: list[TierRow], path: str | Path) -> None:
                 ys = [r.quality.mean for r in points]
                 errors = [[r.quality.mean - r.quality.lo for r in points], [r.quality.hi - r.quality.mean
                                                                             for r in points]]
-                ax.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, color=CYCLE[j % len(CYCLE)], label=task_type)
+                ax.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, color=CYCLE[j % len(CYCLE)],
+                            label=_plain(task_type))
                 for r, px, py in zip(points, xs, ys, strict=True):
-                    ax.annotate(r.tier, (px, py), textcoords="offset points", xytext=(5, 5), fontsize=8)
-            ax.set_title(f"stage {stage}")
+                    ax.annotate(_plain(r.tier), (px, py), textcoords="offset points", xytext=(5, 5), fontsize=8)
+            ax.set_title(_plain(f"stage {stage}"))
             ax.set_xlabel("cost per case (USD)")
             ax.set_ylabel("quality")
             ax.set_ylim(-0.05, 1.05)
@@ -113,7 +119,5 @@ def render_png(rows: list[TierRow], path: str | Path) -> None:
         fig.suptitle("tierwise eval: quality vs cost")
         fig.tight_layout()
         fig.savefig(path, dpi=110, metadata={"tierwise-eval": json.dumps([r.to_dict() for r in rows])})
-    except OSError as exc:
-        raise EvalError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
+    finally:  # an OSError goes to the caller as is: it decides where the picture goes instead
         plt.close(fig)

@@ -17,7 +17,9 @@ def render_eval(rows: list[TierRow], run: EvalRun, console: Console | None = Non
     console = console or (Console() if sys.stdout.isatty() else Console(width=160))
     level = next((r.quality.level for r in rows if r.quality), 0.95)
     cases = len({o.case.id for o in run.outcomes})
-    table = Table(title=f"eval: {cases} cases · stages {', '.join(run.stages)} · tiers {', '.join(run.tiers)}",
+    from rich.markup import escape as esc  # stage, task type and tier names come from user files
+
+    table = Table(title=esc(f"eval: {cases} cases · stages {', '.join(run.stages)} · tiers {', '.join(run.tiers)}"),
                   title_justify="left")
     for name in ("stage", "task type", "tier"):
         table.add_column(name, no_wrap=True)
@@ -32,12 +34,12 @@ def render_eval(rows: list[TierRow], run: EvalRun, console: Console | None = Non
         else:
             sure = " *" if r.diff.excludes_zero else ""
             diff = f"{r.diff.mean:+.2f} [{r.diff.lo:+.2f}, {r.diff.hi:+.2f}] vs {r.baseline}{sure}"
-        table.add_row(r.stage, r.task_type, r.tier, str(r.n), q, diff, usd(r.cost_per_case_usd), money(r.cost_usd),
-                      f"{r.p50_latency_ms:,.0f}", str(r.failures))
+        table.add_row(*map(esc, (r.stage, r.task_type, r.tier, str(r.n), q, diff, usd(r.cost_per_case_usd),
+                                 money(r.cost_usd), f"{r.p50_latency_ms:,.0f}", str(r.failures))))
     console.print(table)
     console.print("Δ: this tier's mean quality minus the baseline's on the same cases (the baseline is the tier the "
                   "registry runs the stage on for that task type); * : the interval excludes 0.", highlight=False)
     total = sum(o.cost_usd for o in run.outcomes)
     console.print(f"spent {usd(total)} on stage calls, {usd(run.judge_cost_usd)} on judge calls", highlight=False)
     for note in run.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(esc(f"note: {note}"), highlight=False)

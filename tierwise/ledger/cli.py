@@ -27,6 +27,7 @@ def report_command(
 ) -> None:
     """Spend per stage, task type and model: calls, tokens, dollars, latency, escalations, failures."""
     from tierwise.errors import TierwiseError
+    from tierwise.outputs import atomic_path, check_output, write_atomic
 
     from .html import render_html
     from .report import build_report
@@ -35,6 +36,11 @@ def report_command(
 
     try:
         start = parse_since(since) if since is not None else None
+        ledger_file = _sqlite_file(ledger)
+        if html is not None:
+            check_output(html, option="--html", inputs=[registry, ledger_file], suffixes=(".html", ".htm"))
+        if png is not None:
+            check_output(png, option="--png", inputs=[registry, ledger_file], suffixes=(".png",))
         from tierwise.tiers import build_registry
 
         reg = build_registry(registry)
@@ -49,12 +55,13 @@ def report_command(
     report = build_report(entries, ledger=where, since=start, tier_order=reg.data.tier_order)
     try:
         if html is not None:
-            html.write_text(render_html(report), encoding="utf-8")
+            write_atomic(html, render_html(report), option="--html")
             typer.echo(f"wrote {html}", err=True)
         if png is not None:
             from .png import render_png
 
-            render_png(report, png)
+            with atomic_path(png) as tmp:
+                render_png(report, tmp)
             typer.echo(f"wrote {png}", err=True)
     except OSError as exc:
         raise _fail(f"cannot write {exc.filename}: {exc.strerror}") from None
@@ -66,6 +73,11 @@ def report_command(
         from .text import render_text
 
         render_text(report)
+
+
+def _sqlite_file(url: str | None) -> str | None:
+    """The file a sqlite:/// ledger URL names (an output must not be it); None for anything else."""
+    return url.removeprefix("sqlite:///") if url and url.startswith("sqlite:///") else None
 
 
 def _fail(message: str) -> typer.Exit:

@@ -17,3 +17,8 @@ class BudgetExceededError(TierwiseError, RuntimeError):
         self.cap = cap  # "hard_daily_usd" or "hard_monthly_usd": the registry key to raise
         self.limit_usd = limit_usd
         self.spent_usd = spent_usd
+
+
+class LedgerSchemaError(LedgerError):
+    """The ledger's tables are not ones this tierwise reads (a newer or hand-edited schema version): a mistake to
+    fix, not an outage to ride out, so commands refuse to start rather than answer without records."""

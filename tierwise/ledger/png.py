@@ -48,7 +48,7 @@ def render_png(report: Report, path: str | Path) -> None:
         palette = colours(list(report.by_tier), TIER_COLOURS)
         left = 0.0
         for tier, share in report.tier_share().items():
-            axes[2].barh([0], [share], left=left, color=palette[tier], label=f"{tier} {pct(share)}")
+            axes[2].barh([0], [share], left=left, color=palette[tier], label=_plain(f"{tier} {pct(share)}"))
             left += share
         axes[2].set_xlim(0, 1)
         axes[2].xaxis.set_major_formatter(lambda x, _pos: f"{x:.0%}")

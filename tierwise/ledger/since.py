@@ -10,14 +10,17 @@ from .periods import utc
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def parse_since(text: str, now: datetime | None = None) -> datetime:
+def parse_since(text: str, now: datetime | None = None, option: str = "--since") -> datetime:
     """The UTC instant `text` names; ValueError with an example when it names none."""
     raw = text.strip()
     match = re.fullmatch(r"(\d+)\s*([mhdw])", raw.lower())
     if match:
-        return utc(now) - timedelta(**{UNITS[match[2]]: int(match[1])})
+        try:
+            return utc(now) - timedelta(**{UNITS[match[2]]: int(match[1])})
+        except OverflowError:  # timedelta tops out near 2.7 million years; datetimes start at year 1
+            raise ValueError(f"{option}: {text!r} reaches back before the year 1; use a shorter span") from None
     try:
         return utc(datetime.fromisoformat(raw))
     except ValueError:
         example = "use a span like 7d, 24h, 2w or a date like 2026-11-01"
-        raise ValueError(f"--since: cannot read {text!r}; {example}") from None
+        raise ValueError(f"{option}: cannot read {text!r}; {example}") from None

@@ -16,7 +16,7 @@ from typing import Any
 
 from .base import Ledger
 from .entry import COLUMNS, LedgerEntry
-from .errors import LedgerError
+from .errors import LedgerSchemaError
 from .periods import ALL, Spend, counter_keys, day_key, month_key, task_scope, utc
 from .shadow import ShadowStore
 from .tables import SCHEMA_VERSION, Dialect, ddl
@@ -53,11 +53,24 @@ class SqlLedger(ShadowStore, Ledger):
             if row is None:
                 cur.execute(self._sql("INSERT INTO tierwise_meta (key, value) VALUES (?, ?)"),
                             ("schema_version", str(SCHEMA_VERSION)))
-            elif int(row[0]) > SCHEMA_VERSION:
-                raise LedgerError(
-                    f"the ledger at {self.url} has schema version {row[0]}; this tierwise reads up to "
-                    f"{SCHEMA_VERSION}: upgrade tierwise"
-                )
+            else:
+                self._check_version(row[0])
+
+    def _check_version(self, stored: Any) -> None:
+        """A version this tierwise reads, or a LedgerError naming the ledger and what to do (the row may have been
+        edited by hand)."""
+        text = str(stored).strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            raise LedgerSchemaError(
+                f"the ledger at {self.url} has an unreadable schema version {str(stored)[:40]!r} (tierwise_meta, key "
+                f"schema_version; edited by hand?): set it back to {SCHEMA_VERSION} if the tables are tierwise's, "
+                "or point --ledger / TIERWISE_LEDGER_URL at another ledger"
+            )
+        if int(text) > SCHEMA_VERSION:
+            raise LedgerSchemaError(
+                f"the ledger at {self.url} has schema version {text}; this tierwise reads up to "
+                f"{SCHEMA_VERSION}: upgrade tierwise"
+            )
 
     def record(self, entry: LedgerEntry) -> Spend:
         values = [self._value(entry, name) for name in COLUMNS]

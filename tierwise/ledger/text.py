@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.markup import escape as esc  # task types, model ids, paths: stored by any caller, never markup
 from rich.table import Table
 
 from .money import pct, usd, usd_column
@@ -14,7 +15,7 @@ from .report import Report
 def render_text(report: Report, console: Console | None = None) -> None:
     # Piped output gets a fixed wide console: a squeezed table would truncate model names.
     console = console or (Console() if sys.stdout.isatty() else Console(width=160))
-    console.print(f"{report.ledger} · {report.first_call:%Y-%m-%d %H:%M} → {report.last_call:%Y-%m-%d %H:%M} UTC",
+    console.print(f"{esc(report.ledger)} · {report.first_call:%Y-%m-%d %H:%M} → {report.last_call:%Y-%m-%d %H:%M} UTC",
                   highlight=False, soft_wrap=True)
     table = Table()
     for name in ("stage", "task type", "model", "tier"):
@@ -24,7 +25,8 @@ def render_text(report: Report, console: Console | None = None) -> None:
     money = usd_column(r.stats.cost_usd for r in report.rows)
     for r in report.rows:
         s = r.stats
-        table.add_row(r.stage, r.task_type, r.model, r.tier, f"{s.calls:,}", f"{s.tokens:,}", money(s.cost_usd),
+        table.add_row(esc(r.stage), esc(r.task_type), esc(r.model), esc(r.tier), f"{s.calls:,}", f"{s.tokens:,}",
+                      money(s.cost_usd),
                       f"{s.p50_latency_ms:,.0f}", f"{s.p95_latency_ms:,.0f}", pct(s.escalation_rate),
                       pct(s.failure_rate))
     console.print(table)
@@ -35,8 +37,8 @@ def render_text(report: Report, console: Console | None = None) -> None:
         f"{report.requests:,} requests, {pct(report.escalated_requests / report.requests)} escalated",
         highlight=False,
     )
-    shares = " · ".join(f"{tier} {pct(share)}" for tier, share in report.tier_share().items())
+    shares = " · ".join(f"{esc(tier)} {pct(share)}" for tier, share in report.tier_share().items())
     console.print(f"calls per tier: {shares}", highlight=False)
     for purpose, stats in report.by_purpose.items():
-        console.print(f"{purpose} calls, not in the totals above: {usd(stats.cost_usd)} over {stats.calls:,} calls",
-                      highlight=False)
+        console.print(f"{esc(purpose)} calls, not in the totals above: {usd(stats.cost_usd)} over "
+                      f"{stats.calls:,} calls", highlight=False)

@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .base import Ledger
 from .errors import LedgerError
@@ -95,3 +95,21 @@ def close_shared() -> None:
         _shared.clear()
     for ledger in ledgers:
         ledger.close()
+
+
+def check_ledger(context: Any) -> None:
+    """Refuse to start on a ledger whose schema this tierwise cannot read (its calls would go unrecorded). An
+    unreachable ledger is left to the call path, which answers anyway and warns."""
+    from tierwise.tiers import load_registry
+
+    from .errors import LedgerError, LedgerSchemaError
+
+    registry = load_registry(context.registry_path)
+    if not registry.data.ledger.enabled:
+        return
+    try:
+        shared_ledger(resolve_url(None, registry))
+    except LedgerSchemaError:
+        raise
+    except LedgerError:
+        pass

@@ -194,19 +194,33 @@ def _round_up(t: float) -> float:
     return min(1.0, math.ceil(t * 1e4 - 1e-9) / 1e4)
 
 
-def write_settings(
-    toml_path: str | Path, calibration: Calibration, model_path: str | Path, strategy: str = "learned"
-) -> dict[str, Any]:
-    """Merge the calibrated keys into a TOML override file (other keys are kept; comments are not)."""
+def read_settings_file(toml_path: str | Path) -> dict[str, Any]:
+    """The TOML override file calibration merges into ({} when there is none yet), checked: a file that is not
+    valid TOML, or whose [router] / [thresholds] is not a table, is refused before anything is trained or
+    written."""
+    toml_path = Path(toml_path)
+    if not toml_path.exists():
+        return {}
+    try:
+        doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise OutcomeError(toml_path, f"not valid TOML, not overwriting it ({exc})") from exc
+    except OSError as exc:
+        raise OutcomeError(toml_path, f"cannot read it: {exc.strerror or exc}") from exc
+    for key in ("router", "thresholds"):
+        if key in doc and not isinstance(doc[key], dict):
+            raise OutcomeError(toml_path, f"{key} is a {type(doc[key]).__name__}, not a [{key}] table; not "
+                               "overwriting it")
+    return doc
+
+
+def settings_text(toml_path: str | Path, calibration: Calibration, model_path: str | Path,
+                  strategy: str = "learned") -> str:
+    """The override file with the calibrated keys merged in (other keys are kept; comments are not)."""
     import tomli_w
 
     toml_path = Path(toml_path)
-    doc: dict[str, Any] = {}
-    if toml_path.exists():
-        try:
-            doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise OutcomeError(toml_path, f"not valid TOML, not overwriting it ({exc})") from exc
+    doc = read_settings_file(toml_path)
     router = doc.setdefault("router", {})
     router["strategy"] = strategy
     router["model_path"] = _relative(Path(model_path), toml_path.parent)
@@ -216,9 +230,18 @@ def write_settings(
         thresholds["draft_score"] = calibration.draft_score
         if calibration.confidence is not None:
             thresholds["confidence"] = round(calibration.confidence, 4)
-    toml_path.parent.mkdir(parents=True, exist_ok=True)
-    toml_path.write_text(tomli_w.dumps(doc), encoding="utf-8")
-    return doc
+    return tomli_w.dumps(doc)
+
+
+def write_settings(
+    toml_path: str | Path, calibration: Calibration, model_path: str | Path, strategy: str = "learned"
+) -> dict[str, Any]:
+    """Merge the calibrated keys into a TOML override file, atomically; returns what the file now holds."""
+    from tierwise.outputs import write_atomic
+
+    text = settings_text(toml_path, calibration, model_path, strategy)
+    write_atomic(toml_path, text, option="--write")
+    return tomllib.loads(text)
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from .errors import OutcomeError
 
@@ -37,6 +38,7 @@ LadderOpt = Annotated[
     str | None, typer.Option("--ladder", help="Comma-separated models, cheapest first (default: by cost).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+ROUTER_SUFFIXES = (".json", ".npz")
 
 
 def _fail(message: str) -> None:
@@ -98,12 +100,12 @@ def _reference_table(ref: dict[str, Any]):
     from rich.table import Table
 
     unit = "USD/prompt" if ref["cost_unit"] == "usd" else "top-call share"
-    t = Table(title=f"{ref['source']}: {ref['prompts']} prompts, always one model", title_justify="left")
+    t = Table(title=escape(f"{ref['source']}: {ref['prompts']} prompts, always one model"), title_justify="left")
     t.add_column("model (cheap → top)", no_wrap=True)
     t.add_column("quality", justify="right")
     t.add_column(f"cost ({unit})", justify="right")
     for m in ref["models"]:
-        t.add_row(m["model"], f"{m['quality']:.4f}", f"{m['cost']:.6g}")
+        t.add_row(escape(str(m["model"])), f"{m['quality']:.4f}", f"{m['cost']:.6g}")
     return t
 
 
@@ -119,7 +121,7 @@ def _metrics_table(rows: list[dict[str, Any]], unit: str):
         t.add_column(name, justify="right", no_wrap=True)
     for r in rows:
         t.add_row(
-            r["router"],
+            escape(str(r["router"])),
             _num(r["apgr"]),
             _pct(r["cpt50"]),
             _pct(r["cpt80"]),
@@ -153,8 +155,14 @@ def train_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Train the learned pre-router on an outcome table and save it (JSON or npz, never pickle)."""
+    from tierwise.inputs import check_number
+    from tierwise.outputs import check_output
+
     from .learned import train_router
 
+    check_output(out, option="--out", inputs=[outcomes, prices], suffixes=ROUTER_SUFFIXES, make_parents=True)
+    if l2 is not None:
+        check_number(l2, "--l2", low=0)
     table = _load(outcomes, top, prices, ladder)
     _notes(table)
     router = train_router(table, l2=l2, seed=seed, objective=objective)
@@ -170,11 +178,11 @@ def train_command(
         typer.echo(json.dumps(info, indent=1))
         return
     console = _console()
-    console.print(
+    console.print(escape(
         f"trained on {table.n_prompts} prompts × {table.n_models} models "
         f"({' → '.join(router.models)}); objective {router.objective}; l2 {router.meta['l2']}; "
         f"{router.meta['features']} features; wrote {out} ({info['bytes'] / 1024:.0f} KiB)"
-    )
+    ))
 
 
 @router_app.command("eval")
@@ -214,7 +222,14 @@ def convert_command(
     out: Annotated[Path, typer.Option("--out", help="Outcome table to write (.csv, .jsonl or .parquet).")],
 ) -> None:
     """Convert RouteLLM's GPT-4 vs Mixtral outcomes into an outcome table (decontaminated, with est. cost)."""
+    from tierwise.outputs import check_output
+
     from .convert import convert_routellm
+    from .formats import FORMATS
+
+    check_output(out, option="--out", suffixes=tuple(FORMATS), make_parents=True)
+    if src.exists() and out.resolve().is_relative_to(src.resolve()):
+        raise OutcomeError(out, "is inside the RouteLLM data folder it is converted from; write it elsewhere")
 
     summary = convert_routellm(src, benchmark, out)
     typer.echo(f"wrote {summary['rows']} rows ({summary['prompts']} prompts) to {summary['out']}")
@@ -246,9 +261,20 @@ def calibrate_command(
 ) -> None:
     """Choose the router threshold (and draft-score/confidence thresholds when the table has draft scores)
     that meet the quality target at the least cost; write them where the graph reads them."""
-    from .calibration import calibrate, write_settings
+    from tierwise.inputs import check_number
+    from tierwise.outputs import check_output, write_atomic
+
+    from .calibration import calibrate, read_settings_file, settings_text
     from .learned import load_router
 
+    # Every output checked, and the TOML read, before anything is trained or written: nothing half-done.
+    inputs = [outcomes, prices, router]
+    check_output(write, option="--write", inputs=inputs, suffixes=(".toml",), make_parents=True)
+    read_settings_file(write)
+    if router is None:
+        check_output(router_out or write.parent / "router.json", option="--router-out", inputs=[*inputs, write],
+                     suffixes=ROUTER_SUFFIXES, make_parents=True)
+    check_number(target, "--target", low=0.0, high=1.5)
     learned = load_router(router) if router is not None else None
     table = _load(outcomes, top, prices, ladder)
     _notes(table)
@@ -256,8 +282,10 @@ def calibrate_command(
     model_path = router
     if learned is None:
         model_path = router_out or write.parent / "router.json"
+    text = settings_text(write, result, model_path)  # the TOML once more: it may have changed meanwhile
+    if learned is None:
         trained.save(model_path)
-    write_settings(write, result, model_path)
+    write_atomic(write, text, option="--write")
     if as_json:
         out = result.as_dict() | {
             "written": str(write),
@@ -292,7 +320,7 @@ def _print_calibration(result, table, write: Path, model_path) -> None:
 
     console = _console()
     t = Table(
-        title=f"Quality vs cost on {table.source} ({'cross-fitted' if result.cross_fitted else 'as given'})"
+        title=escape(f"Quality vs cost on {table.source} ({'cross-fitted' if result.cross_fitted else 'as given'})")
     )
     for col in ("threshold", "quality", "% of top quality", "top share", "cost vs always-top"):
         t.add_column(col, justify="right")
@@ -311,14 +339,12 @@ def _print_calibration(result, table, write: Path, model_path) -> None:
         extra = f", draft_score {result.draft_score}"
         if result.confidence is not None:
             extra += f", confidence {result.confidence:g}"
-    console.print(
+    console.print(escape(
         f"target {result.target:.0%} of {table.top} quality: threshold {result.threshold:.4f}{extra} "
         f"{verdict} it "
         f"with quality {result.quality:.4f} ({result.quality / result.top_quality:.1%} of top), "
         f"cost {result.cost_relative:.1%} of always-top → expected saving {result.saving:.1%}"
-    )
-    from rich.markup import escape
-
+    ))
     console.print(
         escape(f"wrote [router] (and [thresholds] if drafts were scored) to {write}; router: {model_path}")
     )

@@ -51,8 +51,11 @@ def convert_routellm(
 
     `src_dir` is the `routellm_gpt4_mixtral` folder (or its parent). Returns a summary dict.
     """
+    from tierwise.outputs import atomic_path
+
     rows = list(routellm_rows(src_dir, benchmark, prices=prices))
-    write_rows(out_path, rows, COLUMNS)
+    with atomic_path(out_path) as tmp:  # whole or not at all
+        write_rows(tmp, rows, COLUMNS)
     prompts = {r["prompt_id"] for r in rows}
     return {"benchmark": _name(benchmark), "prompts": len(prompts), "rows": len(rows), "out": str(out_path)}
 

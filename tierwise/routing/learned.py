@@ -130,8 +130,9 @@ class LearnedRouter:
 
     def save(self, path: str | Path) -> Path:
         """Write JSON (default) or, for a `.npz` path, compressed numpy arrays. Never pickle."""
+        from tierwise.outputs import atomic_path
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -153,7 +154,7 @@ class LearnedRouter:
             "meta": self.meta,
         }
         if path.suffix.lower() == ".npz":
-            with path.open("wb") as fh:
+            with atomic_path(path) as tmp, tmp.open("wb") as fh:  # whole or not at all
                 np.savez_compressed(
                     fh,
                     header=np.array(json.dumps(header)),
@@ -166,7 +167,8 @@ class LearnedRouter:
         doc["bias"] = [float(b) for b in self.bias]
         doc["buckets"] = [int(b) for b in self.buckets]
         doc["weights"] = [[float(f"{w:.5g}") for w in col] for col in self.weights.T]
-        path.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
         return path
 
 
