@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from tierwise.state.records import CallRecord
 from tierwise.tiers import StageModel, Usage, price
@@ -13,6 +13,8 @@ from tierwise.tiers.pricing import is_cache_hit
 
 from .failures import Failure
 from .plan import CallPlan
+
+Outcome = Literal["ok", "unusable", "error"]
 
 
 def usage_of(message: Any) -> Usage:
@@ -30,7 +32,7 @@ def usage_of(message: Any) -> Usage:
 
 
 def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
-                  outcome: str, failure: Failure | None, service_tier: str | None = None) -> CallRecord:
+                  outcome: Outcome, failure: Failure | None, service_tier: str | None = None) -> CallRecord:
     """One attempt as a CallRecord. `service_tier`: the tier the call was served on, if the answer said so."""
     today, factors = date.today(), plan.registry.data.service_tiers
     tier = service_tier or plan.service_tier

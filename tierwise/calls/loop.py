@@ -145,11 +145,11 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
         attempts.records.append(priced_record(plan, candidate, attempt, usage_of(None), reply.seconds, "error",
                                               failure))
         return None, failure
-    value, _text, failure = read_reply(reply.output, plan.schema, plan.tools)
+    value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
-                                          "unusable" if failure else "ok", failure))
-    if failure:
-        return None, failure
+                                          "unusable" if unusable else "ok", unusable))
+    if unusable:
+        return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None
 
 
@@ -157,7 +157,7 @@ def backoff(settings: Any, attempt: int, retry_after_s: float | None) -> float |
     """Jittered exponential backoff, but never shorter than what the server asked; None if that is too long."""
     if retry_after_s is not None and retry_after_s > settings.max_wait_s:
         return None
-    delay = min(settings.max_delay_s, settings.base_delay_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    delay: float = min(settings.max_delay_s, settings.base_delay_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
     return max(delay, retry_after_s or 0.0)
 
 

@@ -11,7 +11,8 @@ from .models import runnable_for
 from .plan import CallPlan
 
 
-def call_parts(plan: CallPlan, candidate: StageModel, timeout_s: float) -> tuple[Any, list[Any], dict, dict]:
+def call_parts(plan: CallPlan, candidate: StageModel,
+               timeout_s: float) -> tuple[Any, list[Any], dict[str, Any], dict[str, Any]]:
     labels = {"tierwise_stage": candidate.stage, "tierwise_tier": candidate.tier, "tierwise_model": candidate.model_id}
     if plan.task_type:
         labels["tierwise_task_type"] = plan.task_type
