@@ -48,16 +48,16 @@ NO_CACHE_RATE = ModelSpec.model_validate({
 })
 
 
-# Dollars worked out by hand (rates per 1M tokens; Flex and Batch are half price).
+# Dollars worked out by hand (rates per 1M tokens; Flex is half price).
 @pytest.mark.parametrize(
     ("model", "usage", "on", "service_tier", "dollars"),
     [
         # (1000 × 2 + 500 × 12) / 1M = 0.008, half price on Flex
         (PRO, Usage(1000, 500), DAY, "flex", 0.004),
-        # (5000 × 2 + 5000 × 0.2 + 2000 × 12) / 1M = 0.035, half price on Batch
-        (PRO, Usage(10_000, 2000, cached_tokens=5000), DAY, "batch", 0.0175),
+        # (5000 × 2 + 5000 × 0.2 + 2000 × 12) / 1M = 0.035, half price on Flex
+        (PRO, Usage(10_000, 2000, cached_tokens=5000), DAY, "flex", 0.0175),
         # long prompt: (250k × 4 + 1000 × 18) / 1M = 1.018, halved
-        (PRO, Usage(250_000, 1000), DAY, "batch", 0.509),
+        (PRO, Usage(250_000, 1000), DAY, "flex", 0.509),
         # a LangChain cache hit is not billed again, on any service tier
         (PRO, Usage(50_000, 5000, cache_hit=True), DAY, "standard", 0.0),
         (PRO, Usage(300_000, 5000, thinking_tokens=4000, cache_hit=True), DAY, "flex", 0.0),
@@ -78,7 +78,7 @@ NO_CACHE_RATE = ModelSpec.model_validate({
         # a model with no cached rate bills cached tokens at the input rate: 10000 × 0.5 + 1000 × 2
         (NO_CACHE_RATE, Usage(10_000, 1000, cached_tokens=4000), DAY, "standard", 0.007),
         # no long-context rule on this model: 1M × 0.5 + 0
-        (NO_CACHE_RATE, Usage(1_000_000, 0), DAY, "batch", 0.25),
+        (NO_CACHE_RATE, Usage(1_000_000, 0), DAY, "flex", 0.25),
     ],
 )
 def test_price_service_tiers_cache_hits_and_edges(model, usage, on, service_tier, dollars):
@@ -90,7 +90,7 @@ def test_the_registry_packages_the_service_tier_discounts():
 
     registry = build_registry(env={})
     factors = registry.data.service_tiers
-    assert factors == {"standard": 1.0, "flex": 0.5, "batch": 0.5}
+    assert factors == {"standard": 1.0, "flex": 0.5, "priority": 1.8}
     flash = registry.model("gemini-3.8-flash")
     # (1000 × 0.5 + 500 × 3) / 1M = 0.002 standard, 0.001 on Flex
     assert price(flash, Usage(1000, 500, thinking_tokens=200), DAY, factors=factors) == pytest.approx(0.002)
@@ -101,8 +101,8 @@ def test_the_registry_packages_the_service_tier_discounts():
 
 
 def test_an_unknown_service_tier_is_an_error_not_full_price():
-    with pytest.raises(ValueError, match="unknown service tier 'priority'"):
-        price(PRO, Usage(1, 1), DAY, service_tier="priority")
+    with pytest.raises(ValueError, match="unknown service tier 'batch'"):
+        price(PRO, Usage(1, 1), DAY, service_tier="batch")
 
 
 @pytest.mark.parametrize(
