@@ -7,12 +7,14 @@ as Gemini does, what a model does not accept; both read these records, so a new 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 ThinkingLevel = Literal["minimal", "low", "medium", "high"]
 # Lowest to highest: "minimal" on a model without it becomes the lowest level the model has.
+# USD per 1M tokens: finite, and a typo like 1e9 is refused rather than billed.
+Rate = Annotated[float, Field(ge=0.0, le=10_000.0)]
 THINKING_LEVELS: tuple[str, ...] = ("minimal", "low", "medium", "high")
 Modality = Literal["text", "image", "audio", "video", "pdf"]
 # The values of a request's `serviceTier`. Batch is not one: the Batch API is a separate asynchronous API.
@@ -34,15 +36,15 @@ class Price(_Strict):
     """Prices in USD per 1M tokens, valid from `effective` until the next entry's date."""
 
     effective: date
-    input: NonNegativeFloat
-    output: NonNegativeFloat = Field(description="Output tokens, thinking tokens included.")
-    cached_input: NonNegativeFloat | None = None
+    input: Rate
+    output: Rate = Field(description="Output tokens, thinking tokens included.")
+    cached_input: Rate | None = None
     long_context_threshold: PositiveInt | None = Field(
         default=None, description="Prompt tokens above which the whole request is billed at the long rates."
     )
-    long_input: NonNegativeFloat | None = None
-    long_output: NonNegativeFloat | None = None
-    long_cached_input: NonNegativeFloat | None = None
+    long_input: Rate | None = None
+    long_output: Rate | None = None
+    long_cached_input: Rate | None = None
     source: str = Field(default="registry", description="Where this price comes from (shown by `tierwise tiers`).")
 
     @model_validator(mode="after")

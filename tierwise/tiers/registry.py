@@ -13,7 +13,7 @@ from typing import Any
 
 from tierwise.errors import RegistryError, UnknownStageError
 
-from . import loader
+from . import list_prices, loader
 from .capabilities import CallSettings, settings_for
 from .schema import ModelSpec, RegistryData, StageSpec
 
@@ -141,6 +141,7 @@ def build_registry(
         document = loader.deep_merge(document, loader.migrate_old_keys(overrides))
         origins.append("overrides")
     origin = " + ".join(origins)
+    document = list_prices.with_list_prices(document)
     registry = Registry(loader.validate(document, origin), origin, user.resolve().parent if user else None)
     registry.check_shutdowns(today or date.today())
     return registry

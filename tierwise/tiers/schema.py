@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
+from .capabilities import DEFAULT_LEVEL_BUDGETS
 from .catalogue import (
     BATCH_IS_NOT_A_SERVICE_TIER,
     SERVICE_TIERS,
@@ -17,10 +17,12 @@ from .catalogue import (
     _Strict,
 )
 
-from .capabilities import DEFAULT_LEVEL_BUDGETS
-
 __all__ = ["ModelSpec", "Price", "RegistryData", "StageSpec", "ThinkingLevel"]
 
+# Seconds: finite and at most a day (a longer wait is a typo, and huge values overflow time arithmetic).
+Seconds = Annotated[float, Field(gt=0.0, le=86_400.0)]
+Delay = Annotated[float, Field(ge=0.0, le=86_400.0)]
+Factor = Annotated[float, Field(gt=0.0, le=10.0)]  # a service tier's multiplier on the standard price
 RouteName = Literal["simple", "moderate", "complex", "extract"]
 # Service tier → multiplier on the standard price (Flex is half price, Priority +80%); the registry's
 # [service_tiers] table says the same and wins.
@@ -41,7 +43,7 @@ class StageSpec(_Strict):
     thinking_budget: int | None = Field(default=None, ge=-1)
     critical: bool = Field(default=False, description="Readers see its text: never downgraded.")
     fallbacks: list[str] = Field(default_factory=list)
-    timeout_s: PositiveFloat = Field(default=60.0, description="One attempt's time limit.")
+    timeout_s: Seconds = Field(default=60.0, description="One attempt's time limit.")
 
     @model_validator(mode="after")
     def _one_thinking_control(self) -> StageSpec:
@@ -136,18 +138,31 @@ class Resilience(_Strict):
     """Retries, waits and cooldowns of the call path (see tierwise/calls/path.py)."""
 
     max_attempts: PositiveInt = Field(default=3, description="Attempts per model before the next in the chain.")
-    base_delay_s: NonNegativeFloat = 0.5
-    max_delay_s: NonNegativeFloat = 8.0
-    max_wait_s: NonNegativeFloat = Field(
+    base_delay_s: Delay = 0.5
+    max_delay_s: Delay = 8.0
+    max_wait_s: Delay = Field(
         default=30.0, description="The longest Retry-After honoured on one model before moving down the chain."
     )
-    request_budget_s: PositiveFloat = Field(default=180.0, description="All attempts of one stage call, in total.")
+    request_budget_s: Seconds = Field(default=180.0, description="All attempts of one stage call, in total.")
     cooldown_failures: PositiveInt = Field(default=5, description="Failures within the window that cool a model.")
-    cooldown_window_s: PositiveFloat = 30.0
+    cooldown_window_s: Seconds = 30.0
     cooldown_failure_ratio: float = Field(
         default=0.5, ge=0.0, le=1.0, description="...and at least this share of its calls in the window failed."
     )
-    cooldown_s: PositiveFloat = Field(default=20.0, description="How long a cooled model is skipped before a probe.")
+    cooldown_s: Seconds = Field(default=20.0, description="How long a cooled model is skipped before a probe.")
+    flex_timeout_s: Seconds = Field(
+        default=900.0, description="One attempt's time limit on the Flex service tier (minutes of latency)."
+    )
+    flex_request_budget_s: Seconds = Field(
+        default=1800.0, description="All attempts of one stage call on the Flex service tier."
+    )
+
+    def time_limits(self, service_tier: str, stage_timeout_s: float) -> tuple[float, float]:
+        """(one attempt's timeout, the whole stage call's budget) on `service_tier`: Flex answers in minutes, so
+        a stage moved to flex gets the longer of its own and the Flex limits rather than timing out."""
+        if service_tier == "flex":
+            return max(stage_timeout_s, self.flex_timeout_s), max(self.request_budget_s, self.flex_request_budget_s)
+        return stage_timeout_s, self.request_budget_s
 
 
 class TaskStage(_Strict):
@@ -223,7 +238,7 @@ class RegistryData(_Strict):
     thresholds: Thresholds = Thresholds()
     routing: Routing = Routing()
     router: Router = Router()
-    service_tiers: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(DEFAULT_SERVICE_TIERS))
+    service_tiers: dict[str, Factor] = Field(default_factory=lambda: dict(DEFAULT_SERVICE_TIERS))
     budget: Budget = Budget()
     resilience: Resilience = Resilience()
     ledger: LedgerSettings = LedgerSettings()
