@@ -58,8 +58,10 @@ class ModelSpec(_Strict):
     """One model of the catalogue: its tier, limits, what it accepts, and its effective-dated prices."""
 
     tier: str
-    context_window: PositiveInt = Field(description="Most prompt tokens it takes.")
-    max_output_tokens: PositiveInt = Field(default=65_536, description="Most output tokens (thinking included).")
+    context_window: PositiveInt = Field(description="Most prompt tokens it takes (inputTokenLimit).")
+    max_output_tokens: PositiveInt = Field(
+        default=65_536, description="Most output tokens, thinking included (outputTokenLimit, apart from the window)."
+    )
     input_modalities: list[Modality] = Field(default_factory=lambda: ["text"], min_length=1)
     thinking_levels: list[ThinkingLevel] = Field(
         default_factory=list, description="The thinkingLevel values it accepts; empty: none."
@@ -115,8 +117,6 @@ class ModelSpec(_Strict):
             problems.append("service_tiers: must include standard")
         if "text" not in self.input_modalities:
             problems.append("input_modalities: must include text")
-        if self.max_output_tokens > self.context_window:
-            problems.append("max_output_tokens: larger than context_window")
         days = [p.effective for p in self.prices]
         if len(set(days)) != len(days):
             problems.append("prices: two price entries share one effective date")
