@@ -136,3 +136,13 @@ def test_tiers_escapes_markup_in_user_text(tmp_path):
                     'source = "[/] contract"\n')
     result = runner.invoke(app, ["tiers", "--registry", str(mine)])
     assert result.exit_code == 0 and "[/] contract" in result.output
+
+
+def test_tiers_escapes_markup_in_task_types_and_model_ids(tmp_path):
+    mine = tmp_path / "mine.toml"
+    mine.write_text('[task_types."[/]".stages.draft]\ntier = "flash"\n'
+                    '[models."gemini-[/]"]\ntier = "lite"\ncontext_window = 1000\n'
+                    '[[models."gemini-[/]".prices]]\neffective = 2026-01-01\ninput = 1.0\noutput = 2.0\n')
+    result = runner.invoke(app, ["tiers", "--registry", str(mine)])
+    assert result.exit_code == 0, result.output
+    assert "gemini-[/]" in result.output and "[/]" in result.output

@@ -154,5 +154,5 @@ def render_registry(registry: Any) -> None:
         for column in ("task type", "stage", "tier"):
             table.add_column(column)
         for row in moved:
-            table.add_row(*row)
+            table.add_row(*(escape(cell) for cell in row))
         console.print(table)
