@@ -131,8 +131,10 @@ def emulator(
 def tiers(
     registry: RegistryOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the merged registry as JSON.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="List price overrides that disagree with genai-prices; "
+                                        "exit 1 when any does.")] = False,
 ) -> None:
-    """Show the registry in force: tiers, models, prices, shutdown dates and stage settings."""
+    """Show the registry in force: tiers, the model catalogue, prices and their sources, stage settings."""
     setup_output()
     from tierwise.tiers import build_registry
 
@@ -140,6 +142,15 @@ def tiers(
         reg = build_registry(registry)
     except TierwiseError as exc:
         raise fail(str(exc)) from None
+    if check:
+        from tierwise.tiers.price_check import check_overrides
+
+        checks = check_overrides(reg.data)
+        for found in checks:
+            typer.echo(found.describe())
+        disagreeing = sum(found.disagrees for found in checks)
+        typer.echo(f"{len(checks)} price override(s), {disagreeing} disagreeing with genai-prices")
+        raise typer.Exit(1 if disagreeing else 0)
     if as_json:
         typer.echo(reg.data.model_dump_json(indent=2))
         return

@@ -65,7 +65,7 @@ def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
                  clock: Callable[[], float] = time.monotonic) -> Loop:
     """Yields actions; returns the first good result or raises ModelCallError (every attempt is in `attempts`)."""
     settings = plan.registry.data.resilience
-    deadline = clock() + settings.request_budget_s
+    deadline = clock() + settings.time_limits(plan.service_tier, 0.0)[1]  # Flex answers in minutes: a longer budget
     chain = fitting(plan, _chain(plan))
     last: Failure | None = None
     for lap in range(2):  # a second lap only when every model was cooling down on the first
@@ -82,7 +82,8 @@ def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
                     if remaining < 0.001:  # the client sends whole milliseconds, and 0 ms means "no timeout"
                         break
                     yield Hook("before_attempt", (plan, candidate, attempts))
-                    reply: Reply = yield Call(candidate, min(candidate.spec.timeout_s, remaining))
+                    attempt_s = settings.time_limits(plan.service_tier, candidate.spec.timeout_s)[0]
+                    reply: Reply = yield Call(candidate, min(attempt_s, remaining))
                     result, failure = _judge(plan, attempts, candidate, attempt, reply)
                     yield Hook("after_attempt", (plan, attempts.records[-1], attempts))
                     if failure is None:
@@ -147,7 +148,7 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
         return None, failure
     value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
-                                          "unusable" if unusable else "ok", unusable))
+                                          "unusable" if unusable else "ok", unusable, reply.output))
     if unusable:
         return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None

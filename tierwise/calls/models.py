@@ -6,7 +6,7 @@ import weakref
 from functools import lru_cache
 from typing import Any
 
-from tierwise.tiers import StageModel
+from tierwise.tiers import CallSettings, StageModel
 
 from .endpoint import Endpoint
 
@@ -14,17 +14,15 @@ from .endpoint import Endpoint
 Settings = tuple[float | None, int, str | None, int | None]
 
 
-def runnable_for(route: StageModel, endpoint: Endpoint, schema: type | None, tools: Any = None,
-                 loop: Any = None) -> Any:
+def runnable_for(route: StageModel, settings: CallSettings, endpoint: Endpoint, schema: type | None,
+                 tools: Any = None, loop: Any = None) -> Any:
     """The chat model for a stage, wrapped for structured output when a schema is asked for, or bound to tools.
 
     `loop`: the running event loop of an async call. google-genai's async transport belongs to the loop it was
     first used on (a second `asyncio.run` would find it closed), so async callers get models cached per loop.
     """
-    spec = route.spec
-    temperature = None if route.model.fixed_sampling else spec.temperature
-    settings = (temperature, spec.max_output_tokens, spec.thinking_level, spec.thinking_budget)
-    base = (route.model_id, settings, endpoint)
+    sent = (settings.temperature, settings.max_output_tokens, settings.thinking_level, settings.thinking_budget)
+    base = (route.model_id, sent, endpoint)
     if loop is None:
         return _chat_model(*base).bind_tools(list(tools)) if tools else _runnable(*base, schema)
     cache = _per_loop.setdefault(loop, {})

@@ -5,7 +5,8 @@
 - when the prompt exceeds a model's long-context threshold, the WHOLE request (input and output) is billed
   at the long rates;
 - the price in force is the one whose `effective` date is the latest on or before the call's date;
-- Flex and Batch service tiers bill the whole request times a discount factor (the registry's `[service_tiers]`);
+- the service tier SERVED bills the whole request times its factor (the registry's `[service_tiers]`: flex
+  half price, priority +80%); a Priority request Google serves as standard is billed as standard;
 - a LangChain cache hit was paid for when it was first generated: it costs nothing again.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from .catalogue import SERVICE_TIERS
 from .schema import DEFAULT_SERVICE_TIERS, ModelSpec
 
 PER_TOKEN = 1 / 1_000_000
@@ -47,11 +49,12 @@ def price(
 ) -> float:
     """USD for one call of `model` with `usage`, at the prices in force on `on`.
 
-    `factors` maps service tier → multiplier (pass the registry's `service_tiers`); an unknown tier is a
-    ValueError rather than a silent full price.
+    `service_tier`: the tier that served the call (see `served_tier`). `factors` maps service tier → multiplier
+    (pass the registry's `service_tiers`); an unknown tier is a ValueError rather than a silent full price.
+    A model without any price is a ValueError too (the registry refuses such a model when it loads).
     """
     factors = DEFAULT_SERVICE_TIERS if factors is None else factors
-    if service_tier not in factors:
+    if service_tier not in factors or service_tier not in SERVICE_TIERS:
         raise ValueError(f"unknown service tier {service_tier!r} (known: {sorted(factors)})")
     if usage.cache_hit:
         return 0.0
@@ -66,3 +69,17 @@ def price(
         (usage.input_tokens - cached) * rate_in + cached * rate_cached + usage.output_tokens * rate_out
     ) * PER_TOKEN
     return round(dollars * factors[service_tier], 10)
+
+
+def served_tier(requested: str, reported: object = None) -> str:
+    """The service tier to bill: the one the response says served the call, else the one requested.
+
+    Gemini may serve a Priority request as standard and reports the tier served (`usageMetadata.serviceTier`:
+    e.g. "standard", "FLEX", "SERVICE_TIER_PRIORITY", or google-genai's ServiceTier enum). Absent, "unspecified"
+    or unrecognised, the requested tier is billed (the SDK does not always expose what was served).
+    """
+    value = getattr(reported, "value", reported)
+    if not isinstance(value, str):
+        return requested
+    name = value.strip().lower().removeprefix("service_tier_")
+    return name if name in SERVICE_TIERS else requested

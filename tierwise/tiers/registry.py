@@ -13,7 +13,8 @@ from typing import Any
 
 from tierwise.errors import RegistryError, UnknownStageError
 
-from . import loader
+from . import list_prices, loader
+from .capabilities import CallSettings, settings_for
 from .schema import ModelSpec, RegistryData, StageSpec
 
 SHUTDOWN_WARNING_DAYS = 30
@@ -80,6 +81,11 @@ class Registry:
         model_id = self.data.tiers[tier].model
         return StageModel(stage, self.data.stages[stage], tier, model_id, self.data.models[model_id])
 
+    def settings_for(self, route: StageModel, service_tier: str = "standard") -> CallSettings:
+        """The stage's settings as the model `route` runs on accepts them (tiers/capabilities.py)."""
+        return settings_for(route.model, route.spec, service_tier,
+                            level_budgets=self.data.thinking.level_budgets)
+
     def model(self, model_id: str) -> ModelSpec:
         return self.data.models[model_id]
 
@@ -125,16 +131,17 @@ def build_registry(
     origins = ["packaged"]
     user = loader.user_file(path, env)
     if user is not None:
-        document = loader.deep_merge(document, loader.read_user_file(user))
+        document = loader.deep_merge(document, loader.migrate_old_keys(loader.read_user_file(user)))
         origins.append(str(user))
     from_env = loader.env_overrides(env)
     if from_env:
-        document = loader.deep_merge(document, from_env)
+        document = loader.deep_merge(document, loader.migrate_old_keys(from_env))
         origins.append("environment")
     if overrides:
-        document = loader.deep_merge(document, overrides)
+        document = loader.deep_merge(document, loader.migrate_old_keys(overrides))
         origins.append("overrides")
     origin = " + ".join(origins)
+    document = list_prices.with_list_prices(document)
     registry = Registry(loader.validate(document, origin), origin, user.resolve().parent if user else None)
     registry.check_shutdowns(today or date.today())
     return registry
