@@ -36,8 +36,11 @@ class StageSettings(Protocol):
 
     temperature: float
     max_output_tokens: int
-    thinking_level: str | None
-    thinking_budget: int | None
+    @property
+    def thinking_level(self) -> str | None: ...
+
+    @property
+    def thinking_budget(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def settings_for(
     stage: StageSettings,
     service_tier: str = "standard",
     *,
-    level_budgets: Mapping[str, int] | None = None,
+    level_budgets: Mapping[Any, int] | None = None,
 ) -> CallSettings:
     """The stage's settings as `model` accepts them (see the module docstring for the rules)."""
     budgets = DEFAULT_LEVEL_BUDGETS if level_budgets is None else level_budgets
@@ -108,10 +111,11 @@ def _thinking(model: ModelSpec, level: str | None, budget: int | None, budgets: 
                 notes.append(f"thinking budget {budget} clamped to {clamped}: the model's range")
             return None, clamped
         if model.thinking_levels:
-            nearest = _level_for_budget(model, budget, budgets)
-            said = f"thinking budget {budget} → level {nearest!r}" if nearest else f"thinking budget {budget} dropped"
+            by_budget = _level_for_budget(model, budget, budgets)
+            said = (f"thinking budget {budget} → level {by_budget!r}" if by_budget
+                    else f"thinking budget {budget} dropped")
             notes.append(f"{said}: the model takes levels, not budgets")
-            return nearest, None
+            return by_budget, None
         notes.append(f"thinking budget {budget} not sent: the model takes no thinking settings")
     return None, None
 

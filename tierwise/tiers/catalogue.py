@@ -62,7 +62,7 @@ class ModelSpec(_Strict):
     max_output_tokens: PositiveInt = Field(
         default=65_536, description="Most output tokens, thinking included (outputTokenLimit, apart from the window)."
     )
-    input_modalities: list[Modality] = Field(default_factory=lambda: ["text"], min_length=1)
+    input_modalities: list[Modality] = Field(default_factory=lambda: list[Modality](["text"]), min_length=1)
     thinking_levels: list[ThinkingLevel] = Field(
         default_factory=list, description="The thinkingLevel values it accepts; empty: none."
     )
@@ -75,7 +75,7 @@ class ModelSpec(_Strict):
     sampling: bool = Field(
         default=True, description="It honours temperature/top_p; false: tierwise does not send them."
     )
-    service_tiers: list[ServiceTier] = Field(default_factory=lambda: ["standard"], min_length=1)
+    service_tiers: list[ServiceTier] = Field(default_factory=lambda: list[ServiceTier](["standard"]), min_length=1)
     shutdown: date | None = None
     replacement: str | None = None
     prices: list[Price] = Field(
@@ -108,10 +108,10 @@ class ModelSpec(_Strict):
                             f"{self.thinking_levels}")
         if self.thinking_levels and self.default_thinking_level is None:
             problems.append("default_thinking_level: needed when thinking_levels is set")
-        bounds = (self.thinking_budget_min, self.thinking_budget_max)
-        if not self.thinking_budget and any(b is not None for b in bounds):
+        low, high = self.thinking_budget_min, self.thinking_budget_max
+        if not self.thinking_budget and (low is not None or high is not None):
             problems.append("thinking_budget_min/max: only for a model with thinking_budget = true")
-        if None not in bounds and bounds[0] > bounds[1]:
+        if low is not None and high is not None and low > high:
             problems.append("thinking_budget_min: greater than thinking_budget_max")
         if "standard" not in self.service_tiers:
             problems.append("service_tiers: must include standard")

@@ -121,7 +121,8 @@ def calc(model_id: str, input_tokens: int, output_tokens: int, cached_tokens: in
     except LookupError:
         return None
     provider = _snapshot().find_provider(None, PROVIDER, None)
-    return info.calc_price(usage, provider, genai_request_timestamp=when).total_price
+    total: Decimal = info.calc_price(usage, provider, genai_request_timestamp=when).total_price
+    return total
 
 
 def with_list_prices(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,10 +135,9 @@ def with_list_prices(document: Mapping[str, Any]) -> dict[str, Any]:
     filled = {}
     for model_id, spec in models.items():
         if isinstance(spec, Mapping) and isinstance(model_id, str):
-            listed = entries(model_id) or ()
             own = spec.get("prices") or []
             first_own = _earliest(own)
-            listed = [entry for entry in listed if first_own is None or entry["effective"] < first_own]
+            listed = [entry for entry in entries(model_id) or () if first_own is None or entry["effective"] < first_own]
             spec = {**spec, "prices": [*own, *listed]} if isinstance(own, list) else spec
         filled[model_id] = spec
     return {**document, "models": filled}

@@ -36,7 +36,7 @@ class Usage:
 
 def is_cache_hit(usage_metadata: Mapping[str, Any] | None) -> bool:
     """LangChain marks a cache hit by zeroing `total_cost` in the replayed usage; a live Gemini reply has none."""
-    return bool(usage_metadata) and "total_cost" in usage_metadata and usage_metadata["total_cost"] == 0
+    return usage_metadata is not None and usage_metadata.get("total_cost", None) == 0
 
 
 def price(
@@ -60,8 +60,9 @@ def price(
         return 0.0
     p = model.price_on(on)
     long = p.long_context_threshold is not None and usage.input_tokens > p.long_context_threshold
-    rate_in = p.long_input if long else p.input
-    rate_out = p.long_output if long else p.output
+    # (the registry refuses a long_context_threshold without long_input and long_output)
+    rate_in = p.long_input if long and p.long_input is not None else p.input
+    rate_out = p.long_output if long and p.long_output is not None else p.output
     rate_cached = p.long_cached_input if long else p.cached_input
     rate_cached = rate_in if rate_cached is None else rate_cached  # no cached rate known: full price
     cached = min(usage.cached_tokens, usage.input_tokens)

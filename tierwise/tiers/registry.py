@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import warnings
@@ -162,6 +163,10 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         return registry
     slot = None if path is None else str(path)
     cached = _cache.get(slot)
+    if cached is not None and _on_event_loop():
+        # Never touch the file system on an event loop (`langgraph dev` refuses it, and it stalls every request):
+        # the async call path re-checks the registry in a worker thread (calls.api.awarm) at most once a second.
+        return cached[2]
     user = loader.user_file(path, os.environ)
     env_items = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(loader.ENV_PREFIX)))
     key = (os.getcwd(), str(user) if user else None, _mtime(user) if user else None, env_items, date.today())
@@ -173,6 +178,14 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
             _cache.clear()
     _cache[slot] = (time.monotonic(), key, registry)
     return registry
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def fresh_registry(path: str | os.PathLike[str] | None = None) -> Registry | None:

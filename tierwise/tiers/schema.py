@@ -58,7 +58,7 @@ class ThinkingSettings(_Strict):
     only one of the two (see tiers/capabilities.py)."""
 
     level_budgets: dict[ThinkingLevel, NonNegativeInt] = Field(
-        default_factory=lambda: dict(DEFAULT_LEVEL_BUDGETS)
+        default_factory=lambda: dict[ThinkingLevel, NonNegativeInt](DEFAULT_LEVEL_BUDGETS)  # type: ignore[arg-type]
     )
 
     @model_validator(mode="after")
@@ -319,8 +319,8 @@ class RegistryData(_Strict):
         for name, task in self.task_types.items():
             for stage, spec in task.stages.items():
                 check(f"task_types.{name}.stages.{stage}", stage, spec.tier)
-        for stage, spec in self.shadow.stages.items():
-            check(f"shadow.stages.{stage}", stage, spec.tier)
+        for stage, shadow in self.shadow.stages.items():
+            check(f"shadow.stages.{stage}", stage, shadow.tier)
         check("shadow.judge_stage", self.shadow.judge_stage, self.shadow.judge_tier)
         check("evals.judge_stage", self.evals.judge_stage, self.evals.judge_tier)
         return problems
