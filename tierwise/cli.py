@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -50,13 +50,13 @@ def run(
     """Run a graph on one request: answer, route, and a priced table of every model call."""
     setup_output()
     from tierwise.calls import ModelCallError
-    from tierwise.context import Context
+    from tierwise.context import Backend, Context
 
     try:
         if text == "-":
             text = read_stdin()
         context = Context(
-            backend=backend, registry_path=registry, base_url=base_url,
+            backend=cast(Backend, backend), registry_path=registry, base_url=base_url,  # Context checks the name
             draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,
         )
         from tierwise.ledger.url import check_ledger
