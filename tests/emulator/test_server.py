@@ -7,6 +7,7 @@ import json
 import threading
 
 import pytest
+from emulator_models import KEY, TEST_MODELS
 
 from tierwise.emulator import Emulator, Rule, ScriptedBackend, serve
 
@@ -19,7 +20,7 @@ def _conn(emu: Emulator) -> http.client.HTTPConnection:
 
 def _post(conn, path, body, headers=None):
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    conn.request("POST", path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+    conn.request("POST", path, body=data, headers={"Content-Type": "application/json", **KEY, **(headers or {})})
     response = conn.getresponse()
     return response, response.read()
 
@@ -180,28 +181,28 @@ def test_backend_crash_is_500_internal(emulator):
         def generate(self, request):
             raise RuntimeError("kaput")
 
-    with Emulator(Broken([])) as emu:
+    with Emulator(Broken([]), models=TEST_MODELS) as emu:
         response, raw = _post(_conn(emu), "/v1beta/models/m:generateContent", BODY)
     assert response.status == 500
     assert _error(raw) == {"code": 500, "message": "RuntimeError: kaput", "status": "INTERNAL"}
 
 
 def test_stop_closes_idle_keep_alive_connections_and_frees_the_port():
-    emu = Emulator(ScriptedBackend([Rule(reply="ok")])).start()
+    emu = Emulator(ScriptedBackend([Rule(reply="ok")]), models=TEST_MODELS).start()
     conn = _conn(emu)
     assert _post(conn, "/v1beta/models/m:generateContent", BODY)[0].status == 200
     port = emu.port
     emu.stop()
     emu.stop()  # idempotent
     assert conn.sock.recv(1) == b""  # server side closed the idle connection
-    with Emulator(ScriptedBackend([]), port=port) as again:  # the port is free to rebind
+    with Emulator(ScriptedBackend([]), port=port, models=TEST_MODELS) as again:  # the port is free to rebind
         assert again.port == port
     with pytest.raises(RuntimeError):
         _ = emu.base_url
 
 
 def test_context_manager_and_clear():
-    with Emulator(ScriptedBackend([Rule(reply="ok")])) as emu:
+    with Emulator(ScriptedBackend([Rule(reply="ok")]), models=TEST_MODELS) as emu:
         assert emu.base_url == f"http://127.0.0.1:{emu.port}"
         _post(_conn(emu), "/v1beta/models/m:generateContent", BODY)
         assert len(emu.requests) == 1
