@@ -71,7 +71,7 @@ def test_blocked_prompt_has_feedback_no_candidates_and_prompt_usage(start, how):
     message = _chat(emu).invoke("a forbidden question")
     assert message.content == ""
     assert message.response_metadata["prompt_feedback"]["block_reason"].value == "PROHIBITED_CONTENT"
-    assert message.usage_metadata is None or message.usage_metadata["input_tokens"] == 3
+    assert message.usage_metadata is None  # langchain drops the usage of a blocked prompt
 
 
 @pytest.mark.parametrize("reason", ["OTHER", "LANGUAGE", "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL",
