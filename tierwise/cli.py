@@ -100,6 +100,18 @@ def emulator(
     script: Annotated[str | None, typer.Option(help="Rules file (TOML or JSON) for the scripted backend.")] = None,
     faults: Annotated[str | None, typer.Option(help="Inject failures: a TOML/JSON file, or e.g. "
                                                "'rate_limit:0.2:retry_after=1,unavailable:0.1,seed=7'.")] = None,
+    lenient: Annotated[bool, typer.Option("--lenient", help="Accept what Gemini refuses (unknown models and "
+                                          "fields, settings a model does not take): for odd clients.")] = False,
+    record: Annotated[str | None, typer.Option(help="Proxy every call to --upstream and store each exchange in "
+                                               "this directory (API keys are never stored).")] = None,
+    replay: Annotated[str | None, typer.Option(help="Answer only from exchanges recorded in this directory.")] = None,
+    upstream: Annotated[str | None, typer.Option(help="Gemini-compatible endpoint to record from, e.g. "
+                                                 "https://generativelanguage.googleapis.com (the key comes from "
+                                                 "GOOGLE_API_KEY/GEMINI_API_KEY, else the client's).")] = None,
+    on_miss: Annotated[str, typer.Option(help="With --replay: error (a 404 naming the request) | upstream "
+                                         "(forward and record the miss).")] = "error",
+    invalid_key: Annotated[list[str] | None, typer.Option(help="An API key to refuse with API_KEY_INVALID "
+                                                          "(repeatable).")] = None,
 ) -> None:
     """Serve the Gemini API emulator for your own tests: point a client's base_url at it."""
     setup_output()
@@ -108,23 +120,35 @@ def emulator(
 
     try:
         injected = parse_faults(faults) if faults is not None else None
+        chosen = None
         if script is not None:
             if backend != "scripted":
                 raise TierwiseError("--script goes with --backend scripted")
             chosen = ScriptedBackend.from_file(script)
-        else:
+        elif record is None and replay is None:
             chosen = make_backend(backend)
+        options: dict[str, Any] = dict(faults=injected, strict=not lenient, invalid_keys=invalid_key or (),
+                                       record=record, replay=replay, upstream=upstream, on_miss=on_miss)
+        if record is not None or replay is not None:
+            from tierwise.emulator import Emulator
+
+            Emulator(chosen, **options)  # checks the options before the port is taken
     except (TierwiseError, ValueError) as exc:
         raise fail(str(exc)) from None
+    mode = f"recording {upstream} into {record}" if record else f"replaying {replay}" if replay else backend
+
     def ready(base_url: str) -> None:
-        typer.echo(f"Gemini API emulator ({backend}) on {base_url} — Ctrl-C stops it", err=True)
+        strictness = "lenient" if lenient else "strict"
+        typer.echo(f"Gemini API emulator ({mode}, {strictness}) on {base_url} — Ctrl-C stops it", err=True)
         if injected:
             typer.echo(f"injecting faults: {injected}", err=True)
 
     try:
-        serve(host, port, chosen, faults=injected, on_ready=ready)
+        serve(host, port, chosen, on_ready=ready, **options)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except (TierwiseError, ValueError) as exc:
+        raise fail(str(exc)) from None
 
 
 @app.command()

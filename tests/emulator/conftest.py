@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from emulator_models import TEST_MODELS
 
 from tierwise.emulator import Emulator, ScriptedBackend
 
@@ -16,6 +17,7 @@ def emulator():
 
     def start(rules, *, context_window: int | None = None, **kwargs) -> Emulator:
         options = {} if context_window is None else {"context_window": context_window}
+        kwargs.setdefault("models", TEST_MODELS)
         emu = Emulator(ScriptedBackend(rules, **options), **kwargs).start()
         started.append(emu)
         return emu

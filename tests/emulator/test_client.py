@@ -9,6 +9,7 @@ import time
 from typing import Literal
 
 import pytest
+from emulator_models import TEST_MODELS
 from pydantic import BaseModel, Field
 
 from tierwise.emulator import Emulator, Rule, ScriptedBackend, count_tokens
@@ -260,7 +261,7 @@ class PeakBackend(ScriptedBackend):
 
 def test_64_concurrent_requests(chat):
     backend = PeakBackend([Rule(user=r"item (?P<n>\d+)", reply="done $n", delay_ms=300)])
-    with Emulator(backend) as emu:
+    with Emulator(backend, models=TEST_MODELS) as emu:
         llm = chat(emu)
 
         async def run_all():

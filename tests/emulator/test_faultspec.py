@@ -7,6 +7,7 @@ import json
 import threading
 
 import pytest
+from emulator_models import KEY, TEST_MODELS
 
 from tierwise.emulator import Emulator, Fault, FaultError, Faults, GenerateRequest, Rule, ScriptedBackend, parse_faults
 from tierwise.emulator.faultwire import duration
@@ -70,12 +71,12 @@ def test_counters_are_thread_safe():
 def test_same_seed_same_faults_over_http():
     def run() -> list[int]:
         faults = Faults([Fault("unavailable", rate=0.4)], seed=11)
-        with Emulator(ScriptedBackend([Rule(reply="ok")]), faults=faults) as emu:
+        with Emulator(ScriptedBackend([Rule(reply="ok")]), faults=faults, models=TEST_MODELS) as emu:
             conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
             body = json.dumps({"contents": [{"parts": [{"text": "q"}]}]})
             codes = []
             for _ in range(30):
-                conn.request("POST", "/v1beta/models/m:generateContent", body)
+                conn.request("POST", "/v1beta/models/m:generateContent", body, KEY)
                 response = conn.getresponse()
                 response.read()
                 codes.append(response.status)

@@ -6,6 +6,7 @@ import http.client
 import json
 
 import pytest
+from emulator_models import KEY
 
 from tierwise.emulator import Fault, Faults, Rule
 
@@ -15,7 +16,7 @@ TEXT = "one two three four five six seven eight nine ten"
 
 def _post(emu, path: str) -> http.client.HTTPResponse:
     conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
-    conn.request("POST", path, body=BODY, headers={"Content-Type": "application/json"})
+    conn.request("POST", path, body=BODY, headers={"Content-Type": "application/json", **KEY})
     return conn.getresponse()
 
 

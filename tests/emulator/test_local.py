@@ -6,6 +6,7 @@ import enum
 from typing import Literal
 
 import pytest
+from emulator_models import TEST_MODELS
 from pydantic import BaseModel, Field
 
 from tierwise.emulator import Emulator, LocalBackend
@@ -33,7 +34,7 @@ class Ticket(BaseModel):
 
 @pytest.fixture(scope="module")
 def local_emulator():
-    with Emulator(LocalBackend()) as emu:
+    with Emulator(LocalBackend(), models=TEST_MODELS) as emu:
         yield emu
 
 

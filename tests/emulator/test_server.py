@@ -7,6 +7,7 @@ import json
 import threading
 
 import pytest
+from emulator_models import KEY, TEST_MODELS
 
 from tierwise.emulator import Emulator, Rule, ScriptedBackend, serve
 
@@ -19,14 +20,15 @@ def _conn(emu: Emulator) -> http.client.HTTPConnection:
 
 def _post(conn, path, body, headers=None):
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    conn.request("POST", path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+    conn.request("POST", path, body=data, headers={"Content-Type": "application/json", **KEY, **(headers or {})})
     response = conn.getresponse()
     return response, response.read()
 
 
 def _error(raw: bytes) -> dict:
     body = json.loads(raw)
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "status"}
+    assert set(body) == {"error"} and {"code", "message", "status"} <= set(body["error"]) <= {
+        "code", "message", "status", "details"}
     return body["error"]
 
 
@@ -140,7 +142,8 @@ def test_count_tokens_and_model_listing(emulator):
     assert json.loads(raw)["totalTokens"] == 2
     conn.request("GET", "/v1beta/models")
     models = json.loads(conn.getresponse().read())["models"]
-    assert [m["name"] for m in models] == ["models/gemini-2.5-flash"]
+    names = [m["name"] for m in models]  # the strict emulator lists its catalogue and the rules' models
+    assert "models/gemini-2.5-flash" in names and "models/gemini-3.8-flash" in names
     conn.request("GET", "/v1beta/models/gemini-x")
     assert json.loads(conn.getresponse().read())["inputTokenLimit"] == 999
     assert emu.requests[0].method == "countTokens"
@@ -180,28 +183,28 @@ def test_backend_crash_is_500_internal(emulator):
         def generate(self, request):
             raise RuntimeError("kaput")
 
-    with Emulator(Broken([])) as emu:
+    with Emulator(Broken([]), models=TEST_MODELS) as emu:
         response, raw = _post(_conn(emu), "/v1beta/models/m:generateContent", BODY)
     assert response.status == 500
     assert _error(raw) == {"code": 500, "message": "RuntimeError: kaput", "status": "INTERNAL"}
 
 
 def test_stop_closes_idle_keep_alive_connections_and_frees_the_port():
-    emu = Emulator(ScriptedBackend([Rule(reply="ok")])).start()
+    emu = Emulator(ScriptedBackend([Rule(reply="ok")]), models=TEST_MODELS).start()
     conn = _conn(emu)
     assert _post(conn, "/v1beta/models/m:generateContent", BODY)[0].status == 200
     port = emu.port
     emu.stop()
     emu.stop()  # idempotent
     assert conn.sock.recv(1) == b""  # server side closed the idle connection
-    with Emulator(ScriptedBackend([]), port=port) as again:  # the port is free to rebind
+    with Emulator(ScriptedBackend([]), port=port, models=TEST_MODELS) as again:  # the port is free to rebind
         assert again.port == port
     with pytest.raises(RuntimeError):
         _ = emu.base_url
 
 
 def test_context_manager_and_clear():
-    with Emulator(ScriptedBackend([Rule(reply="ok")])) as emu:
+    with Emulator(ScriptedBackend([Rule(reply="ok")]), models=TEST_MODELS) as emu:
         assert emu.base_url == f"http://127.0.0.1:{emu.port}"
         _post(_conn(emu), "/v1beta/models/m:generateContent", BODY)
         assert len(emu.requests) == 1
@@ -221,7 +224,7 @@ def test_serve_blocks_until_stopped_and_reports_url():
     thread = threading.Thread(
         target=serve,
         args=("127.0.0.1", 0, ScriptedBackend([Rule(reply="ok")])),
-        kwargs={"on_ready": on_ready, "stop": stop},
+        kwargs={"on_ready": on_ready, "stop": stop, "models": TEST_MODELS},
     )
     thread.start()
     assert ready.wait(5)

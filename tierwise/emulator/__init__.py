@@ -5,11 +5,16 @@ it exactly as to Google. Answers come from a backend: :class:`ScriptedBackend` (
 and demos) or :class:`LocalBackend` (SmolLM2 via llama.cpp). :class:`Faults` (or
 :func:`parse_faults`) makes chosen calls fail the ways Gemini does, over any backend. Importing
 this package pulls in neither llama_cpp, google.genai nor langchain.
+
+The emulator is strict by default: it refuses, with Gemini's status and message, what Gemini refuses
+(models and limits from the registry's catalogue; ``strict=False`` for odd clients). It can also record
+an upstream's answers and replay them (``record=`` / ``replay=``), and it serves Vertex AI's REST paths.
 """
 
 import logging
 
 from .backend import Backend, BackendError, GenerateRequest, Generation
+from .catalogue import ModelLimits, build_catalogue
 from .faults import KINDS as FAULT_KINDS
 from .faults import Fault, FaultError, Faults
 from .faultspec import load_faults, parse_faults
@@ -33,9 +38,11 @@ __all__ = [
     "Generation",
     "LocalBackend",
     "LocalBackendUnavailable",
+    "ModelLimits",
     "Rule",
     "RuleError",
     "ScriptedBackend",
+    "build_catalogue",
     "count_tokens",
     "load_faults",
     "parse_faults",

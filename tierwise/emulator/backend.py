@@ -71,6 +71,10 @@ class GenerateRequest:
     the model's own function calls) and thought parts are dropped. ``tools`` lists the declared
     functions (``functionDeclarations``, flattened); ``tool_config`` is sent ``toolConfig``.
     ``fault`` is set by the emulator to the kind of fault it injected into this call, if any.
+    ``media_tokens`` holds the prompt tokens of inlineData / fileData parts by modality (IMAGE, AUDIO, …):
+    the emulator adds them to whatever the backend counts for the text. ``service_tier`` is the requested
+    ``serviceTier`` (lower case, ``SERVICE_TIER_`` prefix dropped); ``served_tier`` is set by the emulator
+    to the tier that served it.
     """
 
     model: str
@@ -91,6 +95,14 @@ class GenerateRequest:
     tools: list[dict[str, Any]] = field(default_factory=list)
     tool_config: dict[str, Any] | None = None
     fault: str | None = None
+    media_tokens: dict[str, int] = field(default_factory=dict)
+    service_tier: str | None = None
+    cached_content: str | None = None
+    served_tier: str | None = None
+
+    @property
+    def media_token_count(self) -> int:
+        return sum(self.media_tokens.values())
 
     @property
     def user(self) -> str:
@@ -123,7 +135,9 @@ class Generation:
 
     ``output_tokens`` counts visible text and function calls (Gemini's ``candidatesTokenCount``);
     ``thoughts_tokens`` is reported separately as ``thoughtsTokenCount``. ``tool_calls`` are
-    ``{"name", "args"}`` dicts sent as ``functionCall`` parts after the text.
+    ``{"name", "args"}`` dicts sent as ``functionCall`` parts after the text. ``block_reason`` turns the
+    answer into a blocked prompt (``promptFeedback.blockReason``, no candidates). ``served_tier`` is the
+    service tier that served the call (default: the one requested, else standard).
     """
 
     text: str
@@ -133,6 +147,8 @@ class Generation:
     finish_reason: str = "STOP"
     cached_tokens: int = 0
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    block_reason: str | None = None
+    served_tier: str | None = None
 
 
 @runtime_checkable

@@ -31,6 +31,16 @@ def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# Gemini's finish and block reasons (FinishReason / BlockedReason in the API reference; a test keeps them
+# equal to google-genai's enums).
+FINISH_REASONS = (
+    "STOP", "MAX_TOKENS", "SAFETY", "RECITATION", "LANGUAGE", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
+    "MALFORMED_FUNCTION_CALL", "IMAGE_SAFETY", "UNEXPECTED_TOOL_CALL", "IMAGE_PROHIBITED_CONTENT", "NO_IMAGE",
+    "IMAGE_RECITATION", "IMAGE_OTHER", "TOO_MANY_TOOL_CALLS",
+)
+BLOCK_REASONS = ("SAFETY", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "IMAGE_SAFETY", "MODEL_ARMOR", "JAILBREAK")
+SERVED_TIERS = ("standard", "flex", "priority")
+
 # Each parameter: (check, what it must be).
 _PARAMS: dict[str, tuple[Any, str]] = {
     "retry_after": (lambda v: _number(v) and v >= 0, "a non-negative number of seconds"),
@@ -42,6 +52,9 @@ _PARAMS: dict[str, tuple[Any, str]] = {
     "chunks": (lambda v: _int(v) and v >= 0, "a non-negative integer"),
     "tokens": (lambda v: v is None or (_int(v) and v >= 0), "a non-negative integer"),
     "limit": (lambda v: v is None or (_int(v) and v > 0), "a positive integer"),
+    "finish_reason": (lambda v: v in FINISH_REASONS, f"one of {', '.join(FINISH_REASONS)}"),
+    "block_reason": (lambda v: v in BLOCK_REASONS, f"one of {', '.join(BLOCK_REASONS)}"),
+    "tier": (lambda v: v in SERVED_TIERS, f"one of {', '.join(SERVED_TIERS)}"),
 }
 
 #: Fault kinds and their parameters with defaults.
@@ -68,6 +81,16 @@ KINDS: dict[str, dict[str, Any]] = {
     "stream_cut": {"chunks": 1},
     # 400 INVALID_ARGUMENT "The input token count (N) exceeds the maximum number of tokens allowed (M)."
     "context_overflow": {"limit": None, "message": None},
+    # A blocked prompt: promptFeedback.blockReason, no candidates, usage with the prompt tokens only.
+    "blocked": {"block_reason": "SAFETY"},
+    # A candidate that ends with ``finish_reason`` (OTHER, LANGUAGE, MALFORMED_FUNCTION_CALL, …) and no content.
+    "finish": {"finish_reason": "OTHER"},
+    # 400 INVALID_ARGUMENT "API key not valid", ErrorInfo reason API_KEY_INVALID.
+    "api_key_invalid": {"message": None},
+    # 403 PERMISSION_DENIED.
+    "permission_denied": {"message": None},
+    # Answer normally, but served at ``tier`` (a Priority request downgraded to Standard).
+    "served_tier": {"tier": "standard"},
 }
 
 SCHEDULE = ("model", "rate", "times", "every", "after")

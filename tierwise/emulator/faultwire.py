@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from . import tokens
+from . import tokens, wire
 from .backend import BackendError, GenerateRequest, Generation
 from .faults import Fault
 
@@ -28,6 +28,8 @@ _MESSAGES = {
     "server_error": "An internal error has occurred. Please retry or report in "
     "https://developers.generativeai.google/guide/troubleshooting",
     "unavailable": "The model is overloaded. Please try again later.",
+    "api_key_invalid": "API key not valid. Please pass a valid API key.",
+    "permission_denied": "The caller does not have permission",
 }
 _HARMS = ("HARM_CATEGORY_SEXUALLY_EXPLICIT", "HARM_CATEGORY_HATE_SPEECH", "HARM_CATEGORY_HARASSMENT")
 
@@ -41,6 +43,10 @@ def error(fault: Fault, request: GenerateRequest, prompt_tokens: Callable[[], in
         return BackendError(fault.code, message or _MESSAGES["server_error"])
     if fault.kind == "unavailable":
         return BackendError(503, message or _MESSAGES["unavailable"])
+    if fault.kind == "api_key_invalid":
+        return api_key_invalid(message or _MESSAGES["api_key_invalid"])
+    if fault.kind == "permission_denied":
+        return BackendError(403, message or _MESSAGES["permission_denied"])
     if fault.kind == "context_overflow":
         count = prompt_tokens()
         limit = fault.limit if fault.limit is not None else max(count - 1, 1)
@@ -48,6 +54,20 @@ def error(fault: Fault, request: GenerateRequest, prompt_tokens: Callable[[], in
         text = f"The input token count ({count}) exceeds the maximum number of tokens allowed ({limit})."
         return BackendError(400, message or text)
     return None
+
+
+def api_key_invalid(message: str = _MESSAGES["api_key_invalid"]) -> BackendError:
+    """Gemini's answer to a key it does not know: 400 INVALID_ARGUMENT with ErrorInfo API_KEY_INVALID."""
+    details = [
+        {
+            "@type": _RPC + "ErrorInfo",
+            "reason": "API_KEY_INVALID",
+            "domain": "googleapis.com",
+            "metadata": {"service": "generativelanguage.googleapis.com"},
+        },
+        {"@type": _RPC + "LocalizedMessage", "locale": "en-US", "message": message},
+    ]
+    return BackendError(400, message, details=details)
 
 
 def _rate_limit(fault: Fault, request: GenerateRequest, message: str) -> BackendError:
@@ -86,25 +106,32 @@ def replacement(
     """Frames that stand in for the whole answer (the backend is not asked); ``None`` to answer normally."""
     if fault.kind == "hang" or (fault.kind == "stream_cut" and not request.stream):
         return [CUT]
-    if fault.kind not in ("empty", "safety"):
+    if fault.kind not in ("empty", "safety", "blocked", "finish"):
         return None
     count = prompt_tokens()
+    if fault.kind == "blocked":
+        return [wire.blocked(request, count, fault.block_reason, response_id)]
     meta = {
         "promptTokenCount": count,
         "totalTokenCount": count,
-        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": count}],
+        "promptTokensDetails": wire.prompt_details(count, request.media_tokens),
     }
     candidates: list[dict[str, Any]] = []
     if fault.kind == "safety":
         ratings = [{"category": c, "probability": "NEGLIGIBLE"} for c in _HARMS]
         ratings.append({"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True})
         candidates = [{"finishReason": "SAFETY", "index": 0, "safetyRatings": ratings}]
+    elif fault.kind == "finish":
+        candidates = [{"content": {"role": "model"}, "finishReason": fault.finish_reason, "index": 0}]
     body = {"candidates": candidates, "usageMetadata": meta, "modelVersion": request.model, "responseId": response_id}
     return [body]
 
 
 def shorten(fault: Fault, gen: Generation) -> Generation:
-    """For ``max_tokens``: the text cut to ``tokens`` tokens (default half), function calls dropped."""
+    """For ``max_tokens``: the text cut to ``tokens`` tokens (default half), function calls dropped.
+    For ``served_tier``: the answer as is, served at the fault's tier."""
+    if fault.kind == "served_tier":
+        return replace(gen, served_tier=fault.tier)
     if fault.kind != "max_tokens":
         return gen
     keep = fault.tokens if fault.tokens is not None else tokens.count_tokens(gen.text) // 2

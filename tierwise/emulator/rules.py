@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .faults import BLOCK_REASONS, FINISH_REASONS, SERVED_TIERS
+
 
 class RuleError(ValueError):
     """A rule (or rule file) that cannot be used."""
@@ -41,10 +43,13 @@ class Rule:
 
     ``thoughts`` is the thoughtsTokenCount to report (capped by a request's thinking budget; a
     budget of 0 turns it off). ``delay_ms`` sleeps before answering. ``finish_reason`` overrides
-    the computed one (``STOP`` / ``MAX_TOKENS``). ``error`` answers with an HTTP error instead: a
-    code, or ``{"code", "message", "status"}``. ``times`` makes the rule match only that many
-    times (so a later rule takes over: scripted retries). ``cached_tokens`` is reported as
-    cachedContentTokenCount (part of the prompt count, as in Gemini).
+    the computed one (``STOP`` / ``MAX_TOKENS``; any Gemini FinishReason such as ``OTHER``,
+    ``LANGUAGE``, ``MALFORMED_FUNCTION_CALL``). ``blocked`` answers as a blocked prompt with this
+    ``promptFeedback.blockReason`` (``SAFETY``, ``OTHER``, …): no candidates. ``served_tier`` reports the
+    call as served at that service tier (``standard`` for a Priority request Gemini downgraded).
+    ``error`` answers with an HTTP error instead: a code, or ``{"code", "message", "status"}``.
+    ``times`` makes the rule match only that many times (so a later rule takes over: scripted
+    retries). ``cached_tokens`` is reported as cachedContentTokenCount (part of the prompt count, as in Gemini).
     """
 
     model: str = "*"
@@ -59,6 +64,8 @@ class Rule:
     cached_tokens: int = 0
     tool: str | None = None  # after the older fields, so positional construction keeps working
     tool_calls: list[dict] | None = None
+    blocked: str | None = None
+    served_tier: str | None = None
     _system_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
     _user_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
     _tool_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
@@ -87,9 +94,19 @@ class Rule:
             "must be a non-negative number",
         )
         _check(
-            self.finish_reason is None or isinstance(self.finish_reason, str),
+            self.finish_reason is None or self.finish_reason in FINISH_REASONS,
             "finish_reason",
-            "must be a string such as 'SAFETY'",
+            f"must be one of {', '.join(FINISH_REASONS)}",
+        )
+        _check(
+            self.blocked is None or self.blocked in BLOCK_REASONS,
+            "blocked",
+            f"must be one of {', '.join(BLOCK_REASONS)}",
+        )
+        _check(
+            self.served_tier is None or self.served_tier in SERVED_TIERS,
+            "served_tier",
+            f"must be one of {', '.join(SERVED_TIERS)}",
         )
         _check(
             self.times is None or (isinstance(self.times, int) and self.times > 0),

@@ -59,6 +59,9 @@ class ScriptedBackend:
             err = rule.error if isinstance(rule.error, dict) else {"code": rule.error}
             message = err.get("message") or f"Scripted error {err['code']} for model '{request.model}'."
             raise BackendError(err["code"], message, err.get("status"))
+        prompt = self.count_tokens(request)
+        if rule.blocked:
+            return Generation("", prompt, 0, finish_reason="", block_reason=rule.blocked, served_tier=rule.served_tier)
         text = _render(rule.reply, variables)
         calls = _calls(rule, variables, request)
         thoughts = rule.thoughts
@@ -70,7 +73,6 @@ class ScriptedBackend:
             cut = tokens.truncate(text, request.max_output_tokens - thoughts)
             if cut != text:
                 text, finish = cut, "MAX_TOKENS"
-        prompt = self.count_tokens(request)
         return Generation(
             text=text,
             prompt_tokens=prompt,
@@ -79,6 +81,7 @@ class ScriptedBackend:
             finish_reason=rule.finish_reason or finish,
             cached_tokens=min(rule.cached_tokens, prompt),
             tool_calls=calls,
+            served_tier=rule.served_tier,
         )
 
     def _match(self, request: GenerateRequest) -> tuple[Rule, dict[str, str]]:

@@ -1,9 +1,13 @@
-"""The HTTP side: a loopback server speaking Gemini's REST routes.
+"""The HTTP side: a loopback server speaking Gemini's REST routes, and Vertex AI's.
 
 Stdlib ``ThreadingHTTPServer`` (one daemon thread per connection, HTTP/1.1 keep-alive) so the
-emulator adds no dependency. Request headers are never read beyond framing and never stored or
-logged: clients send their API key in ``x-goog-api-key`` (or ``?key=``), and it must not leak
-into records or logs.
+emulator adds no dependency. Clients send their API key in ``x-goog-api-key`` (or ``?key=``, or a
+Vertex ``Authorization: Bearer`` token); the server only compares it with the configured invalid
+keys and, when proxying, forwards it upstream. It is never stored, logged or echoed.
+
+Routes: ``/v1beta/models/{model}:{method}`` (Gemini API; also v1, v1alpha) and
+``/v1beta1/projects/{p}/locations/{l}/publishers/google/models/{model}:{method}`` (Vertex AI; also
+v1, and ``/v1beta1/publishers/google/models/...`` as Vertex express mode sends it).
 """
 
 from __future__ import annotations
@@ -18,20 +22,37 @@ import socket
 import socketserver
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import faultwire, wire
+from . import faultwire, strict, wire
 from .backend import Backend, BackendError, GenerateRequest, Generation, token_limit_error
+from .catalogue import ModelLimits, build_catalogue
 from .faults import Fault, Faults, window_for
+from .proxy import Upstream
+from .record import Call, Cassette, Exchange
 
 logger = logging.getLogger(__name__)
 
-_MODEL_ROUTE = re.compile(r"^/(?:v1|v1beta|v1alpha)/models/(?P<model>[^/:]+)(?::(?P<method>\w+))?$")
+_GEMINI_ROUTE = re.compile(r"^/(?P<version>v1|v1beta|v1alpha)/models/(?P<model>[^/:]+)(?::(?P<method>\w+))?$")
+_VERTEX_ROUTE = re.compile(
+    r"^/(?P<version>v1|v1beta1)/(?:projects/[^/]+/locations/[^/]+/)?publishers/google/models/"
+    r"(?P<model>[^/:]+)(?::(?P<method>\w+))?$"
+)
 _LIST_ROUTE = re.compile(r"^/(?:v1|v1beta|v1alpha)/models/?$")
+_METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 _MAX_BODY = 64 * 1024 * 1024
+_UNREGISTERED = (
+    "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or "
+    "other form of API consumer identity to call this API."
+)
+# Vertex reports the tier that served a call as usageMetadata.trafficType.
+_TRAFFIC_TYPES = {"standard": "ON_DEMAND", "priority": "ON_DEMAND_PRIORITY", "flex": "ON_DEMAND_FLEX"}
 
 
 class _Server(ThreadingHTTPServer):
@@ -180,35 +201,44 @@ class _Handler(BaseHTTPRequestHandler):
         if verb == "GET" and _LIST_ROUTE.match(path):
             self._send_json(200, {"models": [emulator.model_info(m) for m in emulator.model_ids()]})
             return
-        route = _MODEL_ROUTE.match(path)
+        route = _GEMINI_ROUTE.match(path)
+        api = "gemini"
+        if route is None and (route := _VERTEX_ROUTE.match(path)) is not None:
+            api = "vertex"
         if route and verb == "GET" and route["method"] is None:
             self._send_json(200, emulator.model_info(route["model"]))
             return
-        methods = ("generateContent", "streamGenerateContent", "countTokens")
-        if not (route and verb == "POST" and route["method"] in methods):
+        if not (route and verb == "POST" and route["method"] in _METHODS):
             raise BackendError(404, f"Method not found: {verb} {path}")
+        auth = self._auth(query)
+        emulator.authorize(auth)
         try:
             payload = json.loads(raw) if raw.strip() else {}
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "Invalid UTF-8"
             raise BackendError(400, f"Invalid JSON payload received. {detail}.") from None
-        method = route["method"]
+        model, method = route["model"], route["method"]
         stream = method == "streamGenerateContent"
-        request = wire.parse_request(route["model"], payload, stream=stream, method=method)
+        sse = stream and query.get("alt", [""])[0] == "sse"
+        if emulator.cassette is not None:
+            call = Call(api, model, method, sse, payload)
+            self._send_exchange(emulator.exchange(call, path, auth), stream, sse)
+            return
+        emulator.check(model, payload, method, api, route["version"])
+        request = wire.parse_request(model, payload, stream=stream, method=method)
         emulator.record(request)
         if method == "countTokens":
-            count = emulator.backend.count_tokens(request)
-            self._send_json(
-                200,
-                {"totalTokens": count, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": count}]},
-            )
+            count = emulator.prompt_tokens(request)
+            details = wire.prompt_details(count, request.media_tokens)
+            self._send_json(200, {"totalTokens": count, "promptTokensDetails": details})
             return
-        frames = emulator.answer(request, secrets.token_urlsafe(16))
-        if stream and query.get("alt", [""])[0] == "sse":
-            self._send_sse(frames, emulator.chunk_delay_ms)
+        frames = emulator.answer(request, secrets.token_urlsafe(16), api=api)
+        headers = emulator.response_headers(request, frames, api)
+        if sse:
+            self._send_sse(frames, emulator.chunk_delay_ms, headers)
         elif stream:  # without alt=sse Gemini streams one JSON array
             if all(isinstance(f, dict) for f in frames):
-                self._send_json(200, frames)
+                self._send_json(200, frames, headers)
             elif faultwire.CUT in frames:
                 self.close_connection = True
             else:
@@ -218,7 +248,28 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(frames[0], bytes):
             self._send_raw(200, frames[0], "application/json; charset=UTF-8")
         else:
-            self._send_json(200, frames[0])
+            self._send_json(200, frames[0], headers)
+
+    def _auth(self, query: dict[str, list[str]]) -> dict[str, str]:
+        """The client's credentials as headers to forward (read here, never stored)."""
+        auth = {}
+        key = self.headers.get("x-goog-api-key") or (query.get("key") or [""])[0]
+        if key:
+            auth["x-goog-api-key"] = key
+        if self.headers.get("Authorization"):
+            auth["Authorization"] = self.headers["Authorization"]
+        return auth
+
+    def _send_exchange(self, exchange: Exchange, stream: bool, sse: bool) -> None:
+        if exchange.status != 200 or exchange.frames is None:
+            body = exchange.body
+            if exchange.status == 200 and stream and not sse and isinstance(body, dict):
+                body = [body]
+            self._send_json(exchange.status, body, exchange.headers)
+        elif sse:
+            self._send_sse(exchange.frames, self.server.emulator.chunk_delay_ms, exchange.headers)
+        else:
+            self._send_json(200, exchange.frames, exchange.headers)
 
     def _send_json(self, code: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
         data = json.dumps(body, ensure_ascii=False).encode()
@@ -233,7 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_sse(self, frames: list[Any], delay_ms: float) -> None:
+    def _send_sse(self, frames: list[Any], delay_ms: float, headers: Mapping[str, str] | None = None) -> None:
         if frames and frames[0] is faultwire.CUT:
             self.close_connection = True  # closed before any response
             return
@@ -241,6 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self._streaming = True
         for i, frame in enumerate(frames):
@@ -266,12 +319,21 @@ class Emulator:
     Point ``ChatGoogleGenerativeAI(..., google_api_key="emulator", base_url=emu.base_url)`` at it.
     ``tokens_per_chunk`` sizes streamed chunks; ``chunk_delay_ms`` spaces them out. ``faults``
     injects failures into generate calls (:class:`Faults`); ``context_windows`` maps model ids or
-    globs to input token limits (over ``faults.context_windows`` and the backend's own window).
+    globs to input token limits (over ``faults.context_windows``, the catalogue and the backend's window).
+
+    ``strict`` (the default) refuses what Gemini refuses: unknown models (404), unknown fields and enum
+    values, and whatever a model's catalogue entry does not accept (see :mod:`.strict`). ``models`` adds
+    or overrides catalogue entries (``{"my-model": {"sampling": False}}`` or :class:`ModelLimits`); the
+    rest come from the registry. ``invalid_keys`` are API keys answered with Gemini's API_KEY_INVALID.
+
+    Record/replay: ``record=DIR`` with ``upstream=URL`` forwards every call upstream and stores the
+    exchange in DIR; ``replay=DIR`` answers from DIR only (a miss is a 404 naming the request's key;
+    ``on_miss="upstream"`` forwards and records misses instead). No backend is needed then.
     """
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Backend | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -279,7 +341,15 @@ class Emulator:
         chunk_delay_ms: float = 0,
         faults: Faults | None = None,
         context_windows: Mapping[str, int] | None = None,
+        strict: bool = True,
+        models: Mapping[str, ModelLimits | Mapping[str, Any]] | None = None,
+        invalid_keys: Iterable[str] = (),
+        record: str | Path | None = None,
+        replay: str | Path | None = None,
+        upstream: str | None = None,
+        on_miss: str = "error",
     ):
+        _check_modes(backend, record, replay, upstream, on_miss)
         self.backend = backend
         self.faults = faults
         self.context_windows = {**(faults.context_windows if faults else {}), **(context_windows or {})}
@@ -287,6 +357,14 @@ class Emulator:
         self.port = port
         self.tokens_per_chunk = tokens_per_chunk
         self.chunk_delay_ms = chunk_delay_ms
+        self.strict = strict
+        self._extra_models = models
+        self._catalogue: dict[str, ModelLimits] | None = None
+        self.invalid_keys = frozenset(invalid_keys)
+        self.cassette = Cassette(record or replay) if (record or replay) else None
+        self.recording = record is not None
+        self.upstream = Upstream(upstream) if upstream else None
+        self.on_miss = on_miss
         self._requests: list[GenerateRequest] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -351,73 +429,187 @@ class Emulator:
         """How many calls got each injected fault kind (also on each request as ``.fault``)."""
         return self.faults.applied if self.faults is not None else {}
 
+    @property
+    def catalogue(self) -> dict[str, ModelLimits]:
+        """The models this emulator serves and their limits (the registry's, plus ``models``)."""
+        if self._catalogue is None:
+            self._catalogue = build_catalogue(self._extra_models)
+        return self._catalogue
+
+    def limits(self, model: str) -> ModelLimits | None:
+        return self.catalogue.get(model)
+
     def context_window(self, model: str) -> int:
-        """``model``'s input token limit: ``context_windows`` if set there, else the backend's."""
+        """``model``'s input token limit: ``context_windows`` if set there, else the smaller of its catalogue
+        window and the backend's."""
         found = window_for(self.context_windows, model)
-        return found if found is not None else self.backend.context_window
+        if found is not None:
+            return found
+        windows = [getattr(self.backend, "context_window", None)]
+        if (limits := self.limits(model)) is not None:
+            windows.append(limits.context_window)
+        return min(w for w in windows if w is not None)
+
+    def authorize(self, auth: Mapping[str, str]) -> None:
+        """Refuse a configured invalid key (400 API_KEY_INVALID) or, when strict, a call with no credentials."""
+        key = auth.get("x-goog-api-key")
+        if key is not None and key in self.invalid_keys:
+            raise faultwire.api_key_invalid()
+        if self.strict and not auth:
+            raise BackendError(403, _UNREGISTERED)
+
+    def check(self, model: str, payload: Any, method: str, api: str = "gemini", version: str = "v1beta") -> None:
+        """When strict: 404 for a model the catalogue lacks, 400 for anything the model refuses."""
+        if not self.strict:
+            return
+        limits = self.limits(model)
+        if limits is None:
+            raise strict.model_not_found(model, version)
+        strict.check(payload, limits, method=method, vertex=api == "vertex")
+
+    def prompt_tokens(self, request: GenerateRequest) -> int:
+        """The prompt's tokens: the backend's count of its text plus its media parts."""
+        return self._require_backend().count_tokens(request) + request.media_token_count
 
     def generate(self, request: GenerateRequest) -> Generation:
         """Check the context window like Gemini does, then ask the backend."""
-        count = self.backend.count_tokens(request)
+        count = self.prompt_tokens(request)
         window = self.context_window(request.model)
         if count > window:
             raise token_limit_error(count, window)
-        return self.backend.generate(request)
+        generation = self._require_backend().generate(request)
+        if request.media_token_count:
+            generation = replace(generation, prompt_tokens=generation.prompt_tokens + request.media_token_count)
+        return generation
 
-    def answer(self, request: GenerateRequest, response_id: str) -> list[Any]:
+    def answer(self, request: GenerateRequest, response_id: str, *, api: str = "gemini") -> list[Any]:
         """The response frames for a generate call, with a fault from ``faults`` injected if one fires.
 
         Raises :class:`BackendError` for error answers. See ``faultwire`` for the frame kinds.
         """
         fault: Fault | None = self.faults.pick(request) if self.faults else None
         if fault is not None:
-            prompt_tokens = functools.partial(self.backend.count_tokens, request)  # only some kinds need it
+            prompt_tokens = functools.partial(self.prompt_tokens, request)  # only some kinds need it
             if (err := faultwire.error(fault, request, prompt_tokens)) is not None:
                 raise err
             if fault.kind in ("slow", "hang"):
                 self._stopping.wait(fault.delay_ms / 1000)
             if (frames := faultwire.replacement(fault, request, prompt_tokens, response_id)) is not None:
-                return frames
+                return self._stamp(request, frames, None, api)
         generation = self.generate(request)
         if fault is not None:
             generation = faultwire.shorten(fault, generation)
+        limits = self.limits(request.model)
+        signature = limits is not None and limits.thought_signatures
         if request.stream:
-            frames = list(wire.render_stream(request, generation, response_id, self.tokens_per_chunk))
+            frames = list(
+                wire.render_stream(request, generation, response_id, self.tokens_per_chunk, signature=signature)
+            )
         else:
-            frames = [wire.render(request, generation, response_id)]
+            frames = [wire.render(request, generation, response_id, signature=signature)]
+        frames = self._stamp(request, frames, generation.served_tier, api)
         return faultwire.corrupt(fault, frames) if fault is not None else frames
+
+    def served_tier(self, request: GenerateRequest, served: str | None = None) -> str:
+        """The tier that serves ``request``: ``served`` if a rule or fault says so, else the one requested."""
+        tier = served or request.service_tier or "standard"
+        return "standard" if tier == "unspecified" else tier
+
+    def _stamp(self, request: GenerateRequest, frames: list[Any], served: str | None, api: str) -> list[Any]:
+        """Note the served tier on ``request`` (sent as a header); Vertex: usageMetadata.trafficType, createTime."""
+        tier = request.served_tier = self.served_tier(request, served)
+        if api != "vertex":
+            return frames
+        created = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        for frame in frames:
+            if isinstance(frame, dict):
+                frame.setdefault("createTime", created)
+                if isinstance(frame.get("usageMetadata"), dict):
+                    frame["usageMetadata"]["trafficType"] = _TRAFFIC_TYPES.get(tier, "ON_DEMAND")
+        return frames
+
+    def response_headers(self, request: GenerateRequest, frames: list[Any], api: str) -> dict[str, str]:
+        """``x-gemini-service-tier``: the tier that served the call, as the Gemini API reports it."""
+        if api == "vertex":
+            return {}
+        return {"x-gemini-service-tier": request.served_tier or "standard"}
+
+    def exchange(self, call: Call, path: str, auth: Mapping[str, str]) -> Exchange:
+        """Record or replay one call (``cassette`` mode)."""
+        assert self.cassette is not None
+        if not self.recording:
+            found = self.cassette.replay(call)
+            if found is not None:
+                return found
+            if self.on_miss != "upstream":
+                raise self.cassette.miss(call)
+        assert self.upstream is not None
+        answer = self.upstream.send(path, call.sse, call.body, dict(auth))
+        self.cassette.record(call, answer)
+        return answer
+
+    def _require_backend(self) -> Backend:
+        if self.backend is None:
+            raise BackendError(500, "This emulator has no backend (it only records or replays).")
+        return self.backend
 
     def model_ids(self) -> list[str]:
         models = getattr(self.backend, "models", None)
-        return list(models()) if callable(models) else []
+        named = list(models()) if callable(models) else []
+        return sorted({*self.catalogue, *named}) if self.strict else named or sorted(self.catalogue)
 
     def model_info(self, model: str) -> dict[str, Any]:
+        limits = self.limits(model)
+        if self.strict and limits is None:
+            raise strict.model_not_found(model)
         return {
             "name": f"models/{model}",
             "baseModelId": model,
             "version": "emulator",
             "displayName": model,
-            "inputTokenLimit": self.context_window(model),
-            "outputTokenLimit": 65536,
+            "inputTokenLimit": self.context_window(model) if self.backend or limits else 1_048_576,
+            "outputTokenLimit": limits.max_output_tokens if limits else 65536,
             "supportedGenerationMethods": ["generateContent", "streamGenerateContent", "countTokens"],
+            "thinking": bool(limits and (limits.thinking_levels or limits.thinking_budget)),
         }
+
+
+def _check_modes(
+    backend: Backend | None, record: Any, replay: Any, upstream: str | None, on_miss: str
+) -> None:
+    from tierwise.errors import InvalidInputError
+
+    if record is not None and replay is not None:
+        raise InvalidInputError("record and replay: choose one (record=DIR stores, replay=DIR serves)")
+    if record is not None and not upstream:
+        raise InvalidInputError("record=DIR needs upstream=URL: the endpoint whose answers are recorded")
+    if on_miss not in ("error", "upstream"):
+        raise InvalidInputError(f"on_miss must be 'error' or 'upstream', got {on_miss!r}")
+    if on_miss == "upstream" and not upstream:
+        raise InvalidInputError("on_miss='upstream' needs upstream=URL to forward misses to")
+    if upstream and record is None and replay is None:
+        raise InvalidInputError("upstream=URL goes with record=DIR (or replay=DIR with on_miss='upstream')")
+    if backend is None and record is None and replay is None:
+        raise InvalidInputError("backend is required (unless the emulator records or replays)")
+    if replay is not None and not Path(replay).is_dir():
+        raise InvalidInputError(f"replay: {replay} is not a directory of recorded exchanges")
 
 
 def serve(
     host: str,
     port: int,
-    backend: Backend,
+    backend: Backend | None,
     *,
-    faults: Faults | None = None,
-    context_windows: Mapping[str, int] | None = None,
     on_ready: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    **options: Any,
 ) -> None:
     """Run an :class:`Emulator` until Ctrl-C (or ``stop`` is set), then shut down and return.
 
-    Prints nothing; ``on_ready(base_url)`` is called once the port is bound (e.g. to print it).
+    ``options`` are :class:`Emulator`'s (faults, strict, record, replay, upstream, …). Prints nothing;
+    ``on_ready(base_url)`` is called once the port is bound (e.g. to print it).
     """
-    emulator = Emulator(backend, host, port, faults=faults, context_windows=context_windows).start()
+    emulator = Emulator(backend, host, port, **options).start()
     event = stop or threading.Event()
     try:
         if on_ready is not None:

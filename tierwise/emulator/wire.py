@@ -7,12 +7,16 @@ the real API accepts both.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import tokens
 from .backend import BackendError, GenerateRequest, Generation
+from .catalogue import modality_of
 from .schema import from_openapi
 
 
@@ -42,6 +46,28 @@ def _texts(content: Any, where: str) -> str:
         if isinstance(part.get("text"), str) and not part.get("thought"):
             texts.append(part["text"])
     return "\n".join(texts)
+
+
+def _media(content: Any, found: dict[str, int]) -> None:
+    """Add the prompt tokens of ``content``'s inlineData / fileData parts to ``found`` (by modality)."""
+    if not isinstance(content, dict):
+        return
+    for part in content.get("parts") or []:
+        if not isinstance(part, dict):
+            continue
+        inline, linked = _get(part, "inlineData"), _get(part, "fileData")
+        media = inline if isinstance(inline, dict) else linked if isinstance(linked, dict) else None
+        if media is None:
+            continue
+        modality = modality_of(str(_get(media, "mimeType") or ""))
+        data = None
+        if media is inline:
+            try:
+                data = base64.b64decode(str(media.get("data") or ""), validate=False)
+            except (binascii.Error, ValueError):
+                raise _invalid("Invalid value at 'contents.parts.inline_data.data' (TYPE_BYTES): "
+                               "not valid base64.") from None
+        found[modality] = found.get(modality, 0) + tokens.media_tokens(modality, data)
 
 
 def _function_responses(content: dict[str, Any], where: str) -> list[str]:
@@ -116,6 +142,10 @@ def parse_request(
         messages.extend(("tool", result) for result in results)
     system_raw = _get(body, "systemInstruction")
     system = _texts(system_raw, "system_instruction") if system_raw else ""
+    media: dict[str, int] = {}
+    for content in [*contents, system_raw]:
+        _media(content, media)
+    tier = _get(body, "serviceTier")
 
     config = _get(body, "generationConfig") or {}
     if not isinstance(config, dict):
@@ -162,10 +192,23 @@ def parse_request(
         generation_config=dict(config),
         tools=_declarations(_get(body, "tools")),
         tool_config=tool_config,
+        media_tokens=media,
+        service_tier=str(tier).lower().removeprefix("service_tier_") if tier else None,
+        cached_content=_get(body, "cachedContent"),
     )
 
 
-def usage(prompt: int, candidates: int, thoughts: int = 0, cached: int = 0) -> dict[str, Any]:
+def prompt_details(prompt: int, media: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """``promptTokensDetails``: media tokens by modality, the rest of the prompt as TEXT."""
+    media = {m: n for m, n in (media or {}).items() if n}
+    text = prompt - sum(n for m, n in media.items() if m != "TEXT")
+    counts = {"TEXT": max(text, 0), **{m: n for m, n in media.items() if m != "TEXT"}}
+    return [{"modality": m, "tokenCount": n} for m, n in counts.items() if n or m == "TEXT"]
+
+
+def usage(
+    prompt: int, candidates: int, thoughts: int = 0, cached: int = 0, media: dict[str, int] | None = None
+) -> dict[str, Any]:
     """``usageMetadata`` as Gemini sends it: zero counts omitted, cached tokens a subset of prompt."""
     meta: dict[str, Any] = {"promptTokenCount": prompt}
     if candidates:
@@ -175,8 +218,13 @@ def usage(prompt: int, candidates: int, thoughts: int = 0, cached: int = 0) -> d
         meta["thoughtsTokenCount"] = thoughts
     if cached:
         meta["cachedContentTokenCount"] = cached
-    meta["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": prompt}]
+    meta["promptTokensDetails"] = prompt_details(prompt, media)
     return meta
+
+
+def thought_signature(response_id: str) -> str:
+    """An opaque base64 ``thoughtSignature`` (Gemini 3 puts one on an answer's first part)."""
+    return base64.b64encode(hashlib.sha256(f"tierwise-emulator/{response_id}".encode()).digest() * 2).decode()
 
 
 def _body(
@@ -186,10 +234,13 @@ def _body(
     finish: str | None,
     meta: dict,
     calls: Sequence[dict[str, Any]] = (),
+    signature: bool = False,
 ) -> dict:
     content: dict[str, Any] = {"role": "model"}
     parts: list[dict[str, Any]] = [{"text": text}] if text else []
     parts += [{"functionCall": {"name": call["name"], "args": call.get("args") or {}}} for call in calls]
+    if parts and signature:
+        parts[0]["thoughtSignature"] = thought_signature(response_id)
     if parts:
         content["parts"] = parts
     candidate: dict[str, Any] = {"content": content, "index": 0}
@@ -203,14 +254,34 @@ def _body(
     }
 
 
-def render(request: GenerateRequest, gen: Generation, response_id: str) -> dict[str, Any]:
-    """A complete ``GenerateContentResponse``."""
-    meta = usage(gen.prompt_tokens, gen.output_tokens, gen.thoughts_tokens, gen.cached_tokens)
-    return _body(request, response_id, gen.text, gen.finish_reason, meta, gen.tool_calls)
+def blocked(request: GenerateRequest, prompt_tokens: int, reason: str, response_id: str) -> dict[str, Any]:
+    """A prompt Gemini refused to answer: ``promptFeedback.blockReason``, no candidates, prompt usage only."""
+    feedback: dict[str, Any] = {"blockReason": reason}
+    if reason == "SAFETY":
+        feedback["safetyRatings"] = [
+            {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
+            {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
+            {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"},
+            {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True},
+        ]
+    meta = {
+        "promptTokenCount": prompt_tokens,
+        "totalTokenCount": prompt_tokens,
+        "promptTokensDetails": prompt_details(prompt_tokens, request.media_tokens),
+    }
+    return {"promptFeedback": feedback, "usageMetadata": meta, "modelVersion": request.model, "responseId": response_id}
+
+
+def render(request: GenerateRequest, gen: Generation, response_id: str, *, signature: bool = False) -> dict[str, Any]:
+    """A complete ``GenerateContentResponse`` (``signature``: a Gemini 3 ``thoughtSignature`` on the first part)."""
+    if gen.block_reason:
+        return blocked(request, gen.prompt_tokens, gen.block_reason, response_id)
+    meta = usage(gen.prompt_tokens, gen.output_tokens, gen.thoughts_tokens, gen.cached_tokens, request.media_tokens)
+    return _body(request, response_id, gen.text, gen.finish_reason, meta, gen.tool_calls, signature)
 
 
 def render_stream(
-    request: GenerateRequest, gen: Generation, response_id: str, tokens_per_chunk: int = 4
+    request: GenerateRequest, gen: Generation, response_id: str, tokens_per_chunk: int = 4, *, signature: bool = False
 ) -> Iterator[dict[str, Any]]:
     """The chunks of a ``streamGenerateContent`` answer.
 
@@ -219,6 +290,9 @@ def render_stream(
     the per-chunk usage it reports sums to the non-streamed usage. The finish reason rides on
     the last chunk.
     """
+    if gen.block_reason:
+        yield blocked(request, gen.prompt_tokens, gen.block_reason, response_id)
+        return
     pieces = tokens.split(gen.text, tokens_per_chunk) if gen.text else [""]
     weights = [tokens.count_tokens(p) for p in pieces]
     total_weight = sum(weights) or 1
@@ -227,9 +301,10 @@ def render_stream(
         seen += weights[i]
         last = i == len(pieces) - 1
         candidates = gen.output_tokens if last else gen.output_tokens * seen // total_weight
-        meta = usage(gen.prompt_tokens, candidates, gen.thoughts_tokens, gen.cached_tokens)
+        meta = usage(gen.prompt_tokens, candidates, gen.thoughts_tokens, gen.cached_tokens, request.media_tokens)
+        calls = gen.tool_calls if last else ()
         yield _body(
-            request, response_id, piece, gen.finish_reason if last else None, meta, gen.tool_calls if last else ()
+            request, response_id, piece, gen.finish_reason if last else None, meta, calls, signature and i == 0
         )
 
 

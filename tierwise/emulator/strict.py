@@ -1,0 +1,275 @@
+"""The strict emulator's judge: refuse, as Gemini does, what Gemini refuses.
+
+The body's shape is checked with google-genai's own pydantic types (they forbid unknown fields and
+mirror the REST schema, camelCase or snake_case), so the emulator does not keep a schema of its own;
+the model's limits come from the catalogue (:mod:`.catalogue`). Each refusal is a
+:class:`BackendError` whose status and message read like Google's. ``google.genai`` is imported on
+the first strict request, never at package import.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import re
+import warnings
+from typing import Any
+
+from .backend import BackendError
+from .catalogue import ModelLimits, modality_of
+
+_BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+_PROTO = "type.googleapis.com/google.ai.generativelanguage.v1beta."
+_ROLES = ("user", "model")
+_SAMPLING = (("temperature", "temperature"), ("topP", "top_p"), ("topK", "top_k"))
+_SCALARS = {
+    "float": "TYPE_FLOAT", "int": "TYPE_INT32", "bool": "TYPE_BOOL", "string": "TYPE_STRING", "bytes": "TYPE_BYTES",
+}
+
+
+def model_not_found(model: str, version: str = "v1beta") -> BackendError:
+    """Gemini's 404 for a model id it does not serve."""
+    return BackendError(
+        404,
+        f"models/{model} is not found for API version {version}, or is not supported for generateContent. "
+        "Call ListModels to see the list of available models and their supported methods.",
+    )
+
+
+def check(body: Any, limits: ModelLimits, *, method: str = "generateContent", vertex: bool = False) -> None:
+    """Raise :class:`BackendError` (400 INVALID_ARGUMENT) for anything ``limits.name`` would refuse."""
+    if not isinstance(body, dict):
+        raise BackendError(400, "Invalid JSON payload received. Expected an object.")
+    if method == "countTokens" and "generateContentRequest" in body:
+        if set(body) - {"generateContentRequest"}:
+            extra = sorted(set(body) - {"generateContentRequest"})[0]
+            raise _unknown_name(extra, ())
+        body = body["generateContentRequest"] or {}
+    request = _validate_shape(body, vertex)
+    _check_enums(request, ())
+    _check_roles(request)
+    _check_cache(request)
+    _check_config(request.generation_config, limits)
+    _check_tier(request.service_tier, limits)
+    _check_modalities(request, limits)
+
+
+# ------------------------------------------------------------------------------------------ shape
+
+
+@functools.cache
+def _request_model(vertex: bool) -> type:
+    """A pydantic model of the REST ``GenerateContentRequest`` built from google-genai's own types."""
+    import pydantic
+    from google.genai import _common, types
+
+    fields: dict[str, Any] = {
+        "model": (str | None, None),  # countTokens' generateContentRequest names its model
+        "contents": (list[types.Content] | None, None),
+        "system_instruction": (types.Content | None, None),
+        "generation_config": (types.GenerationConfig | None, None),
+        "safety_settings": (list[types.SafetySetting] | None, None),
+        "tools": (list[types.Tool] | None, None),
+        "tool_config": (types.ToolConfig | None, None),
+        "cached_content": (str | None, None),
+        "service_tier": (types.ServiceTier | None, None),
+    }
+    if vertex:
+        fields["labels"] = (dict[str, str] | None, None)
+    return pydantic.create_model("GenerateContentRequest", __base__=_common.BaseModel, **fields)
+
+
+def _validate_shape(body: dict[str, Any], vertex: bool) -> Any:
+    import pydantic
+
+    model = _request_model(vertex)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the SDK warns on odd enum values; we refuse them below
+            return model.model_validate(body)
+    except pydantic.ValidationError as exc:
+        raise _from_pydantic(exc.errors(include_url=False)[0]) from None
+
+
+def _from_pydantic(error: dict[str, Any]) -> BackendError:
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return _unknown_name(str(loc[-1]), loc[:-1])
+    path = _path(loc)
+    value = json.dumps(error.get("input"), ensure_ascii=False, default=str)
+    scalar = next((name for key, name in _SCALARS.items() if kind.startswith(key)), None)
+    if scalar is not None:
+        message = f"Invalid value at '{path}' ({scalar}), {value}"
+    elif kind in ("list_type", "tuple_type"):
+        message = f"Invalid value at '{path}': expected a list, got {value}"
+    elif kind in ("model_type", "dict_type", "model_attributes_type"):
+        message = f"Invalid value at '{path}': expected an object, got {value}"
+    else:
+        message = f"Invalid value at '{path}', {value}: {error.get('msg', 'invalid')}"
+    return _field_error(path, message)
+
+
+def _unknown_name(name: str, parent: tuple[Any, ...]) -> BackendError:
+    where = _path(parent)
+    at = f" at '{where}'" if where else ""
+    message = f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.'
+    return _field_error(where, message)
+
+
+def _field_error(field: str, message: str) -> BackendError:
+    violation = {"field": field, "description": message} if field else {"description": message}
+    return BackendError(400, message, details=[{"@type": _BAD_REQUEST, "fieldViolations": [violation]}])
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).startswith(("function-", "lax-", "union[")):  # pydantic's own validator steps
+            out += ("." if out else "") + _snake(str(part))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ enums
+
+
+def _check_enums(value: Any, loc: tuple[Any, ...]) -> None:
+    """Refuse enum values the API does not define (the SDK's enums let unknown ones through)."""
+    if isinstance(value, enum.Enum):
+        if _enum_name(value) is None:
+            message = f"Invalid value at '{_path(loc)}' ({_PROTO}{type(value).__name__}), {json.dumps(value.value)}"
+            raise _field_error(_path(loc), message)
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_enums(item, (*loc, i))
+        return
+    fields = getattr(type(value), "model_fields", None)
+    if fields is None:
+        return
+    for name in fields:
+        item = getattr(value, name, None)
+        if item is not None:
+            _check_enums(item, (*loc, name))
+
+
+def _enum_name(value: enum.Enum) -> str | None:
+    """The member ``value`` names: the SDK's own spelling, or the proto's prefixed one (SERVICE_TIER_FLEX)."""
+    members = type(value).__members__
+    if value.name in members:
+        return value.name
+    prefix = _snake(type(value).__name__).upper() + "_"
+    name = str(value.value).upper().removeprefix(prefix)
+    return name if name in members else None
+
+
+# ------------------------------------------------------------------------------------------ semantics
+
+
+def _check_roles(request: Any) -> None:
+    for content in request.contents or []:
+        if content.role is not None and content.role not in _ROLES:
+            raise BackendError(400, "Please use a valid role: user, model.")
+
+
+def _check_cache(request: Any) -> None:
+    if request.cached_content and (request.system_instruction or request.tools or request.tool_config):
+        raise BackendError(
+            400,
+            "CachedContent can not be used with GenerateContent request setting system_instruction, tools or "
+            "tool_config.\n\nProposed fix: move those values to CachedContent from GenerateContent request.",
+        )
+
+
+def _range(name: str, value: float, low: float, high: float, *, high_inclusive: bool = True) -> None:
+    ok = low <= value <= high if high_inclusive else low <= value < high
+    if not ok:
+        bound = "inclusive" if high_inclusive else "exclusive"
+        raise BackendError(
+            400,
+            f"Unable to submit request because it has a {name} value of {value:g} but the supported range is "
+            f"from {low:g} (inclusive) to {high:g} ({bound}). Update the value and try again.",
+        )
+
+
+def _check_config(config: Any, limits: ModelLimits) -> None:
+    if config is None:
+        return
+    for camel, attr in _SAMPLING:
+        if getattr(config, attr, None) is not None and not limits.sampling:
+            raise BackendError(
+                400,
+                f"Unable to submit request because {camel} is not supported by models/{limits.name}: "
+                "its sampling is fixed. Remove it and try again.",
+            )
+    if config.temperature is not None:
+        _range("temperature", config.temperature, 0, 2)
+    if config.top_p is not None:
+        _range("topP", config.top_p, 0, 1)
+    if config.top_k is not None:
+        _range("topK", config.top_k, 1, 41, high_inclusive=False)
+    if config.candidate_count is not None and config.candidate_count != 1:
+        _range("candidateCount", config.candidate_count, 1, 2, high_inclusive=False)
+    if config.max_output_tokens is not None:
+        _range("maxOutputTokens", config.max_output_tokens, 1, limits.max_output_tokens + 1, high_inclusive=False)
+    _check_thinking(config.thinking_config, limits)
+
+
+def _check_thinking(thinking: Any, limits: ModelLimits) -> None:
+    if thinking is None:
+        return
+    level, budget = thinking.thinking_level, thinking.thinking_budget
+    if level is not None and budget is not None:
+        raise BackendError(
+            400, "You can only set only one of thinking budget and thinking level. Please remove one of them."
+        )
+    if level is not None:
+        name = _enum_name(level) or str(level.value).upper()
+        if not limits.thinking_levels:
+            raise BackendError(400, "Thinking level is not supported for this model.")
+        if name.lower() not in limits.thinking_levels:
+            raise BackendError(
+                400, f"Thinking level {name} is not supported for this model. Please retry with other thinking level."
+            )
+    if budget is not None and not limits.thinking_budget:
+        raise BackendError(400, "Thinking budget is not supported for this model. Please use thinking level instead.")
+    if budget is not None and budget > 0:
+        low, high = limits.thinking_budget_min, limits.thinking_budget_max
+        if (low is not None and budget < low) or (high is not None and budget > high):
+            raise BackendError(400, f"The thinking budget ({budget}) is invalid.")
+    if budget is not None and budget < -1:
+        raise BackendError(400, f"The thinking budget ({budget}) is invalid.")
+
+
+def _check_tier(tier: Any, limits: ModelLimits) -> None:
+    if tier is None:
+        return
+    name = (_enum_name(tier) or str(tier.value)).lower()
+    if name != "unspecified" and name not in limits.service_tiers:
+        offered = ", ".join(limits.service_tiers)
+        raise BackendError(
+            400, f"Service tier {name} is not available for models/{limits.name}. Available tiers: {offered}."
+        )
+
+
+def _check_modalities(request: Any, limits: ModelLimits) -> None:
+    contents = list(request.contents or [])
+    if request.system_instruction is not None:
+        contents.append(request.system_instruction)
+    for content in contents:
+        for part in content.parts or []:
+            media = part.inline_data or part.file_data
+            if media is None or not media.mime_type:
+                continue
+            modality = modality_of(media.mime_type)
+            if modality not in limits.input_modalities:
+                raise BackendError(
+                    400, f"{modality.capitalize()} input modality is not enabled for models/{limits.name}."
+                )
