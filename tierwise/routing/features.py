@@ -105,6 +105,23 @@ class Csr:
         take = np.asarray(take, dtype=np.int64)
         return Csr(indptr, self.indices[take], self.data[take], self.n_cols)
 
+    def hstack(self, other: Csr) -> Csr:
+        """[self | other]: the columns of `other` (same rows) appended after this matrix's."""
+        if other.n_rows != self.n_rows:
+            raise ValueError(f"hstack needs the same rows ({self.n_rows} vs {other.n_rows})")
+        la, lb = np.diff(self.indptr), np.diff(other.indptr)
+        indptr = np.zeros(self.n_rows + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum(la + lb)
+        row_a = np.repeat(np.arange(self.n_rows), la)
+        row_b = np.repeat(np.arange(self.n_rows), lb)
+        at_a = indptr[row_a] + np.arange(len(self.indices)) - self.indptr[row_a]
+        at_b = indptr[row_b] + la[row_b] + np.arange(len(other.indices)) - other.indptr[row_b]
+        indices = np.empty(indptr[-1], dtype=np.int64)
+        data = np.empty(indptr[-1])
+        indices[at_a], data[at_a] = self.indices, self.data
+        indices[at_b], data[at_b] = other.indices + self.n_cols, other.data
+        return Csr(indptr, indices, data, self.n_cols + other.n_cols)
+
     def dot(self, w: np.ndarray) -> np.ndarray:
         """X @ w for w of shape (n_cols, k); empty rows give 0 (segment sums via a cumulative sum)."""
         prod = self.data[:, None] * w[self.indices]

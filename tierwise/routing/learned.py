@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from .table import OutcomeTable
 FORMAT = "tierwise-router"
 VERSION = 1
 L2_GRID = (3e-2, 1e-2, 3e-3, 1e-3, 3e-4)  # strongest first: each fit warm-starts the next
+GROUP_L2_GRID = (1e-2, 3e-3, 1e-3, 3e-4)  # leave-one-group-out candidates, strongest first
 SMALL_TABLE = 50  # below this many prompts: no validation split, no rare-feature pruning
 
 
@@ -233,6 +235,7 @@ def train_router(
     seed: int = 0,
     threshold: float = 0.5,
     objective: str = "auto",
+    groups: Sequence[str] | None = None,
 ) -> LearnedRouter:
     """Fit one quality head per model of `table` on its prompts.
 
@@ -242,6 +245,12 @@ def train_router(
 
     `l2` None picks the regularisation on a held-out 20% of the prompts (mean log-loss) when the table has at
     least 50 prompts. Features seen in fewer than `min_df` prompts are dropped: they only memorise.
+
+    `groups` (one label per prompt: the benchmark, product or customer each prompt came from) trains for
+    traffic from a source the table does not hold: each group weighs the same, each gets its own intercept
+    (so "this source is harder" is not learned as "these words are harder"; a new prompt gets their mean),
+    and `l2` None is chosen by leave-one-group-out — the one that best ranks each held-out group's gain of
+    the top model over the cheapest. See `fit_grouped`.
     """
     if objective not in ("auto", "usd", "calls"):
         raise ValueError(f"objective must be auto, usd or calls, not {objective!r}")
@@ -251,14 +260,19 @@ def train_router(
     fz = featurizer or Featurizer()
     xc, used = design_matrix(table, fz, min_df)
     y = table.quality
-    if l2 is None:
-        l2 = 1e-2 if table.n_prompts < SMALL_TABLE else select_l2(xc, y, seed=seed)
-    w, b = logreg.fit(xc, y, l2)
+    labels = _group_labels(table, groups)
+    if labels is not None:
+        w, b, l2 = fit_grouped(xc, y, labels, l2)
+    else:
+        if l2 is None:
+            l2 = 1e-2 if table.n_prompts < SMALL_TABLE else select_l2(xc, y, seed=seed)
+        w, b = logreg.fit(xc, y, l2)
     meta = {
         "trained_on": table.source,
         "prompts": table.n_prompts,
         "features": int(len(used)),
         "l2": l2,
+        "groups": None if labels is None else sorted(set(labels.tolist())),
         "cost_unit": table.cost_unit,
         "objective": "usd" if (table.cost_usd is not None and objective != "calls") else "calls",
         "model_quality": [round(float(v), 6) for v in table.model_quality()],
@@ -294,3 +308,64 @@ def select_l2(x: Csr, y: np.ndarray, *, seed: int = 0, grid: tuple[float, ...] =
         if loss < best_loss - 1e-6:
             best, best_loss = l2, loss
     return best
+
+
+def _group_labels(table: OutcomeTable, groups: Sequence[str] | None) -> np.ndarray | None:
+    """Validated group labels, or None when there is nothing to group (no labels, or one group only)."""
+    if groups is None:
+        return None
+    labels = np.asarray([str(g) for g in groups])
+    if len(labels) != table.n_prompts:
+        raise ValueError(f"groups must give one label per prompt ({table.n_prompts}), not {len(labels)}")
+    return labels if len(set(labels.tolist())) > 1 else None
+
+
+def fit_grouped(
+    x: Csr, y: np.ndarray, labels: np.ndarray, l2: float | None, grid: tuple[float, ...] = GROUP_L2_GRID
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Fit heads that generalise across groups: (W, b, l2).
+
+    Each group weighs the same in the loss and has its own intercept; the returned bias is the mean of the
+    group intercepts. `l2` None: each candidate is fitted with one group held out, scored by how well the
+    predicted gain (top head − cheapest head) correlates with the realised gain on that group, and the
+    candidate with the best mean correlation over groups wins (strongest first on ties).
+    """
+    names, gid = np.unique(labels, return_inverse=True)
+    if l2 is None:
+        scores = np.zeros(len(grid))
+        for g in range(len(names)):
+            tr, te = np.flatnonzero(gid != g), np.flatnonzero(gid == g)
+            xt, xv = x.rows(tr), x.rows(te)
+            gain = y[te, -1] - y[te, 0]
+            start = None
+            for i, cand in enumerate(grid):
+                w, b = _fit_with_intercepts(xt, y[tr], gid[tr], cand, start)
+                start = (w, b)
+                p = logreg.predict(xv, w, b.mean(axis=0))
+                scores[i] += _correlation(p[:, -1] - p[:, 0], gain) / len(names)
+        l2 = float(grid[int(np.argmax(scores + 1e-9 * np.arange(len(grid))[::-1]))])
+    w, b = _fit_with_intercepts(x, y, gid, l2, None)
+    return w, b.mean(axis=0), l2
+
+
+def _fit_with_intercepts(
+    x: Csr, y: np.ndarray, gid: np.ndarray, l2: float, start: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic heads with one intercept per group (one-hot columns; the shared bias stays unpenalised) and
+    each group weighted equally. Returns (W, B): feature weights and each group's intercepts (groups, k)."""
+    _, gid = np.unique(gid, return_inverse=True)
+    n_groups = int(gid.max()) + 1
+    onehot = Csr(np.arange(x.n_rows + 1, dtype=np.int64), gid.astype(np.int64), np.ones(x.n_rows), n_groups)
+    counts = np.bincount(gid, minlength=n_groups)
+    weight = 1.0 / counts[gid]
+    init = None
+    if start is not None:
+        init = (np.vstack([start[0], start[1] - start[1].mean(axis=0)]), start[1].mean(axis=0))
+    w, b = logreg.fit(x.hstack(onehot), y, l2, start=init, sample_weight=weight)
+    return w[: x.n_cols], w[x.n_cols :] + b
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    denom = float(np.sqrt((a @ a) * (b @ b)))
+    return float(a @ b) / denom if denom > 0 else 0.0

@@ -26,22 +26,26 @@ def fit(
     max_iter: int = 300,
     tol: float = 1e-6,
     start: tuple[np.ndarray, np.ndarray] | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Minimise mean cross-entropy(y, σ(XW + b)) + l2/2·|W|². Returns (W: (n_cols, k), b: (k,)).
+    """Minimise mean weighted cross-entropy(y, σ(XW + b)) + l2/2·|W|². Returns (W: (n_cols, k), b: (k,)).
 
     `start` warm-starts from an earlier (W, b), e.g. the fit at the next-larger l2 on a regularisation path.
+    `sample_weight` (n,) reweights rows, e.g. so each source of a pooled table counts the same; it is scaled
+    to mean 1 so l2 means the same with or without it.
     """
     n, k = y.shape
     d = x.n_cols
-    prior = np.clip(y.mean(axis=0), 1e-4, 1 - 1e-4)
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float) / np.mean(sample_weight)
+    prior = np.clip((sw[:, None] * y).mean(axis=0), 1e-4, 1 - 1e-4)
 
     def loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w = theta[: d * k].reshape(d, k)
         b = theta[d * k :]
         z = x.dot(w) + b
         # log(1 + e^z) - y z, computed stably
-        loss = float(np.mean(np.sum(np.logaddexp(0.0, z) - y * z, axis=1))) + 0.5 * l2 * float(np.sum(w * w))
-        r = (_sigmoid(z) - y) / n
+        loss = float(np.mean(sw * np.sum(np.logaddexp(0.0, z) - y * z, axis=1))) + 0.5 * l2 * float(np.sum(w * w))
+        r = sw[:, None] * (_sigmoid(z) - y) / n
         gw = x.tdot(r) + l2 * w
         return loss, np.concatenate([gw.ravel(), r.sum(axis=0)])
 
