@@ -1,0 +1,59 @@
+"""Every stage on every catalogued model, on every service tier the model offers, through the real client and the
+strict emulator: the call path turns each stage's settings into what that model accepts (thinking levels,
+budgets, sampling, output limits, service tiers), so none of tierwise's own requests is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from tierwise import call_stage
+from tierwise.calls import CallHook, hooks
+from tierwise.tiers import StageModel, load_registry
+
+REGISTRY = load_registry()
+CASES = [(stage, model_id, service_tier)
+         for model_id, spec in REGISTRY.data.models.items()
+         for service_tier in spec.service_tiers
+         for stage in REGISTRY.data.stages]
+
+
+class RunOn(CallHook):
+    """Run the call on one model and service tier, with no fallbacks to hide a refusal."""
+
+    name = "test-run-on"
+
+    def __init__(self, model_id: str, service_tier: str) -> None:
+        self.model_id, self.service_tier = model_id, service_tier
+
+    def before_call(self, plan):
+        spec = plan.registry.model(self.model_id)
+        route = StageModel(plan.stage, plan.route.spec, spec.tier, self.model_id, spec)
+        return plan.replace(route=route, service_tier=self.service_tier, stay_on_tier=True)
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    from tierwise.emulator import Emulator, ScriptedBackend
+
+    with Emulator(ScriptedBackend([{"reply": "fine"}])) as emu:  # strict by default
+        yield emu
+
+
+@pytest.mark.parametrize(("stage", "model_id", "service_tier"), CASES)
+def test_the_strict_emulator_accepts_every_stage_on_every_model(emulator, stage, model_id, service_tier):
+    from tierwise import Context
+
+    hooks.install(RunOn(model_id, service_tier))
+    try:
+        result = call_stage(stage, "Is this ticket urgent? My card was charged twice.",
+                            context=Context(base_url=emulator.base_url))
+    finally:
+        hooks.uninstall("test-run-on")
+    assert [r.model for r in result.records] == [model_id]
+    assert result.record.outcome == "ok", result.record.error
+
+
+def test_the_cases_cover_every_model_and_stage():
+    assert {m for _, m, _ in CASES} == set(REGISTRY.data.models)
+    assert {s for s, _, _ in CASES} == set(REGISTRY.data.stages)
+    assert {t for _, _, t in CASES} >= {"standard", "flex", "priority"}
