@@ -57,3 +57,34 @@ def test_the_cases_cover_every_model_and_stage():
     assert {m for _, m, _ in CASES} == set(REGISTRY.data.models)
     assert {s for s, _, _ in CASES} == set(REGISTRY.data.stages)
     assert {t for _, _, t in CASES} >= {"standard", "flex", "priority"}
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_priority_call_served_as_standard_is_billed_as_standard(asynchronous):
+    """Gemini may serve a Priority request at standard and says so in x-gemini-service-tier: bill what served."""
+    import asyncio
+
+    from tierwise import Context, acall_stage
+    from tierwise.emulator import Emulator, ScriptedBackend
+
+    class Priority(CallHook):
+        name = "test-priority"
+
+        def before_call(self, plan):
+            return plan.replace(service_tier="priority")
+
+    rules = [{"reply": "fine", "served_tier": "standard", "user": "downgraded"}, {"reply": "fine"}]
+    hooks.install(Priority())
+    try:
+        with Emulator(ScriptedBackend(rules)) as emu:
+            context = Context(base_url=emu.base_url)
+            run = (lambda text: asyncio.run(acall_stage("judge", text, context=context))) if asynchronous else (
+                lambda text: call_stage("judge", text, context=context))
+            served_standard, served_priority = run("downgraded please"), run("as asked")
+    finally:
+        hooks.uninstall("test-priority")
+    factor = REGISTRY.data.service_tiers["priority"]
+    # Against the same tokens at Pro's standard price, the priority call costs `factor` times the other.
+    ratio = (served_priority.record.cost_usd / served_priority.record.all_pro_cost_usd) / (
+        served_standard.record.cost_usd / served_standard.record.all_pro_cost_usd)
+    assert ratio == pytest.approx(factor, rel=1e-6)

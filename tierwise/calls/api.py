@@ -25,6 +25,7 @@ from tierwise.tiers import load_registry
 from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 
 from . import hooks as _hooks
+from . import served
 from .cooldown import cooldowns
 from .endpoint import resolve_endpoint
 from .loop import Call, Hook, Loop, Reply, Sleep, attempt_loop
@@ -140,20 +141,28 @@ async def _adrive(loop: Loop, plan: CallPlan) -> StageResult:
 
 def _invoke(plan: CallPlan, call: Call) -> Reply:
     runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    box, token = served.listen()
     started = time.perf_counter()
     try:
-        return Reply(runnable.invoke(messages, config=config, **kwargs), None, time.perf_counter() - started)
+        output = runnable.invoke(messages, config=config, **kwargs)
+        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None)
     except Exception as exc:  # noqa: BLE001 - the loop classifies every failure
         return Reply(None, exc, time.perf_counter() - started)
+    finally:
+        served.stop(token)
 
 
 async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
     runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    box, token = served.listen()
     started = time.perf_counter()
     try:
-        return Reply(await runnable.ainvoke(messages, config=config, **kwargs), None, time.perf_counter() - started)
+        output = await runnable.ainvoke(messages, config=config, **kwargs)
+        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None)
     except Exception as exc:  # noqa: BLE001
         return Reply(None, exc, time.perf_counter() - started)
+    finally:
+        served.stop(token)
 
 
 def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None,

@@ -44,11 +44,11 @@ def usage_of(message: Any) -> Usage:
 
 
 def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
-                  outcome: Outcome, failure: Failure | None, output: Any = None) -> CallRecord:
+                  outcome: Outcome, failure: Failure | None, reported: Any = None) -> CallRecord:
     """One attempt as a CallRecord, billed at the service tier that served it: the one the answer reports, else the
     one sent (a model that does not offer the plan's tier was sent standard)."""
     today, factors = date.today(), plan.registry.data.service_tiers
-    tier = served_tier(settings_for(plan, candidate).service_tier, reported_tier(output))
+    tier = served_tier(settings_for(plan, candidate).service_tier, reported)
     return CallRecord(
         call_id=uuid.uuid4().hex,
         stage=candidate.stage,

@@ -9,6 +9,7 @@ from typing import Any
 from tierwise.tiers import CallSettings, StageModel
 
 from .endpoint import Endpoint
+from .served import CLIENT_ARGS
 
 # (temperature, max_output_tokens, thinking_level, thinking_budget): what the chat model is built with.
 Settings = tuple[float | None, int, str | None, int | None]
@@ -74,6 +75,7 @@ def _build(model_id: str, settings: Settings, endpoint: Endpoint) -> Any:
         "temperature": temperature,  # None: the model's own fixed sampling
         "max_output_tokens": max_output_tokens,
         "vertexai": False,
+        "client_args": CLIENT_ARGS,  # notes the tier that served each call (calls/served.py)
         "max_retries": 1,  # 1 = no SDK retries: they ignore Retry-After; tierwise.calls.loop retries instead
     }
     if endpoint.base_url:
