@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tierwise.tiers import ModelSpec, Usage, price
+from tierwise.tiers import ModelSpec, Usage, build_registry, list_prices, price
 from tierwise.tiers.pricing import is_cache_hit
 
 PRO = ModelSpec.model_validate({
@@ -48,16 +48,16 @@ NO_CACHE_RATE = ModelSpec.model_validate({
 })
 
 
-# Dollars worked out by hand (rates per 1M tokens; Flex and Batch are half price).
+# Dollars worked out by hand (rates per 1M tokens; Flex is half price).
 @pytest.mark.parametrize(
     ("model", "usage", "on", "service_tier", "dollars"),
     [
         # (1000 × 2 + 500 × 12) / 1M = 0.008, half price on Flex
         (PRO, Usage(1000, 500), DAY, "flex", 0.004),
-        # (5000 × 2 + 5000 × 0.2 + 2000 × 12) / 1M = 0.035, half price on Batch
-        (PRO, Usage(10_000, 2000, cached_tokens=5000), DAY, "batch", 0.0175),
+        # (5000 × 2 + 5000 × 0.2 + 2000 × 12) / 1M = 0.035, half price on Flex
+        (PRO, Usage(10_000, 2000, cached_tokens=5000), DAY, "flex", 0.0175),
         # long prompt: (250k × 4 + 1000 × 18) / 1M = 1.018, halved
-        (PRO, Usage(250_000, 1000), DAY, "batch", 0.509),
+        (PRO, Usage(250_000, 1000), DAY, "flex", 0.509),
         # a LangChain cache hit is not billed again, on any service tier
         (PRO, Usage(50_000, 5000, cache_hit=True), DAY, "standard", 0.0),
         (PRO, Usage(300_000, 5000, thinking_tokens=4000, cache_hit=True), DAY, "flex", 0.0),
@@ -78,31 +78,96 @@ NO_CACHE_RATE = ModelSpec.model_validate({
         # a model with no cached rate bills cached tokens at the input rate: 10000 × 0.5 + 1000 × 2
         (NO_CACHE_RATE, Usage(10_000, 1000, cached_tokens=4000), DAY, "standard", 0.007),
         # no long-context rule on this model: 1M × 0.5 + 0
-        (NO_CACHE_RATE, Usage(1_000_000, 0), DAY, "batch", 0.25),
+        (NO_CACHE_RATE, Usage(1_000_000, 0), DAY, "flex", 0.25),
     ],
 )
 def test_price_service_tiers_cache_hits_and_edges(model, usage, on, service_tier, dollars):
     assert price(model, usage, on, service_tier=service_tier) == pytest.approx(dollars, abs=1e-12)
 
 
-def test_the_registry_packages_the_service_tier_discounts():
-    from tierwise.tiers import build_registry
+REGISTRY = build_registry(env={}, today=date(2026, 11, 29))
+LITE31, LITE35, FLASH35, FLASH38, PRO31 = (REGISTRY.model(m) for m in (
+    "gemini-3.1-flash-lite", "gemini-3.5-flash-lite", "gemini-3.5-flash", "gemini-3.8-flash", "gemini-3.1-pro-preview"))
+LAST_INTRO, NEW_PRICES = date(2026, 12, 31), date(2027, 1, 1)  # gemini-3.8-flash's introductory price ends
+M = 1_000_000
 
-    registry = build_registry(env={})
-    factors = registry.data.service_tiers
-    assert factors == {"standard": 1.0, "flex": 0.5, "batch": 0.5}
-    flash = registry.model("gemini-3.8-flash")
-    # (1000 × 0.5 + 500 × 3) / 1M = 0.002 standard, 0.001 on Flex
-    assert price(flash, Usage(1000, 500, thinking_tokens=200), DAY, factors=factors) == pytest.approx(0.002)
-    assert price(flash, Usage(1000, 500), DAY, service_tier="flex", factors=factors) == pytest.approx(0.001)
-    assert price(flash, Usage(1000, 500), DAY, service_tier="flex", factors={"standard": 1, "flex": 0.8}) == (
-        pytest.approx(0.0016)
+
+# Every packaged model at its list price (genai-prices), worked out by hand from Google's pricing page:
+# 3.1-flash-lite $0.25/$1.50 (cached $0.025); 3.5-flash-lite $0.30/$2.50 ($0.03); 3.5-flash $1.50/$9.00 ($0.15);
+# 3.8-flash $0.75/$3.75 ($0.075) through 2026-12-31, $1.50/$7.50 ($0.15) from 2027-01-01; 3.1-pro $2/$12 ($0.20),
+# prompts above 200k tokens $4/$18 ($0.40) for the WHOLE request. Flex ×0.5, priority ×1.8. Thinking tokens are
+# inside output tokens and billed as output.
+@pytest.mark.parametrize(
+    ("model", "usage", "on", "service_tier", "dollars"),
+    [
+        (LITE31, Usage(10_000, 2_000), LAST_INTRO, "standard", (10_000 * 0.25 + 2_000 * 1.50) / M),
+        (LITE31, Usage(10_000, 2_000), NEW_PRICES, "standard", (10_000 * 0.25 + 2_000 * 1.50) / M),
+        (LITE31, Usage(10_000, 2_000, cached_tokens=4_000), NEW_PRICES, "flex",
+         (6_000 * 0.25 + 4_000 * 0.025 + 2_000 * 1.50) / M * 0.5),
+        (LITE31, Usage(1_000, 3_000, thinking_tokens=2_500), LAST_INTRO, "priority",
+         (1_000 * 0.25 + 3_000 * 1.50) / M * 1.8),
+        (LITE35, Usage(1_000_000, 0), LAST_INTRO, "standard", 0.30),
+        (LITE35, Usage(0, 1_000_000), NEW_PRICES, "standard", 2.50),
+        (LITE35, Usage(20_000, 500, cached_tokens=20_000), NEW_PRICES, "standard", (20_000 * 0.03 + 500 * 2.50) / M),
+        (LITE35, Usage(5_000, 1_000, thinking_tokens=800), LAST_INTRO, "flex", (5_000 * 0.30 + 1_000 * 2.50) / M / 2),
+        (LITE35, Usage(5_000, 1_000), NEW_PRICES, "priority", (5_000 * 0.30 + 1_000 * 2.50) / M * 1.8),
+        (FLASH35, Usage(10_000, 1_000), LAST_INTRO, "standard", (10_000 * 1.50 + 1_000 * 9.00) / M),
+        (FLASH35, Usage(10_000, 1_000, cached_tokens=8_000), NEW_PRICES, "standard",
+         (2_000 * 1.50 + 8_000 * 0.15 + 1_000 * 9.00) / M),
+        (FLASH35, Usage(2_000, 4_000, thinking_tokens=3_500), NEW_PRICES, "flex", (2_000 * 1.5 + 4_000 * 9.0) / M / 2),
+        (FLASH35, Usage(2_000, 4_000), LAST_INTRO, "priority", (2_000 * 1.50 + 4_000 * 9.00) / M * 1.8),
+        (FLASH38, Usage(10_000, 2_000), LAST_INTRO, "standard", (10_000 * 0.75 + 2_000 * 3.75) / M),
+        (FLASH38, Usage(10_000, 2_000), NEW_PRICES, "standard", (10_000 * 1.50 + 2_000 * 7.50) / M),
+        (FLASH38, Usage(100_000, 1_000, cached_tokens=60_000), LAST_INTRO, "standard",
+         (40_000 * 0.75 + 60_000 * 0.075 + 1_000 * 3.75) / M),
+        (FLASH38, Usage(100_000, 1_000, cached_tokens=60_000), NEW_PRICES, "standard",
+         (40_000 * 1.50 + 60_000 * 0.15 + 1_000 * 7.50) / M),
+        (FLASH38, Usage(1_000, 5_000, thinking_tokens=4_000), LAST_INTRO, "flex", (1_000 * .75 + 5_000 * 3.75) / M / 2),
+        (FLASH38, Usage(1_000, 5_000, thinking_tokens=4_000), NEW_PRICES, "flex", (1_000 * 1.5 + 5_000 * 7.5) / M / 2),
+        (FLASH38, Usage(1_000, 1_000), LAST_INTRO, "priority", (1_000 * 0.75 + 1_000 * 3.75) / M * 1.8),
+        (FLASH38, Usage(1_000, 1_000), NEW_PRICES, "priority", (1_000 * 1.50 + 1_000 * 7.50) / M * 1.8),
+        (FLASH38, Usage(1_000, 1_000), date(2026, 6, 1), "standard", (1_000 * 0.75 + 1_000 * 3.75) / M),
+        (PRO31, Usage(200_000, 1_000), LAST_INTRO, "standard", (200_000 * 2 + 1_000 * 12) / M),  # at the threshold
+        (PRO31, Usage(200_001, 1_000), NEW_PRICES, "standard", (200_001 * 4 + 1_000 * 18) / M),  # above: all long
+        (PRO31, Usage(300_000, 2_000, cached_tokens=100_000), NEW_PRICES, "standard",
+         (200_000 * 4 + 100_000 * 0.40 + 2_000 * 18) / M),
+        (PRO31, Usage(300_000, 2_000, cached_tokens=100_000), NEW_PRICES, "flex",
+         (200_000 * 4 + 100_000 * 0.40 + 2_000 * 18) / M / 2),
+        (PRO31, Usage(250_000, 10_000, thinking_tokens=9_000), LAST_INTRO, "priority",
+         (250_000 * 4 + 10_000 * 18) / M * 1.8),
+        (PRO31, Usage(10_000, 2_000, cached_tokens=5_000), LAST_INTRO, "standard",
+         (5_000 * 2 + 5_000 * 0.20 + 2_000 * 12) / M),
+        (PRO31, Usage(10_000, 2_000, cached_tokens=5_000), NEW_PRICES, "priority",
+         (5_000 * 2 + 5_000 * 0.20 + 2_000 * 12) / M * 1.8),
+        (PRO31, Usage(2_000, 10_000, thinking_tokens=9_000), NEW_PRICES, "flex", (2_000 * 2 + 10_000 * 12) / M / 2),
+        (PRO31, Usage(50_000, 5_000, cache_hit=True), NEW_PRICES, "priority", 0.0),
+    ],
+)
+def test_every_registry_model_at_its_list_price(model, usage, on, service_tier, dollars):
+    factors = REGISTRY.data.service_tiers
+    assert price(model, usage, on, service_tier=service_tier, factors=factors) == pytest.approx(dollars, abs=1e-12)
+
+
+@pytest.mark.parametrize("model_id", sorted(REGISTRY.data.models))
+@pytest.mark.parametrize("on", [date(2026, 11, 29), LAST_INTRO, NEW_PRICES, date(2027, 6, 1)])
+def test_prices_equal_what_genai_prices_computes(model_id, on):
+    for tokens in [(1, 0, 0), (1_000, 500, 0), (123_456, 7_890, 100_000), (200_000, 10, 0), (200_001, 10, 5),
+                   (900_000, 64_000, 300_000)]:
+        ours = price(REGISTRY.model(model_id), Usage(tokens[0], tokens[1], cached_tokens=tokens[2]), on)
+        theirs = list_prices.calc(model_id, *tokens, on)
+        assert theirs is not None and ours == pytest.approx(float(theirs), abs=1e-9), (model_id, tokens, on)
+
+
+def test_the_registry_packages_the_service_tier_factors():
+    assert REGISTRY.data.service_tiers == {"standard": 1.0, "flex": 0.5, "priority": 1.8}
+    assert price(FLASH38, Usage(1000, 500), LAST_INTRO, service_tier="flex", factors={"standard": 1, "flex": 0.8}) == (
+        pytest.approx((1000 * 0.75 + 500 * 3.75) / M * 0.8)
     )
 
 
 def test_an_unknown_service_tier_is_an_error_not_full_price():
-    with pytest.raises(ValueError, match="unknown service tier 'priority'"):
-        price(PRO, Usage(1, 1), DAY, service_tier="priority")
+    with pytest.raises(ValueError, match="unknown service tier 'batch'"):
+        price(PRO, Usage(1, 1), DAY, service_tier="batch")
 
 
 @pytest.mark.parametrize(

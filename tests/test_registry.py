@@ -48,7 +48,8 @@ def test_one_edit_swaps_a_tiers_model_for_every_stage_on_it():
          "models.gemini-3.8-flash.prices.0.input: Input should be greater than or equal to 0"),
         ({"models": {"gemini-3.8-flash": {"prices": [{"effective": "someday", "input": 1, "output": 1}]}}},
          "models.gemini-3.8-flash.prices.0.effective"),
-        ({"models": {"gemini-3.8-flash": {"prices": []}}}, "models.gemini-3.8-flash.prices"),
+        ({"models": {"gemini-9-ultra": {"tier": "pro", "context_window": 2_000_000}}},
+         "models.gemini-9-ultra.prices: no price known for gemini-9-ultra"),
         ({"thresholds": {"draft_score": 11}}, "thresholds.draft_score"),
         ({"thresholds": {"confidence": -0.1}}, "thresholds.confidence"),
         ({"routing": {"simple_max_complexity": 4, "moderate_max_complexity": 3}}, "moderate_max_complexity"),
@@ -101,3 +102,49 @@ def test_a_model_past_shutdown_is_refused_naming_the_replacement():
 def test_unknown_stage_lists_the_known_ones():
     with pytest.raises(UnknownStageError, match="unknown stage 'summarise'.*draft"):
         build_registry(today=TODAY).stage("summarise")
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"service_tiers": {"flex": INF}}, "service_tiers.flex: Input should be a finite number"),
+        ({"models": {"gemini-3.8-flash": {"prices": [{"effective": "2026-01-01", "input": INF, "output": 1}]}}},
+         "models.gemini-3.8-flash.prices.0.input: Input should be a finite number"),
+        ({"models": {"gemini-3.8-flash": {"prices": [{"effective": "2026-01-01", "input": 1, "output": NAN}]}}},
+         "models.gemini-3.8-flash.prices.0.output: Input should be a finite number"),
+        ({"resilience": {"request_budget_s": INF}}, "resilience.request_budget_s: Input should be a finite number"),
+        ({"resilience": {"max_wait_s": NAN}}, "resilience.max_wait_s: Input should be a finite number"),
+        ({"stages": {"draft": {"timeout_s": INF}}}, "stages.draft.timeout_s: Input should be a finite number"),
+        ({"stages": {"draft": {"temperature": NAN}}}, "stages.draft.temperature: Input should be a finite number"),
+        ({"budget": {"daily_usd": INF}}, "budget.daily_usd: Input should be a finite number"),
+        ({"budget": {"per_task_type": {"support": INF}}}, "budget.per_task_type.support: Input should be a finite"),
+        ({"thinking": {"level_budgets": {"low": INF}}}, "thinking.level_budgets.low"),
+        ({"router": {"threshold": NAN}}, "router.threshold: Input should be a finite number"),
+        ({"shadow": {"daily_usd": INF}}, "shadow.daily_usd: Input should be a finite number"),
+    ],
+)
+def test_infinite_or_nan_numbers_are_refused_naming_the_key(overrides, expected):
+    assert expected in refused(overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"service_tiers": {"batch": 0.5}}, "service_tiers.batch: 'batch' is not a service tier"),
+        ({"budget": {"service_tier_when_capped": "batch"}}, "budget.service_tier_when_capped: 'batch' is not a"),
+        ({"service_tiers": {"turbo": 2.0}}, "service_tiers.turbo: unknown service tier"),
+        ({"models": {"gemini-3.8-flash": {"service_tiers": ["standard", "batch"]}}}, "Batch API is a separate"),
+    ],
+)
+def test_batch_is_not_a_service_tier(overrides, expected):
+    message = refused(overrides)
+    assert expected in message
+    assert "Batch API is a separate" in message or "unknown service tier" in message
+
+
+def test_env_override_with_inf_is_refused():
+    message = refused(env={"TIERWISE__SERVICE_TIERS__FLEX": "inf"})
+    assert "service_tiers.flex: Input should be a finite number" in message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -50,7 +50,7 @@ def run(
     """Run a graph on one request: answer, route, and a priced table of every model call."""
     setup_output()
     from tierwise.calls import ModelCallError
-    from tierwise.context import Context
+    from tierwise.context import Backend, Context
 
     try:
         if text == "-":
@@ -60,7 +60,7 @@ def run(
 
             trust_base_url(base_url)
         context = Context(
-            backend=backend, registry_path=registry, base_url=base_url,
+            backend=cast(Backend, backend), registry_path=registry, base_url=base_url,  # Context checks the name
             draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,
         )
         from tierwise.ledger.url import check_ledger
@@ -135,8 +135,10 @@ def emulator(
 def tiers(
     registry: RegistryOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the merged registry as JSON.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="List price overrides that disagree with genai-prices; "
+                                        "exit 1 when any does.")] = False,
 ) -> None:
-    """Show the registry in force: tiers, models, prices, shutdown dates and stage settings."""
+    """Show the registry in force: tiers, the model catalogue, prices and their sources, stage settings."""
     setup_output()
     from tierwise.tiers import build_registry
 
@@ -144,6 +146,15 @@ def tiers(
         reg = build_registry(registry)
     except TierwiseError as exc:
         raise fail(str(exc)) from None
+    if check:
+        from tierwise.tiers.price_check import check_overrides
+
+        checks = check_overrides(reg.data)
+        for found in checks:
+            typer.echo(found.describe())
+        disagreeing = sum(found.disagrees for found in checks)
+        typer.echo(f"{len(checks)} price override(s), {disagreeing} disagreeing with genai-prices")
+        raise typer.Exit(1 if disagreeing else 0)
     if as_json:
         typer.echo(reg.data.model_dump_json(indent=2))
         return

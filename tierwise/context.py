@@ -10,9 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args
 
+from typing_extensions import TypeIs
+
 from tierwise.errors import InvalidArgumentError, InvalidInputError
 
 Backend = Literal["auto", "gemini", "local", "scripted"]
+
+
+def is_backend(name: object) -> TypeIs[Backend]:
+    """Whether `name` is a backend Context accepts (a CLI option's text, say)."""
+    return name in get_args(Backend)
 
 
 @dataclass(kw_only=True)
@@ -53,7 +60,7 @@ class Context:
         conf = self.confidence_threshold
         if conf is not None and (isinstance(conf, bool) or not isinstance(conf, int | float) or not 0 <= conf <= 1):
             raise InvalidInputError(f"confidence_threshold must be a number from 0 to 1, got {conf!r}")
-        if self.backend not in get_args(Backend):
+        if not is_backend(self.backend):
             raise InvalidInputError(f"backend must be one of {', '.join(get_args(Backend))}, got {self.backend!r}")
         for name in ("registry_path", "base_url"):
             value = getattr(self, name)

@@ -98,29 +98,56 @@ def render_result(result: dict[str, Any]) -> None:
 
 
 def render_registry(registry: Any) -> None:
-    from rich.markup import escape as esc  # names and paths come from user files: never markup
+    from rich.markup import escape  # model ids, stage names and sources come from user files
     from rich.table import Table
-    from rich.text import Text
+
+    from tierwise.tiers import list_prices
 
     data, today, console = registry.data, date.today(), _console()
-    console.print(Text(f"registry: {registry.origin}\nprices: {data.source}"))
-    tiers = Table(title="tiers", title_justify="left")
-    for column in ("tier", "model", "input $/1M", "output $/1M", "cached $/1M", "context", "shutdown"):
+    listed = list_prices.version()
+    console.print(escape(f"registry: {registry.origin}"))
+    console.print(f"prices: genai-prices {listed} (bundled data, never fetched) + registry overrides" if listed
+                  else "prices: genai-prices is not installed: registry prices only")
+    tiers = Table(title=f"tiers (prices in force {today}, USD per 1M tokens)", title_justify="left")
+    for column in ("tier", "model", "input", "output", "cached", "context", "shutdown", "price source"):
         tiers.add_column(column)
     for name in data.tier_order:
         model_id = data.tiers[name].model
         spec = data.models[model_id]
         p = spec.price_on(today)
-        tiers.add_row(esc(name), esc(model_id), f"{p.input:g}", f"{p.output:g}", f"{(p.cached_input or p.input):g}",
-                      f"{spec.context_window:,}", str(spec.shutdown or "-"))
+        tiers.add_row(escape(name), escape(model_id), f"{p.input:g}", f"{p.output:g}",
+                      f"{(p.cached_input if p.cached_input is not None else p.input):g}", f"{spec.context_window:,}",
+                      str(spec.shutdown or "-"), escape(p.source))
     console.print(tiers)
+    prices = Table(title="price entries (each in force from its date until the next)", title_justify="left")
+    for column in ("model", "from", "input", "output", "cached", "long context", "source"):
+        prices.add_column(column)
+    for model_id, spec in data.models.items():
+        for p in sorted(spec.prices, key=lambda entry: entry.effective):
+            long = (f">{p.long_context_threshold:,}: {p.long_input:g}/{p.long_output:g}"
+                    if p.long_context_threshold is not None else "-")
+            prices.add_row(escape(model_id), "listed" if p.effective == date.min else str(p.effective),
+                           f"{p.input:g}", f"{p.output:g}", "-" if p.cached_input is None else f"{p.cached_input:g}",
+                           long, escape(p.source))
+    console.print(prices)
+    catalogue = Table(title="catalogue (what each model accepts; * default level)", title_justify="left")
+    for column in ("model", "tier", "thinking levels", "budget", "sampling", "service tiers", "max out"):
+        catalogue.add_column(column, no_wrap=column == "model")
+    for model_id, spec in data.models.items():
+        levels = " ".join(f"{lvl}*" if lvl == spec.default_thinking_level else lvl for lvl in spec.levels_low_to_high)
+        catalogue.add_row(escape(model_id), escape(spec.tier), levels or "-", "yes" if spec.thinking_budget else "no",
+                          "yes" if spec.sampling else "fixed", ",".join(spec.service_tiers),
+                          f"{spec.max_output_tokens:,}")
+    console.print(catalogue)
+    factors = "  ".join(f"{name} ×{factor:g}" for name, factor in data.service_tiers.items())
+    console.print(escape(f"service tiers (multiplier on the standard price): {factors}"))
     stages = Table(title="stages", title_justify="left")
     for column in ("stage", "tier", "temperature", "max out", "thinking", "critical", "fallbacks"):
         stages.add_column(column)
     for name, s in data.stages.items():
         thinking = s.thinking_level or (str(s.thinking_budget) if s.thinking_budget is not None else "-")
-        stages.add_row(esc(name), esc(s.tier), f"{s.temperature:g}", str(s.max_output_tokens), esc(thinking),
-                       "yes" if s.critical else "", esc(", ".join(s.fallbacks)) or "-")
+        stages.add_row(escape(name), escape(s.tier), f"{s.temperature:g}", str(s.max_output_tokens), thinking,
+                       "yes" if s.critical else "", escape(", ".join(s.fallbacks) or "-"))
     console.print(stages)
     moved = [(task, stage, spec.tier) for task, t in data.task_types.items() for stage, spec in t.stages.items()]
     if moved:
@@ -128,5 +155,5 @@ def render_registry(registry: Any) -> None:
         for column in ("task type", "stage", "tier"):
             table.add_column(column)
         for row in moved:
-            table.add_row(*map(esc, row))
+            table.add_row(*(escape(cell) for cell in row))
         console.print(table)

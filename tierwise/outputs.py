@@ -61,11 +61,11 @@ def check_output(path: Any, *, option: str, inputs: Iterable[Any] = (), suffixes
 
 def same_file(a: Any, b: Any) -> bool:
     """True when `a` and `b` name one file: the same path, a symlink to it, or a hard link."""
-    a, b = Path(a).expanduser(), Path(b).expanduser()
+    first, second = Path(a).expanduser(), Path(b).expanduser()
     try:
-        return os.path.samefile(a, b)
+        return os.path.samefile(first, second)
     except OSError:  # one of them does not exist (yet): compare where they point
-        return a.resolve() == b.resolve()
+        return first.resolve() == second.resolve()
 
 
 def _check_folder(folder: Path, where: str, make_parents: bool) -> None:

@@ -337,3 +337,64 @@ def test_a_probe_that_succeeds_closes_the_cooldown_and_one_that_fails_transientl
     _open(cooldowns, key)
     Driver(the_plan, {LITE: [timeout()], OLD_LITE: [good()]}, cooldowns).run()
     assert cooldowns.ready_at(key) > 0 and cooldowns.acquire(key, now=0.0) is None  # cooling down again
+
+
+def answer(text: str = "", **metadata) -> Reply:
+    return Reply(AIMessage(content=text, usage_metadata=USAGE, response_metadata=metadata), None, 0.01)
+
+
+def test_a_blocked_prompt_is_its_own_failure_tried_once():
+    """Gemini refuses the prompt itself (promptFeedback.blockReason, no candidates): no other model of the chain
+    would answer it, and retrying the same one only bills again."""
+    driver = Driver(plan(), {LITE: [answer(prompt_feedback={"block_reason": "SAFETY", "safety_ratings": []})]})
+    with pytest.raises(ModelCallError) as failed:
+        driver.run()
+    assert failed.value.kind == "blocked_prompt"
+    assert calls(driver.log) == [LITE]
+
+
+@pytest.mark.parametrize(("finish", "expected"), [
+    ("OTHER", [LITE, LITE]), ("MALFORMED_FUNCTION_CALL", [LITE, LITE]),
+    ("LANGUAGE", [LITE, OLD_LITE]), ("UNEXPECTED_TOOL_CALL", [LITE, OLD_LITE]),
+    ("TOO_MANY_TOOL_CALLS", [LITE, OLD_LITE]),
+])
+def test_finish_reasons_without_a_usable_answer_are_failures(finish, expected):
+    replies = {LITE: [answer("half an answer", finish_reason=finish), good()], OLD_LITE: [good()]}
+    driver = Driver(plan(), replies)
+    result = driver.run()
+    assert calls(driver.log) == expected
+    assert driver.attempts.records[0].error_kind == "bad_finish"
+    assert result.value == "fine"
+
+
+def _client_error(code: int, status: str, reason: str | None = None) -> BaseException:
+    from google.genai.errors import ClientError
+    from langchain_google_genai.chat_models import _handle_client_error
+
+    details = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
+                "domain": "googleapis.com"}] if reason else []
+    error = ClientError(code, {"error": {"code": code, "message": "API key not valid. Please pass a valid API key.",
+                                         "status": status, "details": details}})
+    try:
+        _handle_client_error(error, {"model": LITE})  # what langchain-google-genai raises for it
+    except Exception as raised:  # noqa: BLE001
+        return raised
+    raise AssertionError("not raised")
+
+
+@pytest.mark.parametrize(("code", "status", "reason"), [(400, "INVALID_ARGUMENT", "API_KEY_INVALID"),
+                                                        (403, "PERMISSION_DENIED", None)])
+def test_a_refused_key_is_fatal_and_names_the_variable(code, status, reason):
+    driver = Driver(plan(), {LITE: [Reply(None, _client_error(code, status, reason), 0.01)]})
+    with pytest.raises(ModelCallError) as failed:
+        driver.run()
+    assert failed.value.kind == "auth"
+    assert "GOOGLE_API_KEY" in str(failed.value)
+    assert calls(driver.log) == [LITE]  # no fallbacks: the same key goes to every model
+
+
+def test_a_plain_bad_request_is_not_an_auth_failure():
+    driver = Driver(plan(max_attempts=1), {LITE: [Reply(None, _client_error(400, "INVALID_ARGUMENT"), 0.01)],
+                                           OLD_LITE: [good()]})
+    driver.run()
+    assert driver.attempts.records[0].error_kind == "bad_request"

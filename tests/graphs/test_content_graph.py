@@ -21,7 +21,8 @@ def test_draft_format_finalize_on_their_tiers(scripted):
     assert_priced(result)
     draft, plan, final = emulator.requests
     assert plan.json_schema is not None and set(plan.json_schema["properties"]) >= {"title", "tags", "format"}
-    assert plan.temperature == 0.0  # judgement, not variety
+    assert plan.temperature is None  # format runs on gemini-3.8-flash, which ignores temperature: none is sent
+    assert final.temperature == 1.0  # finalize on Pro honours it
     assert "format: blog_post" in final.user and "A rough draft about pricing." in final.user
     assert result["cost_by_stage"]["content_finalize"]["tiers"] == ["pro"]
 

@@ -68,9 +68,9 @@ def test_service_tier_when_capped_with_and_without_the_tier_downgrade(spend_on):
     guard = spend_on({"daily_usd": 0.5, "service_tier_when_capped": "flex"}, 1.0)
     decision = guard.before_call(guard.registry.stage("judge"))
     assert decision.downgraded and decision.service_tier == "flex"
-    guard = spend_on({"daily_usd": 0.5, "service_tier_when_capped": "batch", "downgrade_when_capped": False})
+    guard = spend_on({"daily_usd": 0.5, "service_tier_when_capped": "flex", "downgrade_when_capped": False})
     decision = guard.before_call(guard.registry.stage("judge"))
-    assert not decision.downgraded and decision.service_tier == "batch" and decision.changed
+    assert not decision.downgraded and decision.service_tier == "flex" and decision.changed
 
 
 def test_soft_monthly_cap(spend_on):

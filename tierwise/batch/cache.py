@@ -19,7 +19,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from tierwise.graph.serde import serializer
 SEP = "\x1f"
 
 
-class StageCache(BaseCache):
+class StageCache(BaseCache[Sequence[tuple[str, Any]]]):
     """A LangGraph `BaseCache` in one SQLite file; keeps only the writes of stages that got a good answer."""
 
     def __init__(self, path: str | Path) -> None:
@@ -97,7 +97,7 @@ def good_answer(writes: Sequence[tuple[str, Any]]) -> bool:
     return True
 
 
-def stage_cache_policy(settings: Mapping[str, Any]) -> CachePolicy:
+def stage_cache_policy(settings: Mapping[str, Any]) -> CachePolicy[Callable[[Any], str]]:
     """A CachePolicy whose key covers the node's input state and the run's `settings`."""
     salt = _digest(settings)
 

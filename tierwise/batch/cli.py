@@ -4,11 +4,14 @@ stopped the batch, 2 a mistake in the input or options (nothing run), 130 interr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from tierwise.errors import TierwiseError
+
+if TYPE_CHECKING:  # only annotations: the command imports its modules when it runs
+    from .runner import BatchSummary
 
 
 def batch_command(
@@ -36,7 +39,7 @@ def batch_command(
 ) -> None:
     """Run every request of a JSONL file through the graph: progress, a line per item, resumable."""
     from tierwise.console import fail, setup_output
-    from tierwise.context import Context
+    from tierwise.context import Backend, Context
     from tierwise.ledger.url import check_ledger
 
     from .runner import BatchSummary, run_batch
@@ -52,7 +55,7 @@ def batch_command(
             from tierwise.calls.endpoint import trust_base_url
 
             trust_base_url(base_url)
-        context = Context(backend=backend, registry_path=registry, base_url=base_url)
+        context = Context(backend=cast(Backend, backend), registry_path=registry, base_url=base_url)  # checked there
         check_ledger(context)
         run_batch(input_path, out, summary=summary, context=context, concurrency=concurrency, resume=resume,
                   overwrite=overwrite, retry_failed=retry_failed, group=group, cache=cache, quiet=quiet)
@@ -68,7 +71,7 @@ def batch_command(
         raise typer.Exit(1)
 
 
-def _report(summary) -> None:
+def _report(summary: BatchSummary) -> None:
     parts = [f"{summary.ok} ok", f"{summary.failed} failed"]
     if summary.skipped:
         parts.append(f"{summary.skipped} already done")

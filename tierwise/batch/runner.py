@@ -186,7 +186,7 @@ async def run_item(graph: Any, item: Item, context: Context, request_id: str) ->
 def fresh_cost(entry: dict[str, Any], since: datetime) -> float:
     """The cost of the item's calls made since `since`: a stage served from the cache carries its first call's
     record (and start time), already paid for."""
-    return sum(c["cost_usd"] for c in entry.get("calls", []) if datetime.fromisoformat(c["started_at"]) >= since)
+    return sum(float(c["cost_usd"]) for c in entry.get("calls", []) if datetime.fromisoformat(c["started_at"]) >= since)
 
 
 def _graph(factory: Callable[..., Any] | None, context: Context, stage_cache: StageCache | None) -> Any:

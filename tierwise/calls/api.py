@@ -27,7 +27,7 @@ from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 from . import hooks as _hooks
 from .cooldown import cooldowns
 from .endpoint import resolve_endpoint
-from .loop import Call, Hook, Reply, Sleep, attempt_loop
+from .loop import Call, Hook, Loop, Reply, Sleep, attempt_loop
 from .messages import normalize, text_of
 from .plan import Attempts, CallPlan
 from .result import ModelCallError, StageResult
@@ -106,7 +106,7 @@ run_stage = acall_stage
 `acall_stage` — one implementation, so user graphs get every rule the built-in nodes get."""
 
 
-def _drive(loop: Any, plan: CallPlan) -> StageResult:
+def _drive(loop: Loop, plan: CallPlan) -> StageResult:
     try:
         action = next(loop)
         while True:
@@ -118,10 +118,11 @@ def _drive(loop: Any, plan: CallPlan) -> StageResult:
             else:
                 action = loop.send(_invoke(plan, action))
     except StopIteration as done:
-        return done.value
+        result: StageResult = done.value
+        return result
 
 
-async def _adrive(loop: Any, plan: CallPlan) -> StageResult:
+async def _adrive(loop: Loop, plan: CallPlan) -> StageResult:
     try:
         action = next(loop)
         while True:
@@ -133,7 +134,8 @@ async def _adrive(loop: Any, plan: CallPlan) -> StageResult:
             else:
                 action = loop.send(await _ainvoke(plan, action))
     except StopIteration as done:
-        return done.value
+        result: StageResult = done.value
+        return result
 
 
 def _invoke(plan: CallPlan, call: Call) -> Reply:
@@ -204,6 +206,6 @@ def _warm(context: Context) -> None:
         hook.warm(registry)
 
 
-_warm_until: dict[tuple, float] = {}
+_warm_until: dict[tuple[str | None, str, str | None], float] = {}
 
 __all__ = ["CallPlan", "ModelCallError", "StageResult", "acall_stage", "call_stage", "current_context", "run_stage"]

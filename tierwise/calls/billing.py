@@ -5,14 +5,28 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from tierwise.state.records import CallRecord
 from tierwise.tiers import StageModel, Usage, price
-from tierwise.tiers.pricing import is_cache_hit
+from tierwise.tiers.pricing import is_cache_hit, served_tier
 
 from .failures import Failure
 from .plan import CallPlan
+from .transport import settings_for
+
+Outcome = Literal["ok", "unusable", "error"]
+
+
+def reported_tier(message: Any) -> Any:
+    """The service tier the response says served the call, where the client passes it through (usage or response
+    metadata); None when it does not."""
+    for meta in (getattr(message, "response_metadata", None), getattr(message, "usage_metadata", None)):
+        if isinstance(meta, dict):
+            for key in ("service_tier", "serviceTier", "traffic_type"):
+                if meta.get(key) is not None:
+                    return meta[key]
+    return None
 
 
 def usage_of(message: Any) -> Usage:
@@ -30,10 +44,11 @@ def usage_of(message: Any) -> Usage:
 
 
 def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
-                  outcome: str, failure: Failure | None, service_tier: str | None = None) -> CallRecord:
-    """One attempt as a CallRecord. `service_tier`: the tier the call was served on, if the answer said so."""
+                  outcome: Outcome, failure: Failure | None, output: Any = None) -> CallRecord:
+    """One attempt as a CallRecord, billed at the service tier that served it: the one the answer reports, else the
+    one sent (a model that does not offer the plan's tier was sent standard)."""
     today, factors = date.today(), plan.registry.data.service_tiers
-    tier = service_tier or plan.service_tier
+    tier = served_tier(settings_for(plan, candidate).service_tier, reported_tier(output))
     return CallRecord(
         call_id=uuid.uuid4().hex,
         stage=candidate.stage,

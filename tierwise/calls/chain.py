@@ -11,7 +11,7 @@ def candidates(registry: Registry, primary: StageModel) -> list[StageModel]:
     A critical stage keeps only candidates of its own tier or higher: it may wait, retry or go up, never down.
     The registry refuses such chains at load; this guards overrides made at run time (e.g. the spend guard).
     """
-    cache = registry.__dict__.setdefault("_chains", {})  # the registry is immutable once loaded
+    cache: dict[tuple[str, str, str], list[StageModel]] = registry.__dict__.setdefault("_chains", {})  # immutable
     key = (primary.stage, primary.model_id, primary.tier)
     if key not in cache:
         cache[key] = _candidates(registry, primary)

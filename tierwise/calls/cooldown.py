@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class _State:
-    failures: deque = field(default_factory=deque)
-    successes: deque = field(default_factory=deque)
+    failures: deque[float] = field(default_factory=deque)
+    successes: deque[float] = field(default_factory=deque)
     open_until: float = 0.0
     probing: bool = False
     probe: int = 0  # which lease holds the probe

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,6 +19,12 @@ from typing import Any
 # Kinds that say the model is struggling (they count towards its cooldown).
 TRANSIENT = frozenset({"rate_limited", "unavailable", "timeout", "connection", "malformed"})
 BLOCKED_REASONS = frozenset({"SAFETY", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "RECITATION", "IMAGE_SAFETY"})
+# Finish reasons that end a candidate without a usable answer (google.genai.types.FinishReason), and whether the
+# same model may do better on a retry: a malformed tool call or an unexplained stop may not recur; an unsupported
+# language or a tool-call mistake will, so those move down the chain.
+BAD_FINISH = {"OTHER": True, "MALFORMED_FUNCTION_CALL": True, "LANGUAGE": False, "UNEXPECTED_TOOL_CALL": False,
+              "TOO_MANY_TOOL_CALLS": False}
+KEY_VARIABLES_HINT = "GOOGLE_API_KEY or GEMINI_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,10 @@ def classify_exception(exc: BaseException) -> Failure:
         return Failure("context_overflow", message)
     if isinstance(exc, lc.ModelRateLimitError):
         return Failure("rate_limited", message, True, retry_after(exc))
-    if isinstance(exc, lc.ModelAuthenticationError | lc.ModelPermissionDeniedError):
-        return Failure("auth", message, fatal=True)
+    if isinstance(exc, lc.ModelAuthenticationError | lc.ModelPermissionDeniedError) or _key_invalid(exc):
+        # No other model can help: the same credentials go to all of them.
+        return Failure("auth", f"the API key or credentials were refused ({message}); set a valid key in "
+                       f"{KEY_VARIABLES_HINT} (or fix the Vertex AI credentials)", fatal=True)
     if isinstance(exc, lc.ModelNotFoundError):
         return Failure("not_found", message)
     if isinstance(exc, lc.ModelInvalidRequestError):
@@ -74,14 +83,34 @@ def _unknown_response() -> type:
     return UnknownApiResponseError
 
 
+def _key_invalid(exc: BaseException) -> bool:
+    """Gemini answers a bad key with 400 INVALID_ARGUMENT whose ErrorInfo reason is API_KEY_INVALID: an auth
+    failure, not a bad request (retrying it on every model of the chain would only repeat it)."""
+    for err in _chain(exc):
+        details = getattr(err, "details", None)
+        error = details.get("error", details) if isinstance(details, dict) else None
+        for item in (error or {}).get("details", []) if isinstance(error, dict) else []:
+            if isinstance(item, dict) and item.get("reason") in ("API_KEY_INVALID", "API_KEY_EXPIRED"):
+                return True
+    return False
+
+
 def classify_answer(message: Any, text: str, schema_error: str | None, has_schema: bool) -> Failure | None:
     """None when the answer is usable; otherwise why not."""
     meta = getattr(message, "response_metadata", None) or {}
+    feedback = meta.get("prompt_feedback") or {}
+    block = str(feedback.get("block_reason") or "").upper().removeprefix("BLOCKEDREASON.")
+    if block and block not in ("0", "BLOCKED_REASON_UNSPECIFIED"):
+        # The prompt itself was refused, so no model of the chain would answer it either.
+        return Failure("blocked_prompt", f"prompt blocked (promptFeedback.blockReason {block})", fatal=True)
     finish = str(meta.get("finish_reason") or "").upper().removeprefix("FINISHREASON.")
     if finish in BLOCKED_REASONS:
         return Failure("blocked", f"answer blocked (finishReason {finish})")
     if finish == "MAX_TOKENS":
         return Failure("truncated", "answer cut at max_output_tokens (finishReason MAX_TOKENS)")
+    if finish in BAD_FINISH:
+        return Failure("bad_finish", f"answer ended without a usable result (finishReason {finish})",
+                       retry_same_model=BAD_FINISH[finish])
     if not text:
         return Failure("empty", "empty answer (no candidates or no text)", True)
     if has_schema and schema_error:
@@ -104,12 +133,13 @@ def retry_after(exc: BaseException) -> float | None:
     return None
 
 
-def _chain(exc: BaseException):
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 def _header_seconds(value: str | None) -> float | None:

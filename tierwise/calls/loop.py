@@ -75,7 +75,7 @@ def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
     retrying cannot fix (bad request, blocked, cut at max tokens) is not tried again in a later pass.
     """
     settings = plan.registry.data.resilience
-    deadline = clock() + settings.request_budget_s
+    deadline = clock() + settings.time_limits(plan.service_tier, 0.0)[1]  # Flex answers in minutes: a longer budget
     persist = plan.route.spec.critical
     chain = fitting(plan, _chain(plan))
     tries = dict.fromkeys((c.model_id for c in chain), 0)  # attempts so far per model, across passes
@@ -132,7 +132,8 @@ def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidat
             break
         tries[candidate.model_id] += 1
         yield Hook("before_attempt", (plan, candidate, attempts))
-        reply: Reply = yield Call(candidate, min(candidate.spec.timeout_s, remaining))
+        attempt_s = settings.time_limits(plan.service_tier, candidate.spec.timeout_s)[0]
+        reply: Reply = yield Call(candidate, min(attempt_s, remaining))
         result, failure = _judge(plan, attempts, candidate, tries[candidate.model_id], reply)
         yield Hook("after_attempt", (plan, attempts.records[-1], attempts))
         if failure is None:
@@ -180,11 +181,11 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
         attempts.records.append(priced_record(plan, candidate, attempt, usage_of(None), reply.seconds, "error",
                                               failure))
         return None, failure
-    value, _text, failure = read_reply(reply.output, plan.schema, plan.tools)
+    value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
-                                          "unusable" if failure else "ok", failure))
-    if failure:
-        return None, failure
+                                          "unusable" if unusable else "ok", unusable, reply.output))
+    if unusable:
+        return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None
 
 
@@ -193,7 +194,7 @@ def backoff(settings: Any, attempt: int, retry_after_s: float | None, *, limit: 
     `limit` seconds (None: no limit, as for a critical stage, which waits as long as its time budget allows)."""
     if retry_after_s is not None and limit is not None and retry_after_s > limit:
         return None
-    delay = min(settings.max_delay_s, settings.base_delay_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    delay: float = min(settings.max_delay_s, settings.base_delay_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
     return max(delay, retry_after_s or 0.0)
 
 

@@ -48,7 +48,7 @@ def normalize(messages: Any) -> list[Any]:
         messages = [("user", messages)]
     if not isinstance(messages, Sequence) or isinstance(messages, bytes | bytearray) or not messages:
         raise InvalidInputError("messages must be a non-empty list of (role, text) pairs or LangChain messages")
-    out = []
+    out: list[Any] = []
     for i, message in enumerate(messages):
         if isinstance(message, BaseMessage):
             if not getattr(message, "tool_calls", None):  # a turn that only calls functions has no text
@@ -66,4 +66,4 @@ def normalize(messages: Any) -> list[Any]:
 
 
 def text_of(message: Any) -> str:
-    return message[1] if isinstance(message, tuple) else message.text
+    return str(message[1] if isinstance(message, tuple) else message.text)

@@ -6,22 +6,23 @@ import weakref
 from functools import lru_cache
 from typing import Any
 
-from tierwise.tiers import StageModel
+from tierwise.tiers import CallSettings, StageModel
 
 from .endpoint import Endpoint
 
+# (temperature, max_output_tokens, thinking_level, thinking_budget): what the chat model is built with.
+Settings = tuple[float | None, int, str | None, int | None]
 
-def runnable_for(route: StageModel, endpoint: Endpoint, schema: type | None, tools: Any = None,
-                 loop: Any = None) -> Any:
+
+def runnable_for(route: StageModel, settings: CallSettings, endpoint: Endpoint, schema: type | None,
+                 tools: Any = None, loop: Any = None) -> Any:
     """The chat model for a stage, wrapped for structured output when a schema is asked for, or bound to tools.
 
     `loop`: the running event loop of an async call. google-genai's async transport belongs to the loop it was
     first used on (a second `asyncio.run` would find it closed), so async callers get models cached per loop.
     """
-    spec = route.spec
-    temperature = None if route.model.fixed_sampling else spec.temperature
-    settings = (temperature, spec.max_output_tokens, spec.thinking_level, spec.thinking_budget)
-    base = (route.model_id, settings, endpoint)
+    sent = (settings.temperature, settings.max_output_tokens, settings.thinking_level, settings.thinking_budget)
+    base = (route.model_id, sent, endpoint)
     if loop is None:
         return _chat_model(*base).bind_tools(list(tools)) if tools else _runnable(*base, schema)
     cache = _per_loop.setdefault(loop, {})
@@ -34,11 +35,11 @@ def runnable_for(route: StageModel, endpoint: Endpoint, schema: type | None, too
     return cache[(*base, schema)]
 
 
-_per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_per_loop: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
 
 
 @lru_cache(maxsize=512)
-def _runnable(model_id: str, settings: tuple, endpoint: Endpoint, schema: type | None) -> Any:
+def _runnable(model_id: str, settings: Settings, endpoint: Endpoint, schema: type | None) -> Any:
     return _wrap(_chat_model(model_id, settings, endpoint), schema)
 
 
@@ -52,17 +53,17 @@ def _wrap(model: Any, schema: type | None) -> Any:
 
     return model.bind(
         response_mime_type="application/json",
-        response_json_schema=schema.model_json_schema(),
+        response_json_schema=schema.model_json_schema(),  # type: ignore[attr-defined]  # a pydantic model class
         ls_structured_output_format={"kwargs": {"method": "json_schema"}, "schema": convert_to_json_schema(schema)},
     )
 
 
 @lru_cache(maxsize=256)
-def _chat_model(model_id: str, settings: tuple, endpoint: Endpoint) -> Any:
+def _chat_model(model_id: str, settings: Settings, endpoint: Endpoint) -> Any:
     return _build(model_id, settings, endpoint)
 
 
-def _build(model_id: str, settings: tuple, endpoint: Endpoint) -> Any:
+def _build(model_id: str, settings: Settings, endpoint: Endpoint) -> Any:
     # Imported here so that `import tierwise` stays free of the Gemini client until the first call.
     from langchain_google_genai import ChatGoogleGenerativeAI
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tierwise.tiers import StageModel
+from tierwise.tiers import CallSettings, StageModel
 
 from .models import runnable_for
 from .plan import CallPlan
 
 
-def call_parts(plan: CallPlan, candidate: StageModel, timeout_s: float) -> tuple[Any, list[Any], dict, dict]:
+def call_parts(plan: CallPlan, candidate: StageModel,
+               timeout_s: float) -> tuple[Any, list[Any], dict[str, Any], dict[str, Any]]:
     labels = {"tierwise_stage": candidate.stage, "tierwise_tier": candidate.tier, "tierwise_model": candidate.model_id}
     if plan.task_type:
         labels["tierwise_task_type"] = plan.task_type
@@ -26,8 +27,20 @@ def call_parts(plan: CallPlan, candidate: StageModel, timeout_s: float) -> tuple
     parent = plan.parent_config
     config = {**parent, "run_name": f"tierwise:{candidate.stage}", "tags": [*parent.get("tags", ()), *tags],
               "metadata": {**parent.get("metadata", {}), **labels}}
+    settings = settings_for(plan, candidate)
     kwargs: dict[str, Any] = {"timeout": timeout_s}
-    if plan.service_tier != "standard":
-        kwargs["service_tier"] = plan.service_tier  # sent as the request's serviceTier
-    runnable = runnable_for(candidate, plan.endpoint, plan.schema, plan.tools, plan.loop)
+    if settings.service_tier != "standard":
+        kwargs["service_tier"] = settings.service_tier  # sent as the request's serviceTier
+    runnable = runnable_for(candidate, settings, plan.endpoint, plan.schema, plan.tools, plan.loop)
     return runnable, list(plan.messages), config, kwargs
+
+
+def settings_for(plan: CallPlan, candidate: StageModel) -> CallSettings:
+    """The stage's settings as `candidate`'s model accepts them, for the plan's service tier — the same for a
+    fallback, a task type's promotion, a shadow call, a cap downgrade or `tier=`: a model is never sent what it
+    refuses ("minimal" becomes its lowest level, ignored sampling parameters are not sent...)."""
+    cache: dict[tuple[str, str, str], CallSettings] = plan.registry.__dict__.setdefault("_settings", {})
+    key = (candidate.stage, candidate.model_id, plan.service_tier)
+    if key not in cache:  # the registry is immutable once loaded
+        cache[key] = plan.registry.settings_for(candidate, plan.service_tier)
+    return cache[key]

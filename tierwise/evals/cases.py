@@ -99,7 +99,7 @@ def _checker(data: Mapping[str, Any], where: str) -> str:
     has = {"reference": "reference" in data, "pattern": "pattern" in data, "schema": "schema" in data}
     default = next((name for key, name in (("reference", "exact"), ("pattern", "regex"), ("schema", "json_schema"))
                     if has[key]), "judge")
-    checker = data.get("checker", default)
+    checker: str = data.get("checker", default)
     if checker not in CHECKERS:
         raise EvalError(f"{where}: unknown checker {checker!r} (known: {', '.join(CHECKERS)})")
     if checker == "exact" and not has["reference"]:

@@ -6,12 +6,20 @@ Mistakes (a bad cases file, an unknown stage or tier, no ledger) print one line 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .errors import EvalError
+
+if TYPE_CHECKING:  # only annotations: the command imports its modules when it runs
+    from tierwise.ledger import LedgerEntry, ShadowPair
+
+    from .runner import EvalRun
+    from .summary import TierRow
 
 RegistryOpt = Annotated[str | None, typer.Option("--registry", help="A registry TOML merged over the packaged one.")]
 
@@ -38,7 +46,7 @@ def eval_command(
     registry: RegistryOpt = None,
 ) -> None:
     """Run stages on each tier over your cases: quality (with its interval), cost and p50 latency per tier."""
-    from tierwise.context import Context
+    from tierwise.context import Context, is_backend
     from tierwise.errors import TierwiseError
     from tierwise.tiers import build_registry
 
@@ -47,7 +55,7 @@ def eval_command(
     from .summary import summarize
 
     try:
-        if backend not in ("auto", "gemini", "local", "scripted"):
+        if not is_backend(backend):
             raise EvalError(f"--backend: unknown backend {backend!r}; choose auto, gemini, local or scripted")
         _check_outputs(out, html, png, inputs=[cases, registry])  # before any call is paid for
         reg = build_registry(registry)
@@ -76,7 +84,7 @@ def eval_command(
         raise typer.Exit(1)
 
 
-def _check_outputs(out: Path, html: Path | None, png: Path | None, inputs: list) -> None:
+def _check_outputs(out: Path, html: Path | None, png: Path | None, inputs: list[Path | str | None]) -> None:
     """Every output path, and what its writer needs, checked before the first model call."""
     import importlib.util
 
@@ -94,7 +102,7 @@ def _check_outputs(out: Path, html: Path | None, png: Path | None, inputs: list)
             raise EvalError("--png needs matplotlib: pip install 'tierwise[report]' (or use --html)")
 
 
-def _save(run, rows, out: Path, html: Path | None, png: Path | None) -> list[str]:
+def _save(run: EvalRun, rows: list[TierRow], out: Path, html: Path | None, png: Path | None) -> list[str]:
     """Write every output; one that fails now (a full disk, a folder gone) goes to a fallback file, and we say
     where: these results are paid for. Returns what went wrong."""
     from tierwise.errors import TierwiseError
@@ -104,7 +112,8 @@ def _save(run, rows, out: Path, html: Path | None, png: Path | None) -> list[str
     from .outcomes import COLUMNS, outcome_rows
     from .picture import render_html, render_png
 
-    jobs = [(out, "the outcome table", lambda tmp: write_rows(tmp, outcome_rows(run), COLUMNS))]
+    jobs: list[tuple[Path, str, Callable[[Path], object]]] = [
+        (out, "the outcome table", lambda tmp: write_rows(tmp, outcome_rows(run), COLUMNS))]
     if html is not None:
         jobs.append((html, "the HTML picture", lambda tmp: tmp.write_text(render_html(rows), encoding="utf-8")))
     if png is not None:
@@ -179,7 +188,7 @@ def suggest_command(
         typer.echo("no tier move to suggest: nothing written", err=True)
 
 
-def _read_ledger(url: str, since, required: bool):
+def _read_ledger(url: str, since: datetime, required: bool) -> tuple[list[LedgerEntry], list[ShadowPair], str]:
     """Traffic and shadow pairs since `since`; with eval results to go on, a missing ledger is just empty."""
     from tierwise.ledger import LedgerError
     from tierwise.ledger.url import open_ledger

@@ -16,6 +16,7 @@ from tierwise.ledger.money import usd
 from tierwise.ledger.palette import CYCLE
 
 from .errors import EvalError
+from .stats import Interval
 from .summary import TierRow
 
 WIDTH, HEIGHT = 560, 320
@@ -29,6 +30,13 @@ def _series(rows: list[TierRow]) -> dict[str, dict[str, list[TierRow]]]:
         if r.quality is not None:
             out[r.stage][r.task_type].append(r)
     return out
+
+
+def _quality(row: TierRow) -> Interval:
+    """A plotted row's quality interval (_series keeps only rows that have one)."""
+    if row.quality is None:
+        raise EvalError(f"{row.stage}/{row.task_type}/{row.tier}: no quality to plot")
+    return row.quality
 
 
 def render_html(rows: list[TierRow], title: str = "tierwise eval") -> str:
@@ -66,13 +74,14 @@ def _svg(stage: str, lines: dict[str, list[TierRow]]) -> str:
                  f'cost per case</text>')
     for j, (task_type, rows) in enumerate(lines.items()):
         colour = CYCLE[j % len(CYCLE)]
-        path = " ".join(f"{x(r.cost_per_case_usd):.1f},{y(r.quality.mean):.1f}" for r in rows)
+        path = " ".join(f"{x(r.cost_per_case_usd):.1f},{y(_quality(r).mean):.1f}" for r in rows)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for r in rows:
-            cx, cy = x(r.cost_per_case_usd), y(r.quality.mean)
-            tip = f"{task_type} · {r.tier}: quality {r.quality.mean:.2f} [{r.quality.lo:.2f}, {r.quality.hi:.2f}], " \
+            quality = _quality(r)
+            cx, cy = x(r.cost_per_case_usd), y(quality.mean)
+            tip = f"{task_type} · {r.tier}: quality {quality.mean:.2f} [{quality.lo:.2f}, {quality.hi:.2f}], " \
                   f"{usd(r.cost_per_case_usd)}/case, n={r.n}"
-            parts.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(r.quality.lo):.1f}" y2="{y(r.quality.hi):.1f}" '
+            parts.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(quality.lo):.1f}" y2="{y(quality.hi):.1f}" '
                          f'stroke="{colour}"/><circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{colour}">'
                          f'<title>{escape(tip)}</title></circle><text x="{cx + 6:.1f}" y="{cy - 6:.1f}" '
                          f'font-size="10">{escape(r.tier)}</text>')
@@ -104,9 +113,9 @@ def render_png(rows: list[TierRow], path: str | Path) -> None:
         for ax, (stage, lines) in zip(axes[0], series.items(), strict=True):
             for j, (task_type, points) in enumerate(lines.items()):
                 xs = [r.cost_per_case_usd for r in points]
-                ys = [r.quality.mean for r in points]
-                errors = [[r.quality.mean - r.quality.lo for r in points], [r.quality.hi - r.quality.mean
-                                                                            for r in points]]
+                intervals = [_quality(r) for r in points]
+                ys = [q.mean for q in intervals]
+                errors = [[q.mean - q.lo for q in intervals], [q.hi - q.mean for q in intervals]]
                 ax.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, color=CYCLE[j % len(CYCLE)],
                             label=_plain(task_type))
                 for r, px, py in zip(points, xs, ys, strict=True):

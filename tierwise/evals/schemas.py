@@ -7,9 +7,10 @@ when the cases file is read, never silently ignored — a check that quietly pas
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-TYPES = {
+TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str),

@@ -38,8 +38,8 @@ log = logging.getLogger("tierwise.shadow")
 
 _lock = threading.RLock()  # a future that is already done runs its callback at once, under the lock
 _pool: ThreadPoolExecutor | None = None
-_futures: set[Future] = set()
-_tasks: set[asyncio.Task] = set()
+_futures: set[Future[None]] = set()
+_tasks: set[asyncio.Task[None]] = set()
 _counts: Counter[str] = Counter()
 
 
@@ -257,12 +257,12 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
-def _forget_future(future: Future) -> None:
+def _forget_future(future: Future[None]) -> None:
     with _lock:
         _futures.discard(future)
 
 
-def _forget_task(task: asyncio.Task) -> None:
+def _forget_task(task: asyncio.Task[None]) -> None:
     with _lock:
         _tasks.discard(task)
 

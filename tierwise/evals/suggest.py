@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from typing_extensions import TypedDict
 
 from tierwise.ledger.entry import LedgerEntry
 from tierwise.ledger.shadow import ShadowPair
@@ -52,6 +54,15 @@ class Evidence:
 
     def probability_above(self, threshold: float, resamples: int) -> float:
         return probability_above(self.values, self.baseline, threshold, resamples)
+
+
+class _Facts(TypedDict):
+    """What every suggestion reports about the traffic, moved or not (Suggestion's fields of the same names)."""
+
+    calls: int
+    error_rate: float
+    escalation_rate: float
+    spend_usd: float
 
 
 @dataclass(frozen=True)
@@ -112,15 +123,14 @@ def _one(registry: Registry, stage: str, task_type: str | None, calls: list[Ledg
     data, settings = registry.data, registry.data.optimizer
     current = registry.tier_for(stage, task_type)
     requests = {e.request_id for e in calls if e.request_id}
-    facts = {
+    facts: _Facts = {
         "calls": len(calls),
         "error_rate": sum(e.outcome != "ok" for e in calls) / len(calls) if calls else 0.0,
         "escalation_rate": sum(by_request[r] for r in requests) / len(requests) if requests else 0.0,
         "spend_usd": sum(e.cost_usd for e in calls),
     }
-    evidence = [_best(t, _shadow(pairs, current, t), _eval(rows, current, t))
-                for t in data.tier_order if t != current]
-    evidence = [e for e in evidence if e is not None]
+    found = [_best(t, _shadow(pairs, current, t), _eval(rows, current, t)) for t in data.tier_order if t != current]
+    evidence = [e for e in found if e is not None]
     enough = [e for e in evidence if e.n >= settings.min_samples]
     if not enough:
         have = ", ".join(f"{e.n} {e.source} pairs vs {e.tier}" for e in evidence) or "no shadow pairs or eval cases"
@@ -213,7 +223,7 @@ def _cost(row: dict[str, Any]) -> float:
         return 0.0
 
 
-def _day(moment: datetime):
+def _day(moment: datetime) -> date:
     return moment.date()
 
 

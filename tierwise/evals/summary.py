@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tierwise.ledger.report import percentile
 from tierwise.tiers import Registry
@@ -34,7 +35,7 @@ class TierRow:
     p50_latency_ms: float
     failures: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "stage": self.stage, "task_type": self.task_type, "tier": self.tier, "baseline": self.baseline,
             "n": self.n, "quality": self.quality.to_dict() if self.quality else None,

@@ -10,7 +10,11 @@
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from langchain_core.tools import BaseTool
+from langgraph.cache.base import BaseCache
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Checkpointer
 
 from tierwise.context import Context
 from tierwise.nodes import pipeline
@@ -20,8 +24,10 @@ from tierwise.state import InputState
 from tierwise.state.agentic import AgentOutput, AgentState
 
 
-def build_agentic_graph(*, tools: Sequence[Any] | None = None, search_tool: SearchTool | None = None,
-                        max_rounds: int = 5, checkpointer=None, cache=None, name: str = "agentic"):
+def build_agentic_graph(
+    *, tools: Sequence[BaseTool] | None = None, search_tool: SearchTool | None = None, max_rounds: int = 5,
+    checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "agentic",
+) -> CompiledStateGraph[AgentState, Context, InputState, AgentOutput]:
     offered = list(tools) if tools is not None else builtin.default_tools(search_tool)
     builder = StateGraph(AgentState, context_schema=Context, input_schema=InputState, output_schema=AgentOutput)
     builder.add_node("route", route.node)
@@ -39,13 +45,13 @@ def build_agentic_graph(*, tools: Sequence[Any] | None = None, search_tool: Sear
     return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
 
 
-def after_route(state: dict) -> Literal["step", "analyze", "report"]:
+def after_route(state: AgentState) -> Literal["step", "analyze", "report"]:
     if state.get("failure"):
         return "report"
     return "analyze" if state.get("intent") == "one_shot_analysis" else "step"
 
 
-def after_step(state: dict) -> Literal["tools", "report"]:
+def after_step(state: AgentState) -> Literal["tools", "report"]:
     last = state["messages"][-1] if state.get("messages") else None
     wants_tools = last is not None and bool(getattr(last, "tool_calls", None))
     return "tools" if wants_tools and not state.get("failure") else "report"

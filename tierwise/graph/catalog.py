@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tierwise.errors import TierwiseError
+
+if TYPE_CHECKING:  # graphs are built (and LangGraph imported) only when asked for
+    from langgraph.graph.state import CompiledStateGraph
+
+    from tierwise.context import Context
 
 GRAPHS = ("main", "content", "research", "agentic")
 
 
-def build_named(name: str, *, corpus: str | None = None):
+def build_named(name: str, *, corpus: str | None = None) -> CompiledStateGraph[Any, Context, Any, Any]:
     """The compiled graph called `name`; `corpus`: a folder of .md/.txt files for research and agentic."""
     if name not in GRAPHS:
         raise TierwiseError(f"unknown graph {name!r}; choose {', '.join(GRAPHS[:-1])} or {GRAPHS[-1]}")

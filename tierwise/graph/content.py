@@ -6,7 +6,12 @@
 the cheapest tier; finalize never does.
 """
 
+from typing import Any
+
+from langgraph.cache.base import BaseCache
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Checkpointer
 
 from tierwise.context import Context
 from tierwise.nodes import pipeline
@@ -15,7 +20,9 @@ from tierwise.state import InputState
 from tierwise.state.content import ContentOutput, ContentState
 
 
-def build_content_graph(*, checkpointer=None, cache=None, name: str = "content"):
+def build_content_graph(
+    *, checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "content"
+) -> CompiledStateGraph[ContentState, Context, InputState, ContentOutput]:
     builder = StateGraph(ContentState, context_schema=Context, input_schema=InputState, output_schema=ContentOutput)
     builder.add_node("draft", draft.node)
     builder.add_node("format", plan.node)

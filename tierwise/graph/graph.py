@@ -9,9 +9,12 @@
 Nodes record their decisions in state (`route`, `escalated`); the branches below only read them.
 """
 
-from typing import Literal
+from typing import Any, Literal
 
+from langgraph.cache.base import BaseCache
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import CachePolicy, Checkpointer
 from typing_extensions import TypedDict
 
 from tierwise.context import Context
@@ -19,18 +22,20 @@ from tierwise.nodes import draft, extract, judge, polish, reason, respond, triag
 from tierwise.state import Extraction, InputState, OutputState, State
 
 
-def build_graph(*, extract_schema: type = Extraction, checkpointer=None, cache=None, cache_policy=None,
-                name: str = "tierwise"):
+def build_graph(
+    *, extract_schema: type = Extraction, checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None,
+    cache_policy: CachePolicy[Any] | None = None, name: str = "tierwise",
+) -> CompiledStateGraph[State, Context, InputState, OutputState]:
     """The compiled graph. `extract_schema`: your pydantic model for the extract stage. `cache` + `cache_policy`:
     LangGraph node caching of the model stages (a hit calls no model, so nothing is billed twice)."""
     builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
-    stage = {"cache_policy": cache_policy}  # model stages may be cached; respond only adds up
-    builder.add_node("triage", triage.node, **stage)
-    builder.add_node("extract", extract.make(extract_schema), **stage)
-    builder.add_node("reason", reason.node, **stage)
-    builder.add_node("draft", draft.node, **stage)
-    builder.add_node("judge", judge.node, **stage)
-    builder.add_node("polish", polish.node, **stage)
+    # Model stages may be cached; respond only adds up.
+    builder.add_node("triage", triage.node, cache_policy=cache_policy)
+    builder.add_node("extract", extract.make(extract_schema), cache_policy=cache_policy)
+    builder.add_node("reason", reason.node, cache_policy=cache_policy)
+    builder.add_node("draft", draft.node, cache_policy=cache_policy)
+    builder.add_node("judge", judge.node, cache_policy=cache_policy)
+    builder.add_node("polish", polish.node, cache_policy=cache_policy)
     builder.add_node("respond", respond.node)
 
     builder.add_edge(START, "triage")
@@ -52,7 +57,10 @@ class RouteView(TypedDict, total=False):
 
 
 def after_triage(state: RouteView) -> Literal["draft", "extract", "reason"]:
-    return {"extract": "extract", "complex": "reason"}.get(state.get("route", "simple"), "draft")
+    route = state.get("route", "simple")
+    if route == "extract":
+        return "extract"
+    return "reason" if route == "complex" else "draft"
 
 
 def after_draft(state: RouteView) -> Literal["judge", "polish"]:

@@ -8,8 +8,12 @@ over the sample corpus shipped in the package — no network. Citations the answ
 did not come from are removed and listed in `unknown_citations`.
 """
 
+from typing import Any
+
+from langgraph.cache.base import BaseCache
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Send
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Checkpointer, Send
 
 from tierwise.context import Context
 from tierwise.nodes import pipeline
@@ -19,8 +23,10 @@ from tierwise.state import InputState
 from tierwise.state.research import ClaimsTask, ResearchOutput, ResearchState
 
 
-def build_research_graph(*, search_tool: SearchTool | None = None, per_query: int = 3, max_documents: int = 6,
-                         checkpointer=None, cache=None, name: str = "research"):
+def build_research_graph(
+    *, search_tool: SearchTool | None = None, per_query: int = 3, max_documents: int = 6,
+    checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "research",
+) -> CompiledStateGraph[ResearchState, Context, InputState, ResearchOutput]:
     builder = StateGraph(ResearchState, context_schema=Context, input_schema=InputState,
                          output_schema=ResearchOutput)
     builder.add_node("queries", queries.node)
@@ -41,11 +47,11 @@ def build_research_graph(*, search_tool: SearchTool | None = None, per_query: in
     return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
 
 
-def fan_out(state: dict) -> list[Send] | str:
+def fan_out(state: ResearchState) -> list[Send] | str:
     """One claims task per document; straight to dedupe when there is nothing to read (or the request failed)."""
     if state.get("failure") or not state.get("documents"):
         return "dedupe"
-    labels = {key: state[key] for key in claims.LABELS if state.get(key) is not None}
+    labels = {key: value for key, value in state.items() if key in claims.LABELS and value is not None}
     return [Send("claims", {**labels, "document": document}) for document in state["documents"]]
 
 

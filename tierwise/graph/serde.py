@@ -18,8 +18,12 @@ import importlib
 import inspect
 import typing
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from typing_extensions import is_typeddict
+
+if TYPE_CHECKING:  # imported when a serializer is made
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 # The states of the four graphs and what one Send carries (research's claims task), as (module, name).
 STATE_ROOTS = (
@@ -79,7 +83,7 @@ def _ours(cls: type) -> bool:
     return cls.__module__.split(".")[0] == "tierwise"
 
 
-def serializer(extra: Iterable[tuple[str, str]] = ()):
+def serializer(extra: Iterable[tuple[str, str]] = ()) -> JsonPlusSerializer:
     """A JsonPlusSerializer that loads tierwise's state types (and `extra`: (module, class) pairs) and no others."""
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 

@@ -10,16 +10,21 @@ behaviour, one extra traced run per node: ~0.2 ms) should that internal module m
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
+
+from langchain_core.runnables import Runnable
 
 try:
     from langgraph._internal._runnable import RunnableCallable as _Node
 except ImportError:  # pragma: no cover - depends on the installed LangGraph
     from langchain_core.runnables import RunnableLambda
 
-    def _Node(func, afunc, *, name):  # noqa: N802 - stands in for a class
+    # A function standing in for the class: mypy sees both definitions of the name.
+    def _Node(  # type: ignore[no-redef]  # noqa: N802
+        func: Callable[..., Any], afunc: Callable[..., Awaitable[Any]], *, name: str
+    ) -> Runnable[Any, Any]:
         return RunnableLambda(func, afunc=afunc, name=name)
 
 from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, current_context
@@ -37,22 +42,42 @@ class StageCall:
     tools: tuple[Any, ...] | None = None  # LangChain tools to bind: the result's value is then the AIMessage
 
 
+StateT = TypeVar("StateT", bound=Mapping[str, Any])
+"""What a node reads: one of the graph state TypedDicts in tierwise.state."""
+Update = Mapping[str, Any]
+"""What a node returns: a partial state (a TypedDict of its graph's state, total=False)."""
+StateT_contra = TypeVar("StateT_contra", bound=Mapping[str, Any], contravariant=True)
+
+
+class PlainNode(Protocol[StateT_contra]):
+    """A node that makes no model call: a function of the state (the parameter's name is LangGraph's)."""
+
+    def __call__(self, state: StateT_contra) -> Update: ...
+
 # prepare returns the call to make, or the state update itself when no model call is needed.
-Prepare = Callable[[dict, Context], StageCall | dict]
-Finish = Callable[[dict, StageResult, Context], dict]
+Prepare = Callable[[StateT, Context], StageCall | Update]
+Finish = Callable[[StateT, StageResult, Context], Update]
 
 
-def stage_node(name: str, prepare: Prepare, finish: Finish):
+def node_runnable(
+    run: Callable[[StateT], Update], arun: Callable[[StateT], Awaitable[Update]], *, name: str
+) -> Runnable[StateT, Update]:
+    """One node with a sync and an async body (see the module docstring for why)."""
+    node: Runnable[StateT, Update] = _Node(run, arun, name=name)
+    return node
+
+
+def stage_node(name: str, prepare: Prepare[StateT], finish: Finish[StateT]) -> Runnable[StateT, Update]:
     """A graph node running one stage: `prepare` builds the call (or returns the update itself), `finish` reads
     the result into a state update. Where to go next is the graph's business (its conditional edges)."""
 
-    def run(state: dict) -> Any:
+    def run(state: StateT) -> Update:
         context = current_context()
         state, started = _begin(state)
         if state.get("failure"):
             return {"steps": [name], **started}  # already failed: no more calls or spend
         call = prepare(state, context)
-        if isinstance(call, dict):
+        if not isinstance(call, StageCall):
             return {**started, **call}
         try:
             result = call_stage(call.stage, call.messages, schema=call.schema, tools=call.tools, context=context,
@@ -62,14 +87,14 @@ def stage_node(name: str, prepare: Prepare, finish: Finish):
         update = {"steps": [name], "calls": result.records, **started, **finish(state, result, context)}
         return update
 
-    async def arun(state: dict) -> Any:
+    async def arun(state: StateT) -> Update:
         context = current_context()
         await awarm(context)  # file and socket work off the event loop, before prepare reads the registry
         state, started = _begin(state)
         if state.get("failure"):
             return {"steps": [name], **started}
         call = prepare(state, context)
-        if isinstance(call, dict):
+        if not isinstance(call, StageCall):
             return {**started, **call}
         try:
             result = await acall_stage(call.stage, call.messages, schema=call.schema, tools=call.tools,
@@ -79,34 +104,38 @@ def stage_node(name: str, prepare: Prepare, finish: Finish):
         update = {"steps": [name], "calls": result.records, **started, **finish(state, result, context)}
         return update
 
-    return _Node(run, arun, name=name)
+    return node_runnable(run, arun, name=name)
 
 
-def _begin(state: dict) -> tuple[dict, dict]:
+def _begin(state: StateT) -> tuple[StateT, dict[str, str]]:
     """The first node of a request gives it an id, so every call of the request — its own included — is grouped
     under it in the ledger. Returns the state to work on and what to add to the node's update."""
     if state.get("request_id"):
         return state, {}
     request_id = uuid.uuid4().hex
-    return {**state, "request_id": request_id}, {"request_id": request_id}
+    # The same TypedDict with one more of its own keys (every state has request_id): mypy can't infer that.
+    return cast(StateT, {**state, "request_id": request_id}), {"request_id": request_id}
 
 
-def _labels(state: dict) -> dict:
+def _labels(state: Mapping[str, Any]) -> dict[str, Any]:
     """What the ledger and traces group calls by."""
     return {"route": state.get("route"), "request_id": state.get("request_id"), "escalated": state.get("escalated")}
 
 
-def _failed(name: str, call: StageCall, state: dict, failed: Exception, finish: Finish, context: Context):
+def _failed(
+    name: str, call: StageCall, state: StateT, failed: ModelCallError | BudgetExceededError, finish: Finish[StateT],
+    context: Context,
+) -> dict[str, Any]:
     """A non-critical stage's failure is an unusable result the node already handles (the pipeline escalates);
     a critical stage's failure, or a hard spend cap, ends the request with a typed failure: its text is never
     replaced by cheaper text."""
     records = getattr(failed, "records", [])
-    update = {"steps": [name], "calls": records}
+    update: dict[str, Any] = {"steps": [name], "calls": records}
     if isinstance(failed, BudgetExceededError):
         return update | {"failure": {"stage": call.stage, "kind": "budget", "message": str(failed)}}
     if registry(context).stages[call.stage].critical:
         return update | {"failure": {"stage": call.stage, "kind": failed.kind, "message": str(failed)}}
-    return update | finish(state, StageResult(None, records), context)
+    return {**update, **finish(state, StageResult(None, records), context)}
 
 
 def registry(context: Context) -> Registry:

@@ -2,14 +2,17 @@
 
 import json
 
+from tierwise.calls import StageResult
+from tierwise.context import Context
 from tierwise.prompts import render
+from tierwise.state import State
 
 from .base import StageCall, stage_node
 
 TASK_PREVIEW_CHARS = 300
 
 
-def prepare(state, context):
+def prepare(state: State, context: Context) -> StageCall:
     extracted = state.get("extracted")
     if extracted:
         # Pro reads the compact, checked facts instead of the raw (possibly long) text.
@@ -21,7 +24,7 @@ def prepare(state, context):
     return StageCall("reason", messages)
 
 
-def finish(state, result, context):
+def finish(state: State, result: StageResult, context: Context) -> State:
     return {"reasoned": result.value or ""}
 
 

@@ -3,16 +3,20 @@ intent, complexity and confidence; `learned` asks the pre-router trained on outc
 `hybrid` uses the learned router when it is confident and the LLM otherwise. Unusable triage output takes the
 cheap path, never Pro by default."""
 
+from typing import Literal
+
+from tierwise.calls import StageResult
 from tierwise.calls.messages import check_request
+from tierwise.context import Context
 from tierwise.prompts import render
-from tierwise.state import Triage, TriageResult
+from tierwise.state import State, Triage, TriageResult
 
 from .base import StageCall, registry, stage_node
 
-LEARNED_COMPLEXITY = {"simple": 1, "moderate": 3, "complex": 5}
+LEARNED_COMPLEXITY: dict[str, Literal[1, 3, 5]] = {"simple": 1, "moderate": 3, "complex": 5}
 
 
-def prepare(state, context):
+def prepare(state: State, context: Context) -> StageCall | State:
     text = check_request(state)  # a clear error before any model call
     reg = registry(context)
     settings = reg.data.router
@@ -28,7 +32,7 @@ def prepare(state, context):
     return StageCall("triage", render("triage", input=text), Triage)
 
 
-def finish(state, result, context):
+def finish(state: State, result: StageResult, context: Context) -> State:
     rules = registry(context).data.routing
     triage = result.value
     if triage is None:

@@ -27,19 +27,20 @@ class FolderSearch:
 
     @property
     def documents(self) -> list[Document]:
-        self._load()
-        return self._documents
+        return self._load()[0]
 
     def search(self, query: str, k: int = 5) -> list[Document]:
-        self._load()
-        return [self._documents[i] for i, _ in self._index.top(tokenize(query), k)]
+        documents, index = self._load()
+        return [documents[i] for i, _ in index.top(tokenize(query), k)]
 
-    def _load(self) -> None:
+    def _load(self) -> tuple[list[Document], BM25]:
         with self._lock:
-            if self._documents is None:
-                self._documents = [_read(path, self.folder) for path in _files(self.folder)]
+            if self._documents is None or self._index is None:
+                documents = [_read(path, self.folder) for path in _files(self.folder)]
                 # The title counts twice: it says what the document is about.
-                self._index = BM25([tokenize(f"{d.title} {d.title} {d.text}") for d in self._documents])
+                self._index = BM25([tokenize(f"{d.title} {d.title} {d.text}") for d in documents])
+                self._documents = documents
+            return self._documents, self._index
 
 
 def _files(folder: Path) -> list[Path]:

@@ -1,10 +1,12 @@
 """The tier registry: tier → model, prices, context window, shutdown date; stage → tier and settings."""
 
-from .pricing import Usage, price
+from .capabilities import CallSettings, check_call, settings_for
+from .pricing import Usage, price, served_tier
 from .registry import ModelShutdownWarning, Registry, StageModel, build_registry, load_registry
 from .schema import ModelSpec, Price, RegistryData, StageSpec
 
 __all__ = [
+    "CallSettings",
     "ModelShutdownWarning",
     "ModelSpec",
     "Price",
@@ -14,6 +16,9 @@ __all__ = [
     "StageSpec",
     "Usage",
     "build_registry",
+    "check_call",
     "load_registry",
     "price",
+    "served_tier",
+    "settings_for",
 ]

@@ -69,6 +69,20 @@ def _literal(raw: str) -> Any:
         return raw
 
 
+def migrate_old_keys(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Older spellings in a user's document, rewritten before it is merged over the packaged one (whose newer
+    key would otherwise contradict it): `models.X.fixed_sampling = true` → `sampling = false`."""
+    models = document.get("models")
+    if not isinstance(models, Mapping):
+        return dict(document)
+    migrated = {}
+    for model_id, spec in models.items():
+        if isinstance(spec, Mapping) and isinstance(spec.get("fixed_sampling"), bool) and "sampling" not in spec:
+            spec = {k: v for k, v in spec.items() if k != "fixed_sampling"} | {"sampling": not spec["fixed_sampling"]}
+        migrated[model_id] = spec
+    return {**document, "models": migrated}
+
+
 def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in over.items():

@@ -5,7 +5,8 @@
 - when the prompt exceeds a model's long-context threshold, the WHOLE request (input and output) is billed
   at the long rates;
 - the price in force is the one whose `effective` date is the latest on or before the call's date;
-- Flex and Batch service tiers bill the whole request times a discount factor (the registry's `[service_tiers]`);
+- the service tier SERVED bills the whole request times its factor (the registry's `[service_tiers]`: flex
+  half price, priority +80%); a Priority request Google serves as standard is billed as standard;
 - a LangChain cache hit was paid for when it was first generated: it costs nothing again.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from .catalogue import SERVICE_TIERS
 from .schema import DEFAULT_SERVICE_TIERS, ModelSpec
 
 PER_TOKEN = 1 / 1_000_000
@@ -34,7 +36,7 @@ class Usage:
 
 def is_cache_hit(usage_metadata: Mapping[str, Any] | None) -> bool:
     """LangChain marks a cache hit by zeroing `total_cost` in the replayed usage; a live Gemini reply has none."""
-    return bool(usage_metadata) and "total_cost" in usage_metadata and usage_metadata["total_cost"] == 0
+    return usage_metadata is not None and usage_metadata.get("total_cost", None) == 0
 
 
 def price(
@@ -47,18 +49,20 @@ def price(
 ) -> float:
     """USD for one call of `model` with `usage`, at the prices in force on `on`.
 
-    `factors` maps service tier → multiplier (pass the registry's `service_tiers`); an unknown tier is a
-    ValueError rather than a silent full price.
+    `service_tier`: the tier that served the call (see `served_tier`). `factors` maps service tier → multiplier
+    (pass the registry's `service_tiers`); an unknown tier is a ValueError rather than a silent full price.
+    A model without any price is a ValueError too (the registry refuses such a model when it loads).
     """
     factors = DEFAULT_SERVICE_TIERS if factors is None else factors
-    if service_tier not in factors:
+    if service_tier not in factors or service_tier not in SERVICE_TIERS:
         raise ValueError(f"unknown service tier {service_tier!r} (known: {sorted(factors)})")
     if usage.cache_hit:
         return 0.0
     p = model.price_on(on)
     long = p.long_context_threshold is not None and usage.input_tokens > p.long_context_threshold
-    rate_in = p.long_input if long else p.input
-    rate_out = p.long_output if long else p.output
+    # (the registry refuses a long_context_threshold without long_input and long_output)
+    rate_in = p.long_input if long and p.long_input is not None else p.input
+    rate_out = p.long_output if long and p.long_output is not None else p.output
     rate_cached = p.long_cached_input if long else p.cached_input
     rate_cached = rate_in if rate_cached is None else rate_cached  # no cached rate known: full price
     cached = min(usage.cached_tokens, usage.input_tokens)
@@ -66,3 +70,17 @@ def price(
         (usage.input_tokens - cached) * rate_in + cached * rate_cached + usage.output_tokens * rate_out
     ) * PER_TOKEN
     return round(dollars * factors[service_tier], 10)
+
+
+def served_tier(requested: str, reported: object = None) -> str:
+    """The service tier to bill: the one the response says served the call, else the one requested.
+
+    Gemini may serve a Priority request as standard and reports the tier served (`usageMetadata.serviceTier`:
+    e.g. "standard", "FLEX", "SERVICE_TIER_PRIORITY", or google-genai's ServiceTier enum). Absent, "unspecified"
+    or unrecognised, the requested tier is billed (the SDK does not always expose what was served).
+    """
+    value = getattr(reported, "value", reported)
+    if not isinstance(value, str):
+        return requested
+    name = value.strip().lower().removeprefix("service_tier_")
+    return name if name in SERVICE_TIERS else requested

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import warnings
@@ -13,7 +14,8 @@ from typing import Any
 
 from tierwise.errors import RegistryError, UnknownStageError
 
-from . import loader
+from . import list_prices, loader
+from .capabilities import CallSettings, settings_for
 from .schema import ModelSpec, RegistryData, StageSpec
 
 SHUTDOWN_WARNING_DAYS = 30
@@ -80,6 +82,11 @@ class Registry:
         model_id = self.data.tiers[tier].model
         return StageModel(stage, self.data.stages[stage], tier, model_id, self.data.models[model_id])
 
+    def settings_for(self, route: StageModel, service_tier: str = "standard") -> CallSettings:
+        """The stage's settings as the model `route` runs on accepts them (tiers/capabilities.py)."""
+        return settings_for(route.model, route.spec, service_tier,
+                            level_budgets=self.data.thinking.level_budgets)
+
     def model(self, model_id: str) -> ModelSpec:
         return self.data.models[model_id]
 
@@ -125,16 +132,17 @@ def build_registry(
     origins = ["packaged"]
     user = loader.user_file(path, env)
     if user is not None:
-        document = loader.deep_merge(document, loader.read_user_file(user))
+        document = loader.deep_merge(document, loader.migrate_old_keys(loader.read_user_file(user)))
         origins.append(str(user))
     from_env = loader.env_overrides(env)
     if from_env:
-        document = loader.deep_merge(document, from_env)
+        document = loader.deep_merge(document, loader.migrate_old_keys(from_env))
         origins.append("environment")
     if overrides:
-        document = loader.deep_merge(document, overrides)
+        document = loader.deep_merge(document, loader.migrate_old_keys(overrides))
         origins.append("overrides")
     origin = " + ".join(origins)
+    document = list_prices.with_list_prices(document)
     registry = Registry(loader.validate(document, origin), origin, user.resolve().parent if user else None)
     registry.check_shutdowns(today or date.today())
     return registry
@@ -155,6 +163,10 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         return registry
     slot = None if path is None else str(path)
     cached = _cache.get(slot)
+    if cached is not None and _on_event_loop():
+        # Never touch the file system on an event loop (`langgraph dev` refuses it, and it stalls every request):
+        # the async call path re-checks the registry in a worker thread (calls.api.awarm) at most once a second.
+        return cached[2]
     user = loader.user_file(path, os.environ)
     env_items = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(loader.ENV_PREFIX)))
     key = (os.getcwd(), str(user) if user else None, _mtime(user) if user else None, env_items, date.today())
@@ -166,6 +178,14 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
             _cache.clear()
     _cache[slot] = (time.monotonic(), key, registry)
     return registry
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def fresh_registry(path: str | os.PathLike[str] | None = None) -> Registry | None:

@@ -2,65 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
-ThinkingLevel = Literal["minimal", "low", "medium", "high"]
+from .capabilities import DEFAULT_LEVEL_BUDGETS
+from .catalogue import (
+    BATCH_IS_NOT_A_SERVICE_TIER,
+    SERVICE_TIERS,
+    THINKING_LEVELS,
+    ModelSpec,
+    Price,
+    ThinkingLevel,
+    _Strict,
+)
+
+__all__ = ["ModelSpec", "Price", "RegistryData", "StageSpec", "ThinkingLevel"]
+
+# Seconds: finite and at most a day (a longer wait is a typo, and huge values overflow time arithmetic).
+Seconds = Annotated[float, Field(gt=0.0, le=86_400.0)]
+Delay = Annotated[float, Field(ge=0.0, le=86_400.0)]
+Factor = Annotated[float, Field(gt=0.0, le=10.0)]  # a service tier's multiplier on the standard price
 RouteName = Literal["simple", "moderate", "complex", "extract"]
-# Service tier → multiplier on the standard price (Gemini: Flex and Batch are half price).
-DEFAULT_SERVICE_TIERS: dict[str, float] = {"standard": 1.0, "flex": 0.5, "batch": 0.5}
-
-
-class _Strict(BaseModel):
-    # Unknown keys are typos far more often than features: refuse them.
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Price(_Strict):
-    """Prices in USD per 1M tokens, valid from `effective` until the next entry's date."""
-
-    effective: date
-    input: NonNegativeFloat
-    output: NonNegativeFloat = Field(description="Output tokens, thinking tokens included.")
-    cached_input: NonNegativeFloat | None = None
-    long_context_threshold: PositiveInt | None = Field(
-        default=None, description="Prompt tokens above which the whole request is billed at the long rates."
-    )
-    long_input: NonNegativeFloat | None = None
-    long_output: NonNegativeFloat | None = None
-    long_cached_input: NonNegativeFloat | None = None
-
-    @model_validator(mode="after")
-    def _long_rates_complete(self) -> Price:
-        if self.long_context_threshold is not None and (self.long_input is None or self.long_output is None):
-            raise ValueError("long_context_threshold needs long_input and long_output")
-        return self
-
-
-class ModelSpec(_Strict):
-    tier: str
-    context_window: PositiveInt
-    shutdown: date | None = None
-    replacement: str | None = None
-    fixed_sampling: bool = Field(
-        default=False, description="The model ignores temperature/top_p/top_k: tierwise does not send them."
-    )
-    prices: list[Price] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _dates_distinct(self) -> ModelSpec:
-        days = [p.effective for p in self.prices]
-        if len(set(days)) != len(days):
-            raise ValueError("two price entries share one effective date")
-        return self
-
-    def price_on(self, day: date) -> Price:
-        """The price in force on `day`: the latest entry that took effect on or before it."""
-        valid = [p for p in self.prices if p.effective <= day]
-        # A call dated before the first known price is billed at the earliest price we know.
-        return max(valid, key=lambda p: p.effective) if valid else min(self.prices, key=lambda p: p.effective)
+# Service tier → multiplier on the standard price (Flex is half price, Priority +80%); the registry's
+# [service_tiers] table says the same and wins.
+DEFAULT_SERVICE_TIERS: dict[str, float] = {"standard": 1.0, "flex": 0.5, "priority": 1.8}
 
 
 class TierSpec(_Strict):
@@ -77,7 +43,30 @@ class StageSpec(_Strict):
     thinking_budget: int | None = Field(default=None, ge=-1)
     critical: bool = Field(default=False, description="Readers see its text: never downgraded.")
     fallbacks: list[str] = Field(default_factory=list)
-    timeout_s: PositiveFloat = Field(default=60.0, description="One attempt's time limit.")
+    timeout_s: Seconds = Field(default=60.0, description="One attempt's time limit.")
+
+    @model_validator(mode="after")
+    def _one_thinking_control(self) -> StageSpec:
+        if self.thinking_level is not None and self.thinking_budget is not None:
+            raise ValueError("thinking_level and thinking_budget together: Gemini refuses both in one request "
+                             "(400); keep one")
+        return self
+
+
+class ThinkingSettings(_Strict):
+    """Typical thinking tokens per level: maps a stage's budget onto a level (and back) for a model that takes
+    only one of the two (see tiers/capabilities.py)."""
+
+    level_budgets: dict[ThinkingLevel, NonNegativeInt] = Field(
+        default_factory=lambda: dict[ThinkingLevel, NonNegativeInt](DEFAULT_LEVEL_BUDGETS)  # type: ignore[arg-type]
+    )
+
+    @model_validator(mode="after")
+    def _every_level(self) -> ThinkingSettings:
+        missing = [level for level in THINKING_LEVELS if level not in self.level_budgets]
+        if missing:
+            raise ValueError(f"level_budgets: missing {missing}")
+        return self
 
 
 class Thresholds(_Strict):
@@ -162,18 +151,31 @@ class Resilience(_Strict):
     """Retries, waits and cooldowns of the call path (see tierwise/calls/loop.py)."""
 
     max_attempts: PositiveInt = Field(default=3, description="Attempts per model before the next in the chain.")
-    base_delay_s: NonNegativeFloat = 0.5
-    max_delay_s: NonNegativeFloat = 8.0
-    max_wait_s: NonNegativeFloat = Field(
+    base_delay_s: Delay = 0.5
+    max_delay_s: Delay = 8.0
+    max_wait_s: Delay = Field(
         default=30.0, description="The longest Retry-After honoured on one model before moving down the chain."
     )
-    request_budget_s: PositiveFloat = Field(default=180.0, description="All attempts of one stage call, in total.")
+    request_budget_s: Seconds = Field(default=180.0, description="All attempts of one stage call, in total.")
     cooldown_failures: PositiveInt = Field(default=5, description="Failures within the window that cool a model.")
-    cooldown_window_s: PositiveFloat = 30.0
+    cooldown_window_s: Seconds = 30.0
     cooldown_failure_ratio: float = Field(
         default=0.5, ge=0.0, le=1.0, description="...and at least this share of its calls in the window failed."
     )
-    cooldown_s: PositiveFloat = Field(default=20.0, description="How long a cooled model is skipped before a probe.")
+    cooldown_s: Seconds = Field(default=20.0, description="How long a cooled model is skipped before a probe.")
+    flex_timeout_s: Seconds = Field(
+        default=900.0, description="One attempt's time limit on the Flex service tier (minutes of latency)."
+    )
+    flex_request_budget_s: Seconds = Field(
+        default=1800.0, description="All attempts of one stage call on the Flex service tier."
+    )
+
+    def time_limits(self, service_tier: str, stage_timeout_s: float) -> tuple[float, float]:
+        """(one attempt's timeout, the whole stage call's budget) on `service_tier`: Flex answers in minutes, so
+        a stage moved to flex gets the longer of its own and the Flex limits rather than timing out."""
+        if service_tier == "flex":
+            return max(stage_timeout_s, self.flex_timeout_s), max(self.request_budget_s, self.flex_request_budget_s)
+        return stage_timeout_s, self.request_budget_s
 
 
 class TaskStage(_Strict):
@@ -245,10 +247,11 @@ class RegistryData(_Strict):
     tiers: dict[str, TierSpec]
     models: dict[str, ModelSpec]
     stages: dict[str, StageSpec]
+    thinking: ThinkingSettings = ThinkingSettings()
     thresholds: Thresholds = Thresholds()
     routing: Routing = Routing()
     router: Router = Router()
-    service_tiers: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(DEFAULT_SERVICE_TIERS))
+    service_tiers: dict[str, Factor] = Field(default_factory=lambda: dict(DEFAULT_SERVICE_TIERS))
     budget: Budget = Budget()
     resilience: Resilience = Resilience()
     ledger: LedgerSettings = LedgerSettings()
@@ -261,12 +264,7 @@ class RegistryData(_Strict):
     @model_validator(mode="after")
     def _references(self) -> RegistryData:
         problems: list[str] = []
-        if self.service_tiers.get("standard") != 1.0:
-            problems.append("service_tiers.standard: must be 1.0 (the list price the others are relative to)")
-        wanted = self.budget.service_tier_when_capped
-        if wanted is not None and wanted not in self.service_tiers:
-            known = sorted(self.service_tiers)
-            problems.append(f"budget.service_tier_when_capped: unknown service tier {wanted!r} (known: {known})")
+        problems += self._service_tier_problems()
         if sorted(self.tier_order) != sorted(self.tiers):
             problems.append(
                 f"tier_order: lists {self.tier_order} but [tiers] declares {sorted(self.tiers)}; they must match"
@@ -277,6 +275,9 @@ class RegistryData(_Strict):
         for model_id, model in self.models.items():
             if model.tier not in self.tiers:
                 problems.append(f"models.{model_id}.tier: unknown tier {model.tier!r} (known: {self.tier_order})")
+            if not model.prices:
+                problems.append(f"models.{model_id}.prices: no price known for {model_id} (genai-prices has none "
+                                "and the registry gives none); add a [[models.\"ID\".prices]] entry")
             if model.replacement is not None and model.replacement not in self.models:
                 problems.append(f"models.{model_id}.replacement: unknown model {model.replacement!r}")
         for name, stage in self.stages.items():
@@ -297,6 +298,28 @@ class RegistryData(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
+    def _service_tier_problems(self) -> list[str]:
+        """[service_tiers] names Gemini's service tiers only; the budget and every model name known ones."""
+        problems: list[str] = []
+        for name in self.service_tiers:
+            if name == "batch":
+                problems.append(f"service_tiers.batch: {BATCH_IS_NOT_A_SERVICE_TIER}")
+            elif name not in SERVICE_TIERS:
+                problems.append(f"service_tiers.{name}: unknown service tier (known: {list(SERVICE_TIERS)})")
+        if self.service_tiers.get("standard") != 1.0:
+            problems.append("service_tiers.standard: must be 1.0 (the list price the others are relative to)")
+        wanted = self.budget.service_tier_when_capped
+        if wanted == "batch":
+            problems.append(f"budget.service_tier_when_capped: {BATCH_IS_NOT_A_SERVICE_TIER}")
+        elif wanted is not None and wanted not in self.service_tiers:
+            known = sorted(self.service_tiers)
+            problems.append(f"budget.service_tier_when_capped: unknown service tier {wanted!r} (known: {known})")
+        for model_id, model in self.models.items():
+            for tier in model.service_tiers:
+                if tier not in self.service_tiers:
+                    problems.append(f"models.{model_id}.service_tiers: {tier!r} has no factor in [service_tiers]")
+        return problems
+
     def _evals_references(self) -> list[str]:
         """Task-type stage tiers, shadow and eval settings name known stages and tiers."""
         problems: list[str] = []
@@ -310,8 +333,8 @@ class RegistryData(_Strict):
         for name, task in self.task_types.items():
             for stage, spec in task.stages.items():
                 check(f"task_types.{name}.stages.{stage}", stage, spec.tier)
-        for stage, spec in self.shadow.stages.items():
-            check(f"shadow.stages.{stage}", stage, spec.tier)
+        for stage, shadow in self.shadow.stages.items():
+            check(f"shadow.stages.{stage}", stage, shadow.tier)
         check("shadow.judge_stage", self.shadow.judge_stage, self.shadow.judge_tier)
         check("evals.judge_stage", self.evals.judge_stage, self.evals.judge_tier)
         return problems

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 
 from langchain_core.tools import BaseTool, tool
 
 from tierwise.search import SearchTool, default_search
 
-_OPERATORS = {
+_OPERATORS: dict[type[ast.AST], Callable[..., float | int]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
     ast.USub: operator.neg, ast.UAdd: operator.pos,
@@ -21,7 +22,7 @@ def evaluate(expression: str) -> float | int:
     """Arithmetic only (numbers, + - * / // % **, parentheses): no names, no calls, no eval."""
 
     def walk(node: ast.AST) -> float | int:
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if isinstance(node, ast.Constant) and (type(node.value) is int or type(node.value) is float):
             return node.value
         if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
             left, right = walk(node.left), walk(node.right)

@@ -4,33 +4,41 @@ tool's answer, as LangGraph's ToolNode does, so the loop can recover instead of 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from langchain_core.messages import ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, ToolCall, ToolMessage
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
 
-from ..base import _Node
+from tierwise.state.agentic import AgentState
+
+from ..base import Update, node_runnable
 
 
-def make(tools: Sequence[Any]):
+def make(tools: Sequence[BaseTool]) -> Runnable[AgentState, Update]:
     by_name = {tool.name: tool for tool in tools}
 
-    def run(state: dict) -> dict:
-        calls = state["messages"][-1].tool_calls
-        return _update(state, [_run_one(by_name, call) for call in calls])
+    def run(state: AgentState) -> AgentState:
+        return _update(state, [_run_one(by_name, call) for call in _tool_calls(state)])
 
-    async def arun(state: dict) -> dict:
-        calls = state["messages"][-1].tool_calls
-        return _update(state, list(await asyncio.gather(*(_arun_one(by_name, call) for call in calls))))
+    async def arun(state: AgentState) -> AgentState:
+        return _update(state, list(await asyncio.gather(*(_arun_one(by_name, call) for call in _tool_calls(state)))))
 
-    return _Node(run, arun, name="tools")
+    return node_runnable(run, arun, name="tools")
 
 
-def _update(state: dict, results: list[ToolMessage]) -> dict:
+def _tool_calls(state: AgentState) -> list[ToolCall]:
+    """The calls the loop's last step asked for (the graph routes here only when there are some)."""
+    last = state["messages"][-1]
+    return last.tool_calls if isinstance(last, AIMessage) else []
+
+
+def _update(state: AgentState, results: list[AnyMessage]) -> AgentState:
     return {"steps": ["tools"], "messages": results, "tool_rounds": state.get("tool_rounds", 0) + 1}
 
 
-def _run_one(by_name: dict, call: dict) -> ToolMessage:
+def _run_one(by_name: Mapping[str, BaseTool], call: ToolCall) -> ToolMessage:
     tool = by_name.get(call["name"])
     if tool is None:
         return _error(call, f"unknown tool {call['name']!r}; available: {', '.join(by_name)}")
@@ -40,7 +48,7 @@ def _run_one(by_name: dict, call: dict) -> ToolMessage:
         return _error(call, f"{type(exc).__name__}: {exc}")
 
 
-async def _arun_one(by_name: dict, call: dict) -> ToolMessage:
+async def _arun_one(by_name: Mapping[str, BaseTool], call: ToolCall) -> ToolMessage:
     tool = by_name.get(call["name"])
     if tool is None:
         return _error(call, f"unknown tool {call['name']!r}; available: {', '.join(by_name)}")
@@ -50,9 +58,9 @@ async def _arun_one(by_name: dict, call: dict) -> ToolMessage:
         return _error(call, f"{type(exc).__name__}: {exc}")
 
 
-def _message(call: dict, output: Any) -> ToolMessage:
+def _message(call: ToolCall, output: Any) -> ToolMessage:
     return ToolMessage(str(output) or "(no output)", tool_call_id=call["id"], name=call["name"])
 
 
-def _error(call: dict, text: str) -> ToolMessage:
+def _error(call: ToolCall, text: str) -> ToolMessage:
     return ToolMessage(f"error: {text}", tool_call_id=call["id"], name=call["name"], status="error")

@@ -6,23 +6,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
 
+from tierwise.calls import StageResult
+from tierwise.context import Context
 from tierwise.prompts import render
+from tierwise.state.agentic import AgentState
 
-from ..base import StageCall, stage_node
+from ..base import StageCall, Update, stage_node
 
 
-def make(tools: Sequence[Any], max_rounds: int):
-    tools = tuple(tools)
+def make(tools: Sequence[Any], max_rounds: int) -> Runnable[AgentState, Update]:
+    bound = tuple(tools)
 
-    def prepare(state, context):
+    def prepare(state: AgentState, context: Context) -> StageCall:
         (_, system), (_, user) = render("agent_step", input=state["input"])
         history = state.get("messages") or [HumanMessage(user)]
-        return StageCall("agent_step", [SystemMessage(system), *history], tools=tools)
+        return StageCall("agent_step", [SystemMessage(system), *history], tools=bound)
 
-    def finish(state, result, context):
-        new = [] if state.get("messages") else [HumanMessage(state["input"])]
+    def finish(state: AgentState, result: StageResult, context: Context) -> AgentState:
+        new: list[AnyMessage] = [] if state.get("messages") else [HumanMessage(state["input"])]
         message = result.value
         if message is None:
             return {"messages": new, "failure": _failure("unusable", "the tool loop's model gave no usable answer")}

@@ -16,7 +16,7 @@ def check(text: str, known: Container[str]) -> tuple[str, list[str], list[str]]:
     cited: dict[str, None] = {}
     unknown: dict[str, None] = {}
 
-    def fix(match: re.Match) -> str:
+    def fix(match: re.Match[str]) -> str:
         space, inside = match.groups()
         ids = [part.strip() for part in re.split(r"[,;]", inside)]
         if not all(_ID.match(i) for i in ids):

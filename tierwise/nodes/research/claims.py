@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from tierwise.calls import StageResult
+from tierwise.context import Context
 from tierwise.prompts import render
-from tierwise.state.research import Claim, ExtractedClaims
+from tierwise.state.research import Claim, ClaimsTask, ExtractedClaims, ResearchState
 
 from ..base import StageCall, stage_node
 from .text import tidy
@@ -14,14 +16,14 @@ MAX_DOCUMENT_CHARS = 6000  # a long document is read from its start: keeps cheap
 LABELS = ("input", "task_type", "request_id", "route")
 
 
-def prepare(task, context):
+def prepare(task: ClaimsTask, context: Context) -> StageCall:
     document = task["document"]
     messages = render("research_claims", input=task["input"], id=document.id, title=document.title,
                       text=document.text[:MAX_DOCUMENT_CHARS])
     return StageCall("research_claims", messages, ExtractedClaims)
 
 
-def finish(task, result, context):
+def finish(task: ClaimsTask, result: StageResult, context: Context) -> ResearchState:
     found = tidy(result.value.claims if result.value else [], limit=MAX_CLAIMS, max_chars=500)
     return {"extracted": [Claim(text=text, sources=[task["document"].id]) for text in found]}
 

@@ -4,7 +4,7 @@ document that makes it, so Pro reads each fact once and the answer can cite all 
 from __future__ import annotations
 
 from tierwise.search.bm25 import tokenize
-from tierwise.state.research import Claim
+from tierwise.state.research import Claim, ResearchState
 
 SIMILAR = 0.8
 MAX_CLAIMS = 40  # bounds what the Pro stage reads
@@ -28,5 +28,5 @@ def merge(claims: list[Claim]) -> list[Claim]:
     return [claim for _, claim in merged]
 
 
-def node(state: dict) -> dict:
+def node(state: ResearchState) -> ResearchState:
     return {"steps": ["dedupe"], "claims": merge(state.get("extracted", []))[:MAX_CLAIMS]}

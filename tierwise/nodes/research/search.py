@@ -6,12 +6,15 @@ from __future__ import annotations
 from itertools import zip_longest
 
 from tierwise.search import SearchTool
+from tierwise.state.research import Document, ResearchState
+
+from ..base import PlainNode
 
 
-def make(tool: SearchTool, *, per_query: int = 3, max_documents: int = 6):
-    def node(state: dict) -> dict:
+def make(tool: SearchTool, *, per_query: int = 3, max_documents: int = 6) -> PlainNode[ResearchState]:
+    def node(state: ResearchState) -> ResearchState:
         ranked = [tool.search(query, per_query) for query in state.get("queries", [])]
-        found = {}
+        found: dict[str, Document] = {}
         for row in zip_longest(*ranked):
             for document in row:
                 if document is not None:

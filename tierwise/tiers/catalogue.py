@@ -1,0 +1,143 @@
+"""The model catalogue's shape: what each Gemini model accepts and what it costs, validated.
+
+The call path sends each model only what it accepts (see `capabilities.settings_for`) and the emulator refuses,
+as Gemini does, what a model does not accept; both read these records, so a new model is one data edit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+ThinkingLevel = Literal["minimal", "low", "medium", "high"]
+# Lowest to highest: "minimal" on a model without it becomes the lowest level the model has.
+# USD per 1M tokens: finite, and a typo like 1e9 is refused rather than billed.
+Rate = Annotated[float, Field(ge=0.0, le=10_000.0)]
+THINKING_LEVELS: tuple[str, ...] = ("minimal", "low", "medium", "high")
+Modality = Literal["text", "image", "audio", "video", "pdf"]
+# The values of a request's `serviceTier`. Batch is not one: the Batch API is a separate asynchronous API.
+ServiceTier = Literal["standard", "flex", "priority"]
+SERVICE_TIERS: tuple[str, ...] = ("standard", "flex", "priority")
+BATCH_IS_NOT_A_SERVICE_TIER = (
+    "'batch' is not a service tier: Gemini's serviceTier is standard, flex or priority "
+    "(the Batch API is a separate asynchronous API)"
+)
+
+
+class _Strict(BaseModel):
+    # Unknown keys are typos far more often than features: refuse them. Numbers must be finite: `inf` as a
+    # price or limit turns spend into NaN/Infinity.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Price(_Strict):
+    """Prices in USD per 1M tokens, valid from `effective` until the next entry's date."""
+
+    effective: date
+    input: Rate
+    output: Rate = Field(description="Output tokens, thinking tokens included.")
+    cached_input: Rate | None = None
+    long_context_threshold: PositiveInt | None = Field(
+        default=None, description="Prompt tokens above which the whole request is billed at the long rates."
+    )
+    long_input: Rate | None = None
+    long_output: Rate | None = None
+    long_cached_input: Rate | None = None
+    source: str = Field(default="registry", description="Where this price comes from (shown by `tierwise tiers`).")
+
+    @model_validator(mode="after")
+    def _long_rates_complete(self) -> Price:
+        if self.long_context_threshold is not None and (self.long_input is None or self.long_output is None):
+            raise ValueError("long_context_threshold needs long_input and long_output")
+        return self
+
+
+class ModelSpec(_Strict):
+    """One model of the catalogue: its tier, limits, what it accepts, and its effective-dated prices."""
+
+    tier: str
+    context_window: PositiveInt = Field(description="Most prompt tokens it takes (inputTokenLimit).")
+    max_output_tokens: PositiveInt = Field(
+        default=65_536, description="Most output tokens, thinking included (outputTokenLimit, apart from the window)."
+    )
+    input_modalities: list[Modality] = Field(default_factory=lambda: list[Modality](["text"]), min_length=1)
+    thinking_levels: list[ThinkingLevel] = Field(
+        default_factory=list, description="The thinkingLevel values it accepts; empty: none."
+    )
+    default_thinking_level: ThinkingLevel | None = Field(
+        default=None, description="What it uses when a request names no level."
+    )
+    thinking_budget: bool = Field(default=False, description="It accepts thinkingConfig.thinkingBudget.")
+    thinking_budget_min: int | None = Field(default=None, ge=0, description="Smallest budget > 0 it accepts.")
+    thinking_budget_max: PositiveInt | None = Field(default=None, description="Largest budget it accepts.")
+    sampling: bool = Field(
+        default=True, description="It honours temperature/top_p; false: tierwise does not send them."
+    )
+    service_tiers: list[ServiceTier] = Field(default_factory=lambda: list[ServiceTier](["standard"]), min_length=1)
+    shutdown: date | None = None
+    replacement: str | None = None
+    prices: list[Price] = Field(
+        default_factory=list, description="Registry price entries (overrides); the rest come from genai-prices."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_keys(cls, data: Any) -> Any:
+        """`fixed_sampling = true` (the registry's older key) reads as `sampling = false`; batch is refused."""
+        if isinstance(data, dict):
+            if "fixed_sampling" in data:
+                data = dict(data)
+                fixed = data.pop("fixed_sampling")
+                if not isinstance(fixed, bool):
+                    raise ValueError("fixed_sampling must be true or false (better: sampling = true/false)")
+                if data.setdefault("sampling", not fixed) is fixed:
+                    raise ValueError("fixed_sampling and sampling disagree; keep only `sampling`")
+            if "batch" in (data.get("service_tiers") or []):
+                raise ValueError(f"service_tiers: {BATCH_IS_NOT_A_SERVICE_TIER}")
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        problems = []
+        if len(set(self.thinking_levels)) != len(self.thinking_levels):
+            problems.append("thinking_levels: a level is listed twice")
+        if self.default_thinking_level is not None and self.default_thinking_level not in self.thinking_levels:
+            problems.append(f"default_thinking_level: {self.default_thinking_level!r} is not in thinking_levels "
+                            f"{self.thinking_levels}")
+        if self.thinking_levels and self.default_thinking_level is None:
+            problems.append("default_thinking_level: needed when thinking_levels is set")
+        low, high = self.thinking_budget_min, self.thinking_budget_max
+        if not self.thinking_budget and (low is not None or high is not None):
+            problems.append("thinking_budget_min/max: only for a model with thinking_budget = true")
+        if low is not None and high is not None and low > high:
+            problems.append("thinking_budget_min: greater than thinking_budget_max")
+        if "standard" not in self.service_tiers:
+            problems.append("service_tiers: must include standard")
+        if "text" not in self.input_modalities:
+            problems.append("input_modalities: must include text")
+        days = [p.effective for p in self.prices]
+        if len(set(days)) != len(days):
+            problems.append("prices: two price entries share one effective date")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def fixed_sampling(self) -> bool:
+        """The older name: True when the model ignores temperature/top_p/top_k (they are not sent)."""
+        return not self.sampling
+
+    @property
+    def levels_low_to_high(self) -> list[str]:
+        return [level for level in THINKING_LEVELS if level in self.thinking_levels]
+
+    def price_on(self, day: date) -> Price:
+        """The price in force on `day`: the latest entry that took effect on or before it."""
+        if not self.prices:
+            raise ValueError("no price known for this model (not in genai-prices and no registry price)")
+        valid = [p for p in self.prices if p.effective <= day]
+        # A call dated before the first known price is billed at the earliest price we know.
+        return max(valid, key=lambda p: p.effective) if valid else min(self.prices, key=lambda p: p.effective)
+
