@@ -43,7 +43,7 @@ def worst_case_usd(plan: CallPlan, candidate: StageModel, on: date | None = None
 
 
 def prompt_token_bound(plan: CallPlan) -> int:
-    tokens = sum(_content_bytes(_content(m)) + TOKENS_PER_MESSAGE for m in plan.messages)
+    tokens = sum(_content_bytes(_content(m)) + _tool_call_bytes(m) + TOKENS_PER_MESSAGE for m in plan.messages)
     if plan.schema is not None:
         tokens += len(json.dumps(plan.schema.model_json_schema()).encode())  # type: ignore[attr-defined]
     for tool in plan.tools or ():
@@ -53,6 +53,12 @@ def prompt_token_bound(plan: CallPlan) -> int:
 
 def _content(message: Any) -> Any:
     return message[1] if isinstance(message, tuple) else message.content
+
+
+def _tool_call_bytes(message: Any) -> int:
+    """An agent's earlier turns carry function calls, sent back to the model as input."""
+    calls = getattr(message, "tool_calls", None)
+    return len(json.dumps(calls, default=str).encode()) if calls else 0
 
 
 def _content_bytes(content: Any) -> int:
