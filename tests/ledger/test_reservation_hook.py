@@ -30,12 +30,22 @@ def spend(tmp_path):
         return ledger.spend(), ledger.entries()
 
 
+def draft_worst(context) -> float:
+    """What a draft of "hello" may cost at most (its model's prices and max_output_tokens, from the registry)."""
+    from tierwise.calls.api import build_plan
+    from tierwise.tiers.registry import forget_registries
+
+    plan = build_plan("draft", "hello", None, None, context, None, None)
+    forget_registries()  # the caps written next are read by the call
+    return worst_case_usd(plan, plan.route)
+
+
 def test_a_call_whose_worst_case_exceeds_the_hard_cap_never_goes_out(scripted, tmp_path):
-    caps(tmp_path, "[budget]\nhard_daily_usd = 0.001\n")  # a draft may cost up to 1024 output tokens at $1.50/M
     emulator, context = scripted([{"reply": "fine"}])
-    # 1024 output tokens at $1.50/M + ("hello": 5 bytes + 16 turn tokens) at $0.25/M = $0.001541
-    expected = r"hard daily cap \$0.001000 would be exceeded: \$0.00 spent today .* may cost up to \$0.001541"
-    with pytest.raises(BudgetExceededError, match=expected) as refused:
+    worst = draft_worst(context)
+    caps(tmp_path, f"[budget]\nhard_daily_usd = {worst * 0.9}\n")
+    with pytest.raises(BudgetExceededError, match=r"hard daily cap \$.* would be exceeded: \$0.00 spent today .* "
+                       rf"may cost up to \${worst:.6f}") as refused:
         call_stage("draft", "hello", context=context)
     assert refused.value.cap == "hard_daily_usd"
     assert emulator.requests == []  # refused before any request, so before any spend
@@ -77,3 +87,18 @@ def test_the_worst_case_bounds_what_a_call_is_billed(scripted, tmp_path):
     plan = build_plan("reason", "why " * 50, None, None, context, None, None)
     assert record.cost_usd <= worst_case_usd(plan, plan.route)
     assert load_registry().stage("reason").spec.max_output_tokens == 200
+
+
+def test_a_cap_that_refuses_a_later_attempt_keeps_the_billed_ones_in_the_error(scripted, tmp_path):
+    """The first attempt fits and is billed (it thought, then said nothing); the retry on the same model no longer
+    fits under the cap, so it is refused before it is sent."""
+    emulator, context = scripted([{"reply": "", "thoughts": 50}])
+    worst = draft_worst(context)
+    caps(tmp_path, f"[budget]\nhard_daily_usd = {worst * (1 + 1e-6)}\n")  # room for one worst case, no more
+    with pytest.raises(BudgetExceededError) as refused:
+        call_stage("draft", "hello", context=context)
+    assert [r.error_kind for r in refused.value.records] == ["empty"] and refused.value.records[0].cost_usd > 0
+    assert len(emulator.requests) == 1
+    now, stored = spend(tmp_path)
+    assert now.day_usd == pytest.approx(refused.value.records[0].cost_usd) <= worst
+    assert now.reserved_day_usd == 0.0 and [e.call_id for e in stored] == [refused.value.records[0].call_id]

@@ -19,7 +19,7 @@ from tierwise.calls.worst import worst_case_usd
 from tierwise.state.records import CallRecord
 from tierwise.tiers import Registry, StageModel
 
-from .errors import LedgerError
+from .errors import BudgetExceededError, LedgerError
 from .guard import Decision, SpendGuard
 
 log = logging.getLogger("tierwise.calls")
@@ -54,14 +54,22 @@ class LedgerHook(CallHook):
         if reserving is None:
             return
         guard, worst, ttl_s, deadline = reserving(attempts, candidate)
-        _note(attempts)["held"] = guard.reserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+        try:
+            _note(attempts)["held"] = guard.reserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+        except BudgetExceededError as refused:
+            refused.records = list(attempts.records)  # the attempts already billed stay in the caller's records
+            raise
 
     async def abefore_attempt(self, plan: CallPlan, candidate: StageModel, attempts: Attempts) -> None:
         reserving = self._reserving(plan)
         if reserving is None:
             return
         guard, worst, ttl_s, deadline = reserving(attempts, candidate)
-        _note(attempts)["held"] = await guard.areserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+        try:
+            _note(attempts)["held"] = await guard.areserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+        except BudgetExceededError as refused:
+            refused.records = list(attempts.records)
+            raise
 
     def _reserving(self, plan: CallPlan):
         """None when this call reserves nothing (no caps, or shadow traffic); else how to size its reservation."""
