@@ -30,7 +30,7 @@ def scripted():
 @pytest.fixture(autouse=True)
 def _no_real_gemini(monkeypatch, tmp_path):
     """Tests never reach Google: no key in the environment, no stray ./tierwise.toml or overrides."""
-    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "TIERWISE_REGISTRY"):
+    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "TIERWISE_REGISTRY", "TIERWISE_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     import os
 
@@ -39,11 +39,13 @@ def _no_real_gemini(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TIERWISE_LEDGER_URL", f"sqlite:///{tmp_path}/ledger.db")  # never the user's own ledger
+    from tierwise.calls import endpoint
     from tierwise.calls.cooldown import cooldowns
     from tierwise.ledger import close_shared
     from tierwise.tiers.registry import forget_registries
 
     cooldowns.reset()
     forget_registries()
+    endpoint._trusted.clear()  # endpoints a CLI test trusted with --base-url
     yield
     close_shared()

@@ -49,3 +49,93 @@ def test_the_api_key_leaks_nowhere(scripted, monkeypatch, tmp_path, caplog, capf
     assert emulator.requests  # the key really was sent: the requests reached the emulator
     for place, text in places.items():
         assert CANARY not in text, f"the API key leaked into {place}"
+
+
+# ---- keys stay home: only Google's endpoint or one the operator configured receives the key ------------------------
+class Recorder:
+    """A Gemini-compatible endpoint on 127.0.0.1 that records what reaches it (method, path, headers, body) and
+    forwards the request to the scripted emulator, as an operator's proxy — or a client's server — would."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import threading
+
+        import httpx
+
+        self.seen: list[str] = []
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the stdlib's name
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                recorder.seen.append(f"POST {self.path}\n{self.headers}\n{body.decode('latin-1')}")
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                reply = httpx.post(upstream + self.path, content=body, headers=headers, timeout=30)
+                self.send_response(reply.status_code)
+                self.send_header("content-type", reply.headers.get("content-type", "application/json"))
+                self.send_header("content-length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def keys(self) -> list[str]:
+        return [line.split(":", 1)[1].strip() for request in self.seen for line in request.splitlines()
+                if line.lower().startswith("x-goog-api-key:")]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def recorder(scripted):
+    emulator, _ = scripted([{"reply": "fine"}])
+    started = Recorder(emulator.base_url)
+    yield started
+    started.close()
+
+
+def test_a_base_url_from_a_runs_context_never_receives_the_key(recorder, monkeypatch):
+    """Issue 13.5: any LangGraph Studio/Server client can put base_url in a run's context; it got the server's key."""
+    import asyncio
+
+    from tierwise import acall_stage
+
+    monkeypatch.setenv("GOOGLE_API_KEY", CANARY)
+    assert call_stage("draft", "hello", context={"base_url": recorder.url}).value == "fine"  # as LangGraph passes it
+    assert asyncio.run(acall_stage("draft", "hello", context={"base_url": recorder.url + "/"})).value == "fine"
+    assert len(recorder.seen) == 2
+    assert recorder.keys() == ["emulator", "emulator"]  # the placeholder, not the key
+    assert all(CANARY not in request for request in recorder.seen)
+
+
+@pytest.mark.parametrize("how", ["environment", "registry", "cli"])
+def test_an_endpoint_the_operator_configured_receives_the_key(recorder, monkeypatch, tmp_path, how):
+    """The operator can still put their own proxy in front of Gemini with the real key."""
+    monkeypatch.setenv("GOOGLE_API_KEY", CANARY)
+    if how == "environment":
+        monkeypatch.setenv("TIERWISE_BASE_URL", recorder.url)
+    elif how == "registry":
+        (tmp_path / "tierwise.toml").write_text(f'[endpoint]\nbase_url = "{recorder.url}"\n')
+    if how == "cli":
+        ran = CliRunner().invoke(app, ["run", "--base-url", recorder.url, "--json", "Was I charged twice?"])
+        assert ran.exit_code == 0, ran.output
+        assert CANARY not in ran.output
+    else:
+        assert call_stage("draft", "hello").value == "fine"  # no base_url in the context: the operator's endpoint
+        assert call_stage("draft", "hello", context={"base_url": recorder.url}).value == "fine"  # the same one
+    assert recorder.seen and set(recorder.keys()) == {CANARY}
+
+
+def test_a_context_base_url_other_than_the_operators_gets_the_placeholder(scripted, recorder, monkeypatch):
+    emulator, _ = scripted([{"reply": "fine"}])
+    monkeypatch.setenv("GOOGLE_API_KEY", CANARY)
+    monkeypatch.setenv("TIERWISE_BASE_URL", emulator.base_url)  # the operator trusts this one only
+    call_stage("draft", "hello", context={"base_url": recorder.url})
+    assert recorder.keys() == ["emulator"]

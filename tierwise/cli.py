@@ -55,6 +55,10 @@ def run(
     try:
         if text == "-":
             text = read_stdin()
+        if base_url:  # the operator's own choice on the command line: it may receive the API key
+            from tierwise.calls.endpoint import trust_base_url
+
+            trust_base_url(base_url)
         context = Context(
             backend=cast(Backend, backend), registry_path=registry, base_url=base_url,  # Context checks the name
             draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,

@@ -48,7 +48,8 @@ class Context:
     base_url: str | None = field(
         default=None,
         metadata={"description": "A Gemini-compatible endpoint (e.g. a running `tierwise emulator`). "
-                  "Overrides `backend`."},
+                  "Overrides `backend`. It is sent the placeholder key 'emulator', never the server's API key, "
+                  "unless the operator configured it (--base-url, $TIERWISE_BASE_URL, [endpoint] base_url)."},
     )
 
     def __post_init__(self) -> None:

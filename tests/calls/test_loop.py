@@ -50,8 +50,8 @@ class Driver:
 
     def __init__(self, the_plan: CallPlan, replies: dict[str, list[Reply]], cooldowns: Cooldowns | None = None):
         self.plan, self.replies = the_plan, replies
-        self.cooldowns = cooldowns or Cooldowns()
         self.clock = Clock()
+        self.cooldowns = cooldowns or Cooldowns(clock=self.clock)
         self.attempts = Attempts()
         self.log: list[tuple] = []
 
@@ -167,6 +167,176 @@ def test_only_one_request_probes_a_cooled_down_model_at_a_time():
     assert first and cooldowns.acquire("m") is None
     cooldowns.release("m", first)
     assert cooldowns.acquire("m")
+
+
+# ---- the retry policy: critical stages persist, non-critical ones move on ------------------------------------------
+PRO = "gemini-3.1-pro-preview"
+
+
+def rate_limited(retry_after_s: float = 1.0) -> Reply:
+    """A 429 as the real client raises it: LangChain's error wrapping google-genai's, which carries RetryInfo."""
+    from google.genai.errors import ClientError
+    from langchain_core.exceptions import ModelRateLimitError
+
+    body = {"error": {"code": 429, "message": "quota exceeded", "status": "RESOURCE_EXHAUSTED", "details": [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after_s}s"}]}}
+    error = ModelRateLimitError("429 RESOURCE_EXHAUSTED")
+    error.__cause__ = ClientError(429, body)
+    return Reply(None, error, 0.01)
+
+
+def unavailable() -> Reply:
+    from google.genai.errors import ServerError
+    from langchain_core.exceptions import ModelAPIError
+
+    error = ModelAPIError("503 UNAVAILABLE")
+    error.__cause__ = ServerError(503, {"error": {"code": 503, "message": "overloaded", "status": "UNAVAILABLE"}})
+    return Reply(None, error, 0.01)
+
+
+def malformed() -> Reply:
+    import json
+
+    return Reply(None, json.JSONDecodeError("Expecting value", "<html>", 0), 0.01)
+
+
+def bad_request() -> Reply:
+    from langchain_core.exceptions import ModelInvalidRequestError
+
+    return Reply(None, ModelInvalidRequestError("400 INVALID_ARGUMENT: thinking_level minimal is not supported"), 0.01)
+
+
+def sleeps(log):
+    return [entry[1] for entry in log if entry[0] == "sleep"]
+
+
+def test_a_critical_stage_retries_transient_failures_past_max_attempts_until_it_answers():
+    """Issue 13.2: reason/polish gave up after 3 attempts with most of their time budget unspent."""
+    faults = [rate_limited(1.0), unavailable(), timeout(), malformed(), rate_limited(1.0), unavailable(),
+              timeout(), rate_limited(1.0)]
+    driver = Driver(plan("reason", max_attempts=3, cooldown_failures=100), {PRO: [*faults, good("reasoned")]})
+    result = driver.run()
+    assert result.value == "reasoned"
+    assert calls(driver.log) == [PRO] * 9  # never a cheaper model
+    assert [r.attempt for r in driver.attempts.records] == list(range(1, 10))
+    waited = sleeps(driver.log)
+    assert len(waited) == 8 and all(w > 0 for w in waited)
+    after_429 = [waited[i] for i, f in enumerate(faults) if f.error.__class__.__name__ == "ModelRateLimitError"]
+    assert all(w >= 1.0 for w in after_429)  # the server's RetryInfo is honoured
+
+
+def test_a_critical_stage_waits_for_its_cooled_down_model_and_probes_it():
+    driver = Driver(plan("reason", max_attempts=10, cooldown_failures=3, cooldown_s=20.0),
+                    {PRO: [unavailable()] * 3 + [good()]})
+    driver.run()
+    assert calls(driver.log) == [PRO] * 4
+    assert 20.0 <= driver.clock.now - 1000.0 <= 25.0  # it waited out the cooldown, then probed
+
+
+def test_a_critical_stage_gives_up_only_when_its_time_budget_is_spent():
+    driver = Driver(plan("reason", max_attempts=3, request_budget_s=30.0, cooldown_failures=1000),
+                    {PRO: [rate_limited(1.0)] * 100})
+    with pytest.raises(ModelCallError) as failed:
+        driver.run()
+    assert failed.value.kind == "rate_limited"
+    spent = driver.clock.now - 1000.0
+    assert 28.0 <= spent <= 30.0  # it kept at it until less than one wait (<= max_delay_s, 2 s) was left
+    assert len(driver.attempts.records) > 3
+
+
+def test_a_critical_stage_waits_out_a_long_retry_after_that_a_non_critical_stage_will_not():
+    driver = Driver(plan("reason", max_wait_s=5.0), {PRO: [rate_limited(40.0), good()]})
+    driver.run()
+    assert sleeps(driver.log) == [40.0]
+    driver = Driver(plan("draft", max_wait_s=5.0), {LITE: [rate_limited(40.0)], OLD_LITE: [good()]})
+    driver.run()
+    assert sleeps(driver.log) == [] and calls(driver.log) == [LITE, OLD_LITE]  # moved on at once
+
+
+def test_a_non_critical_stage_honours_retry_after_then_falls_back_after_its_attempts():
+    driver = Driver(plan("draft", max_attempts=2), {LITE: [rate_limited(1.5), rate_limited(1.5)],
+                                                    OLD_LITE: [good()]})
+    result = driver.run()
+    assert calls(driver.log) == [LITE, LITE, OLD_LITE] and sleeps(driver.log) == [1.5]
+    assert result.record.fallback is True
+
+
+def test_a_critical_stage_does_not_retry_what_retrying_cannot_fix():
+    driver = Driver(plan("reason"), {PRO: [bad_request()]})
+    with pytest.raises(ModelCallError) as failed:
+        driver.run()
+    assert failed.value.kind == "bad_request" and calls(driver.log) == [PRO] and sleeps(driver.log) == []
+
+
+def test_a_critical_stage_goes_round_its_chain_again():
+    """With fallbacks (its tier or higher), a critical stage tries each in turn, then waits and goes round again."""
+    other_pro = "gemini-3-pro-preview"
+    registry = build_registry(overrides={
+        "resilience": {"base_delay_s": 0.5, "max_delay_s": 2.0, "max_attempts": 1},
+        "models": {other_pro: {"tier": "pro", "context_window": 1_048_576,
+                               "prices": [{"effective": "2026-01-01", "input": 2.0, "output": 12.0}]}},
+        "stages": {"polish": {"fallbacks": [other_pro]}}})
+    the_plan = plan("polish").replace(registry=registry, route=registry.stage("polish"))
+    driver = Driver(the_plan, {PRO: [unavailable(), unavailable(), good()], other_pro: [timeout(), bad_request()]})
+    driver.run()
+    assert calls(driver.log) == [PRO, other_pro, PRO, other_pro, PRO]
+    assert len(sleeps(driver.log)) == 2  # one wait per pass, not per model
+    # the bad request dropped the other model from later passes; only Pro was tried again
+
+
+# ---- the cooldown's probe lease: released whatever the probe ends with ---------------------------------------------
+def blocked() -> Reply:
+    return Reply(AIMessage(content="", usage_metadata=USAGE, response_metadata={"finish_reason": "SAFETY"}), None, 0.01)
+
+
+def cut_at_max_tokens() -> Reply:
+    return Reply(AIMessage(content="half an ans", usage_metadata=USAGE,
+                           response_metadata={"finish_reason": "MAX_TOKENS"}), None, 0.01)
+
+
+def cut_stream() -> Reply:
+    return Reply(None, httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
+                 0.01)
+
+
+@pytest.mark.parametrize("reply", [blocked, cut_at_max_tokens, cut_stream, bad_request, empty_with_tokens],
+                         ids=["blocked", "cut_at_max_tokens", "cut_stream", "bad_request", "unusable"])
+def test_a_probe_is_released_whatever_it_ends_with(reply):
+    the_plan = plan(max_attempts=1)
+    key = f"{the_plan.endpoint.base_url}|{LITE}"
+    cooldowns = Cooldowns()
+    _open(cooldowns, key)
+    driver = Driver(the_plan, {LITE: [reply()], OLD_LITE: [good()]}, cooldowns)
+    driver.run()
+    assert calls(driver.log)[0] == LITE  # this request was the probe
+    assert cooldowns.acquire(key, now=10**9) is not None  # and the model is not left "probing"
+
+
+def test_a_probe_cut_off_by_the_deadline_is_released():
+    """The lease is taken, then the time budget is found spent before the first attempt: no call, no verdict."""
+    import itertools
+
+    the_plan = plan(max_attempts=1, request_budget_s=1.0)
+    key = f"{the_plan.endpoint.base_url}|{LITE}"
+    cooldowns = Cooldowns(clock=lambda: 0.0)
+    _open(cooldowns, key)
+    jumping = itertools.count(0.0, 2.0).__next__  # every reading of the clock is 2 s later than the last
+    loop = attempt_loop(the_plan, Attempts(), cooldowns, clock=jumping)
+    with pytest.raises(ModelCallError):
+        next(loop)  # no action at all: the loop gives up at once
+    assert cooldowns.acquire(key) is not None
+
+
+def test_a_probe_that_succeeds_closes_the_cooldown_and_one_that_fails_transiently_reopens_it():
+    the_plan = plan(max_attempts=1)
+    key = f"{the_plan.endpoint.base_url}|{LITE}"
+    cooldowns = Cooldowns()
+    _open(cooldowns, key)
+    Driver(the_plan, {LITE: [good()]}, cooldowns).run()
+    assert cooldowns.acquire(key) == 0  # healthy again: an ordinary call
+    _open(cooldowns, key)
+    Driver(the_plan, {LITE: [timeout()], OLD_LITE: [good()]}, cooldowns).run()
+    assert cooldowns.ready_at(key) > 0 and cooldowns.acquire(key, now=0.0) is None  # cooling down again
 
 
 def answer(text: str = "", **metadata) -> Reply:

@@ -1,12 +1,12 @@
-"""Many concurrent "model calls" through the spend guard until a hard cap refuses them.
+"""Many concurrent "model calls" through the spend guard's reservations until a hard cap refuses them.
 
 Imported by the tests (threads in this process) and run as a script (one more process):
 
     python spend_worker.py LEDGER_URL '{"threads": 16, "hard_daily_usd": 3.0, "seed": 1}'
 
 prints "ready" once its ledger is open, starts when a line arrives on stdin, then prints one JSON line per
-admitted call: {"call_id", "cost", "seen" (spend the check read), "after" (spend right
-after its own record)}.
+call made: {"call_id", "cost", "worst" (what it reserved)}. Each call: reserve its worst case (0.05) → simulated
+call (2-20 ms) costing 0.01-0.05 → record, settling the reservation — the same steps the ledger hook takes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from tierwise.ledger import BudgetExceededError, SpendGuard, open_ledger
 from tierwise.state.records import CallRecord
 from tierwise.tiers import build_registry
 
+WORST = 0.05  # every call's worst case: the most it can cost
+TTL_S = 60.0
+
 
 def wait_for_go() -> None:
     """Tell the parent this process is set up, and wait for its signal so every process starts together."""
@@ -33,7 +36,7 @@ def wait_for_go() -> None:
 
 def hammer(url: str, *, threads: int, hard_daily_usd: float, seed: int, ready: Callable[[], None] | None = None,
            stage: str = "draft") -> list[dict]:
-    """`threads` workers loop: check → simulated call (2-20 ms) → record, until the guard refuses."""
+    """`threads` workers loop: check → reserve the worst case → simulated call → record, until the guard refuses."""
     registry = build_registry(overrides={"budget": {"hard_daily_usd": hard_daily_usd}}, env={})
     ledger = open_ledger(url)
     guard = SpendGuard(ledger, registry)
@@ -46,17 +49,17 @@ def hammer(url: str, *, threads: int, hard_daily_usd: float, seed: int, ready: C
         barrier.wait()
         while True:
             try:
-                decision = guard.before_call(registry.stage(stage))
+                decision = guard.before_call(registry.stage(stage), worst_usd=WORST)
+                held = guard.reserve(WORST, ttl_s=TTL_S, deadline=time.monotonic() + 60)
             except BudgetExceededError:
                 return
-            cost = round(rng.uniform(0.01, 0.05), 6)
+            cost = round(rng.uniform(0.01, WORST), 6)
             time.sleep(rng.uniform(0.002, 0.02))
             rec = CallRecord(call_id=uuid.uuid4().hex, stage=stage, tier=decision.stage_model.tier,
                              model=decision.stage_model.model_id, cost_usd=cost, started_at=datetime.now(UTC))
-            spend = guard.after_call(rec, decision)
+            guard.after_call(rec, decision, reservation_id=held)
             with lock:
-                results.append({"call_id": rec.call_id, "cost": cost, "seen": decision.spend.day_usd,
-                                "after": spend.day_usd})
+                results.append({"call_id": rec.call_id, "cost": cost, "worst": WORST})
 
     if ready is not None:
         ready()

@@ -25,11 +25,15 @@ RULES = [{**rule, "delay_ms": 10} for rule in pipeline_rules(
 
 def test_four_workers_share_ledger_budget_and_checkpoints(pg_url, scripted, tmp_path, monkeypatch):
     emulator, context = scripted(RULES)
+    # Short answers: each call reserves its worst case (max_output_tokens at the output rate) against the cap,
+    # so keep that within a few times what the scripted answers really cost.
+    short = "".join(f"[stages.{stage}]\nmax_output_tokens = 64\n" for stage in ("triage", "draft", "judge"))
+    (tmp_path / "caps.toml").write_text(short)
+    monkeypatch.setenv("TIERWISE_REGISTRY", str(tmp_path / "caps.toml"))
     per_request = build_graph().invoke({"input": "Ticket x: my card was charged twice."},
                                        context=context)["total_cost_usd"]  # on a scratch SQLite ledger
     cap = round(per_request * WORKERS * REQUESTS * 0.45, 9)  # about half of what the workers will ask for
-    (tmp_path / "caps.toml").write_text(f"[budget]\nhard_daily_usd = {cap}\n")
-    monkeypatch.setenv("TIERWISE_REGISTRY", str(tmp_path / "caps.toml"))
+    (tmp_path / "caps.toml").write_text(f"[budget]\nhard_daily_usd = {cap}\n{short}")
     monkeypatch.setenv("TIERWISE_LEDGER_URL", pg_url)
 
     outputs = run_together(WORKER, [[context.base_url, f"w{n}", str(REQUESTS)] for n in range(WORKERS)])
@@ -44,12 +48,11 @@ def test_four_workers_share_ledger_budget_and_checkpoints(pg_url, scripted, tmp_
     assert sorted(e.call_id for e in stored) == sorted(reported)
     assert spend.day_usd == pytest.approx(sum(reported.values()), abs=1e-9)
 
-    # Budget: one counter for all — the cap was reached, later requests were refused in every process that
-    # asked after that, and the overshoot is at most the calls in flight when it was reached (one per worker).
+    # Budget: one counter for all — later requests were refused in every process that asked once the cap could
+    # not take another call, and the cap held exactly: spend never passed it.
     refused = [r for r in results if r["failure"] == "budget"]
     assert refused and len(refused) < len(results)
-    assert spend.day_usd >= cap
-    assert spend.day_usd <= cap + WORKERS * max(reported.values()) + 1e-9
+    assert spend.day_usd <= cap + 1e-12 and spend.reserved_day_usd == 0.0
     assert {r["thread"].split("-")[0] for r in results if r["failure"] is None} == {f"w{n}" for n in range(WORKERS)}
 
     # Checkpoints: any process reads any worker's finished thread.

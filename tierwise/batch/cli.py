@@ -51,6 +51,10 @@ def batch_command(
         raise fail("--resume and --overwrite contradict each other: choose one")
     summary = BatchSummary()
     try:
+        if base_url:  # the operator's own choice on the command line: it may receive the API key
+            from tierwise.calls.endpoint import trust_base_url
+
+            trust_base_url(base_url)
         context = Context(backend=cast(Backend, backend), registry_path=registry, base_url=base_url)  # checked there
         check_ledger(context)
         run_batch(input_path, out, summary=summary, context=context, concurrency=concurrency, resume=resume,

@@ -180,7 +180,8 @@ def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[A
     route = registry.stage(stage, task_type=task_type, tier=tier)  # unknown stage/tier: an error before any call
     normalized = normalize(messages)
     prompt_tokens = sum(len(text_of(m)) for m in normalized) // CHARS_PER_TOKEN
-    return CallPlan(route=route, registry=registry, endpoint=resolve_endpoint(context), messages=tuple(normalized),
+    return CallPlan(route=route, registry=registry, endpoint=resolve_endpoint(context, registry),
+                    messages=tuple(normalized),
                     context=context, hooks=_hooks.installed(), schema=schema, tools=tools, task_type=task_type,
                     labels=dict(labels or {}), prompt_tokens=prompt_tokens, parent_config=ensure_config())
 
@@ -209,7 +210,7 @@ async def awarm(context: Context) -> None:
 
 def _warm(context: Context) -> None:
     registry = load_registry(context.registry_path)
-    resolve_endpoint(context)
+    resolve_endpoint(context, registry)
     for hook in _hooks.installed():
         hook.warm(registry)
 

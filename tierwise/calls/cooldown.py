@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -25,14 +26,15 @@ class _State:
 
 
 class Cooldowns:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock  # the attempt loop's clock: tests drive both with one fake clock
         self._lock = threading.Lock()
         self._models: dict[str, _State] = {}
         self._leases = 0
 
     def available(self, model: str, now: float | None = None) -> bool:
         """May a request use `model` now? Past its cooldown, lets exactly one probe through."""
-        now = time.monotonic() if now is None else now
+        now = self._clock() if now is None else now
         with self._lock:
             state = self._models.get(model)
             if state is None or state.open_until == 0.0:
@@ -62,7 +64,7 @@ class Cooldowns:
 
     def failed(self, model: str, *, failures: int, window_s: float, cooldown_s: float, ratio: float = 0.5) -> bool:
         """Count a transient failure; True when it (re)opens the cooldown."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             state = self._models.setdefault(model, _State())
             if state.probing:
@@ -81,7 +83,7 @@ class Cooldowns:
     def succeeded(self, model: str, *, window_s: float = 60.0) -> None:
         if model not in self._models:
             return  # never failed: nothing to count against (the common case, kept lock-free)
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             state = self._models.setdefault(model, _State())
             if state.open_until:  # a successful probe closes the cooldown

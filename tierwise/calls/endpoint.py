@@ -1,4 +1,12 @@
-"""Where model calls go: Google's Gemini API, a user-given endpoint, or tierwise's in-process emulator."""
+"""Where model calls go, and which key goes with them: Google's Gemini API, an endpoint the operator configured,
+an endpoint a run's context names, or tierwise's in-process emulator.
+
+Keys stay home. The API key from the environment goes only to Google's endpoint or to an endpoint the *operator*
+configured — `--base-url` on the command line, $TIERWISE_BASE_URL, or `[endpoint] base_url` in the registry.
+A `base_url` that arrives in a run's context (`Context(base_url=...)`, which any LangGraph Studio or Server client
+can set) gets the placeholder key "emulator" unless it is that same operator endpoint: a client can point a run at
+its own server, but never make this server send it the key. tierwise's own emulator gets the placeholder too.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,18 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from tierwise.context import Context
-from tierwise.errors import BackendUnavailableError
+from tierwise.errors import BackendUnavailableError, InvalidInputError
+
+if TYPE_CHECKING:
+    from tierwise.tiers import Registry
 
 log = logging.getLogger("tierwise.calls")
 KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
+BASE_URL_VARIABLE = "TIERWISE_BASE_URL"  # the operator's own endpoint, which may receive the key
 EMULATOR_KEY = "emulator"
 LOCAL_MAX_TOKENS = 256  # the emulator accepts any key; this one is no secret
 
@@ -39,11 +52,38 @@ def api_key_from_env() -> str | None:
     return None
 
 
-def resolve_endpoint(context: Context) -> Endpoint:
+_trusted: set[str] = set()
+
+
+def trust_base_url(url: str) -> None:
+    """Name an endpoint the operator chose (the CLI's `--base-url`): it may receive the API key from the
+    environment. Never call this with a URL that came from a request or a run's context."""
+    _trusted.add(_normal(url))
+
+
+def operator_base_url(registry: Registry | None = None) -> str | None:
+    """The operator's endpoint from the environment or the registry, if any (environment first)."""
+    url = os.environ.get(BASE_URL_VARIABLE, "").strip()
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInputError(f"{BASE_URL_VARIABLE} must start with http:// or https://, got {url!r}")
+        return url.rstrip("/")
+    configured = registry.data.endpoint.base_url if registry is not None else ""
+    return configured.rstrip("/") or None
+
+
+def resolve_endpoint(context: Context, registry: Registry | None = None) -> Endpoint:
     key = api_key_from_env()
+    operator = operator_base_url(registry)
     if context.base_url:
-        return Endpoint("custom", context.base_url.rstrip("/"), key or EMULATOR_KEY)
+        url = context.base_url.rstrip("/")
+        trusted = _normal(url) in _trusted or (operator is not None and _normal(url) == _normal(operator))
+        return Endpoint("custom", url, (key or EMULATOR_KEY) if trusted else EMULATOR_KEY)
     backend = context.backend
+    if operator and backend in ("auto", "gemini"):  # the operator's proxy stands in for Google's endpoint
+        if backend == "gemini" and not key:
+            raise BackendUnavailableError("backend 'gemini' needs GOOGLE_API_KEY or GEMINI_API_KEY to be set")
+        return Endpoint("custom", operator, key or EMULATOR_KEY)
     if backend == "gemini" or (backend == "auto" and key):
         if not key:
             raise BackendUnavailableError("backend 'gemini' needs GOOGLE_API_KEY or GEMINI_API_KEY to be set")
@@ -54,6 +94,12 @@ def resolve_endpoint(context: Context) -> Endpoint:
             _warn_once("no API key and no local model: answers come from the scripted demo backend "
                        "(install tierwise[local] for a real local model)")
     return _emulator_endpoint(backend)
+
+
+def _normal(url: str) -> str:
+    """Compare endpoints as the client will reach them: scheme and host case-insensitive, no trailing slash."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
 
 
 _warned: set[str] = set()

@@ -6,11 +6,13 @@ and tests can drive it with scripted replies, no HTTP and no sleeping.
         call it; judge the answer (not just the status); price the attempt
         transient failure → wait what the server asked (Retry-After / RetryInfo) with jittered backoff, retry
         otherwise, or out of attempts → the next model
+    critical stages: after the chain, wait and go round it again while transient failures leave time to
     until an answer is good, the time budget is spent, or a failure no model can fix (bad credentials).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Callable, Generator
@@ -60,64 +62,97 @@ class Hook:
 
 Action = Call | Sleep | Hook
 Loop = Generator[Action, Any, StageResult]
+MIN_WAIT_S = 0.01  # the shortest wait between passes, so that waiting on another request's probe never spins
 
 
 def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
                  clock: Callable[[], float] = time.monotonic) -> Loop:
-    """Yields actions; returns the first good result or raises ModelCallError (every attempt is in `attempts`)."""
+    """Yields actions; returns the first good result or raises ModelCallError (every attempt is in `attempts`).
+
+    Non-critical stages: up to `max_attempts` per model (waiting at most `max_wait_s` for a Retry-After), then the
+    next model; one pass over the chain. Critical stages persist: their readers need this answer and no cheaper
+    model may give it, so after a pass whose failures were transient they wait (Retry-After, else jittered backoff)
+    and go round the chain again, until the answer comes or the time budget is spent. A model that failed in a way
+    retrying cannot fix (bad request, blocked, cut at max tokens) is not tried again in a later pass.
+    """
     settings = plan.registry.data.resilience
     deadline = clock() + settings.time_limits(plan.service_tier, 0.0)[1]  # Flex answers in minutes: a longer budget
+    persist = plan.route.spec.critical
     chain = fitting(plan, _chain(plan))
+    tries = dict.fromkeys((c.model_id for c in chain), 0)  # attempts so far per model, across passes
     last: Failure | None = None
-    for lap in range(2):  # a second lap only when every model was cooling down on the first
+    for lap in itertools.count(1):
         tried_any = False
-        for candidate in chain:
+        again: list[StageModel] = []  # models worth another pass
+        for candidate in list(chain):
+            if candidate not in chain:
+                continue  # dropped by a context overflow on a model before it
             key = f"{plan.endpoint.base_url}|{candidate.model_id}"
             lease = cooldowns.acquire(key)
             if lease is None:
+                again.append(candidate)
                 continue
             tried_any = True
             try:  # the probe lease (if this call holds one) is released on every outcome
-                for attempt in range(1, settings.max_attempts + 1):
-                    remaining = deadline - clock()
-                    if remaining < 0.001:  # the client sends whole milliseconds, and 0 ms means "no timeout"
-                        break
-                    yield Hook("before_attempt", (plan, candidate, attempts))
-                    attempt_s = settings.time_limits(plan.service_tier, candidate.spec.timeout_s)[0]
-                    reply: Reply = yield Call(candidate, min(attempt_s, remaining))
-                    result, failure = _judge(plan, attempts, candidate, attempt, reply)
-                    yield Hook("after_attempt", (plan, attempts.records[-1], attempts))
-                    if failure is None:
-                        assert result is not None
-                        cooldowns.succeeded(key, window_s=settings.cooldown_window_s)
-                        return result
-                    last = failure
-                    if failure.transient:
-                        cooldowns.failed(key, failures=settings.cooldown_failures,
-                                         window_s=settings.cooldown_window_s, cooldown_s=settings.cooldown_s,
-                                         ratio=settings.cooldown_failure_ratio)
-                    if failure.fatal:
-                        raise give_up(plan, attempts, failure)
-                    if failure.kind == "context_overflow":
-                        chain = [c for c in chain if c.model.context_window > candidate.model.context_window]
-                        break
-                    if not failure.retry_same_model or attempt == settings.max_attempts:
-                        break
-                    wait = backoff(settings, attempt, failure.retry_after_s)
-                    if wait is None or clock() + wait >= deadline:
-                        break  # the server asks for longer than we may wait: move down the chain
-                    yield Sleep(wait)
+                result, failure = yield from _on_model(plan, attempts, cooldowns, candidate, key, tries, deadline,
+                                                       clock, persist)
             finally:
                 cooldowns.release(key, lease)
-        if tried_any or lap == 1 or not chain:
-            break
-        ready = min(cooldowns.ready_at(f"{plan.endpoint.base_url}|{c.model_id}") for c in chain)
-        wait = max(0.0, ready - clock())
-        if clock() + wait >= deadline:
+            if result is not None:
+                return result
+            last = failure or last
+            if failure is not None and failure.kind == "context_overflow":
+                chain = [c for c in chain if c.model.context_window > candidate.model.context_window]
+            elif failure is None or failure.retry_same_model:
+                again.append(candidate)
+        chain = [c for c in chain if c in again]
+        if not chain or (not persist and (tried_any or lap > 1)):
+            break  # non-critical: one pass (a second only when every model was cooling down on the first)
+        now = clock()
+        if tried_any:
+            wait = backoff(settings, lap, last.retry_after_s if last else None, limit=None)
+        else:  # every model is cooling down: wait for the first to be ready for a probe
+            ready = min(cooldowns.ready_at(f"{plan.endpoint.base_url}|{c.model_id}") for c in chain)
+            wait = max(ready - now, settings.base_delay_s, MIN_WAIT_S)
             last = last or Failure("cooling_down", "every model of this stage is cooling down after failures")
+        if wait is None or now + wait >= deadline:
             break
         yield Sleep(wait)
     raise give_up(plan, attempts, last or Failure("cooling_down", "every model of this stage is cooling down"))
+
+
+def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidate: StageModel, key: str,
+              tries: dict[str, int], deadline: float, clock: Callable[[], float],
+              persist: bool) -> Generator[Action, Any, tuple[StageResult | None, Failure | None]]:
+    """Up to `max_attempts` attempts on one model: (result, None) on success, else (None, the last failure)."""
+    settings = plan.registry.data.resilience
+    failure: Failure | None = None
+    for n in range(1, settings.max_attempts + 1):
+        remaining = deadline - clock()
+        if remaining < 0.001:  # the client sends whole milliseconds, and 0 ms means "no timeout"
+            break
+        tries[candidate.model_id] += 1
+        yield Hook("before_attempt", (plan, candidate, attempts))
+        attempt_s = settings.time_limits(plan.service_tier, candidate.spec.timeout_s)[0]
+        reply: Reply = yield Call(candidate, min(attempt_s, remaining))
+        result, failure = _judge(plan, attempts, candidate, tries[candidate.model_id], reply)
+        yield Hook("after_attempt", (plan, attempts.records[-1], attempts))
+        if failure is None:
+            assert result is not None
+            cooldowns.succeeded(key, window_s=settings.cooldown_window_s)
+            return result, None
+        cooled = failure.transient and cooldowns.failed(
+            key, failures=settings.cooldown_failures, window_s=settings.cooldown_window_s,
+            cooldown_s=settings.cooldown_s, ratio=settings.cooldown_failure_ratio)
+        if failure.fatal:
+            raise give_up(plan, attempts, failure)
+        if not failure.retry_same_model or n == settings.max_attempts or cooled:
+            break  # cooled: this failure put the model in its cooldown, so this request leaves it alone too
+        wait = backoff(settings, n, failure.retry_after_s, limit=None if persist else settings.max_wait_s)
+        if wait is None or clock() + wait >= deadline:
+            break  # the server asks for longer than we may wait here: the next model
+        yield Sleep(wait)
+    return None, failure
 
 
 def _chain(plan: CallPlan) -> list[StageModel]:
@@ -156,9 +191,10 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
     return StageResult(value, list(attempts.records), reply.output), None
 
 
-def backoff(settings: Any, attempt: int, retry_after_s: float | None) -> float | None:
-    """Jittered exponential backoff, but never shorter than what the server asked; None if that is too long."""
-    if retry_after_s is not None and retry_after_s > settings.max_wait_s:
+def backoff(settings: Any, attempt: int, retry_after_s: float | None, *, limit: float | None) -> float | None:
+    """Jittered exponential backoff, but never shorter than what the server asked; None if it asks for more than
+    `limit` seconds (None: no limit, as for a critical stage, which waits as long as its time budget allows)."""
+    if retry_after_s is not None and limit is not None and retry_after_s > limit:
         return None
     delay: float = min(settings.max_delay_s, settings.base_delay_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
     return max(delay, retry_after_s or 0.0)

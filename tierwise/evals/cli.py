@@ -61,6 +61,10 @@ def eval_command(
         reg = build_registry(registry)
         loaded = load_cases(cases)
         chosen_tiers = _names(tiers) if tiers else list(reg.data.tier_order)
+        if base_url:  # the operator's own choice on the command line: it may receive the API key
+            from tierwise.calls.endpoint import trust_base_url
+
+            trust_base_url(base_url)
         context = Context(backend=backend, base_url=base_url, registry_path=registry)
         run = run_eval(loaded, _names(stages), chosen_tiers, registry=reg, context=context, judge_tier=judge_tier,
                        concurrency=concurrency)

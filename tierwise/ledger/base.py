@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from datetime import datetime
 
 from .entry import LedgerEntry
 from .periods import Spend
 from .shadow import ShadowPair
+
+
+@dataclass(frozen=True)
+class Hold:
+    """What `Ledger.reserve` decided: `admitted` (the reservation is stored) and the spend it decided on — committed
+    and held by attempts in flight, this one included when admitted."""
+
+    admitted: bool
+    spend: Spend
 
 
 class Ledger(ABC):
@@ -20,8 +30,23 @@ class Ledger(ABC):
     url: str  # where it lives, without any password
 
     @abstractmethod
-    def record(self, entry: LedgerEntry) -> Spend:
-        """Store `entry` unless its call id is already stored; return the counters right after (same transaction)."""
+    def record(self, entry: LedgerEntry, reservation_id: str | None = None) -> Spend:
+        """Store `entry` unless its call id is already stored; return the counters right after (same transaction).
+
+        `reservation_id`: the attempt's reservation, settled in the same transaction — its worst case stops being
+        held as the real cost is added, so no reader ever sees the attempt counted twice or not at all."""
+
+    @abstractmethod
+    def reserve(self, reservation_id: str, usd: float, *, task_type: str | None, expires_at: float,
+                hard_day_usd: float | None, hard_month_usd: float | None, at: datetime | None = None) -> Hold:
+        """Hold `usd` for an attempt about to be made, atomically with the check: admitted only if committed spend
+        plus every live reservation plus `usd` stays within each hard cap given (None: no cap). Across threads,
+        processes and machines sharing the database, no two reservations can both take the last of a cap.
+        `expires_at` (seconds since the epoch): after it the hold no longer counts (its process died)."""
+
+    @abstractmethod
+    def release(self, reservation_id: str) -> None:
+        """Drop a reservation that was not settled (the attempt never ran, or its record could not be stored)."""
 
     @abstractmethod
     def spend(self, at: datetime | None = None, task_type: str | None = None) -> Spend:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tierwise.errors import TierwiseError
 
 
@@ -17,6 +19,7 @@ class BudgetExceededError(TierwiseError, RuntimeError):
         self.cap = cap  # "hard_daily_usd" or "hard_monthly_usd": the registry key to raise
         self.limit_usd = limit_usd
         self.spent_usd = spent_usd
+        self.records: list[Any] = []  # attempts of the stage call already made (and billed) before it was refused
 
 
 class LedgerSchemaError(LedgerError):

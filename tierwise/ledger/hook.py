@@ -1,5 +1,6 @@
 """The ledger as a call-path hook: the spend guard before a call (a soft cap moves a non-critical stage to the
-cheapest tier and/or a cheaper service tier; a hard cap refuses), and every priced attempt persisted after it.
+cheapest tier and/or a cheaper service tier; a hard cap refuses), a reservation of each attempt's worst case
+before it (the hard caps hold exactly), and every priced attempt persisted after it, settling its reservation.
 
 A ledger outage costs the record, never the answer — unless caps are configured: caps without a ledger cannot be
 enforced, so then the call fails closed.
@@ -9,17 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from tierwise.calls.hooks import CallHook
 from tierwise.calls.plan import Attempts, CallPlan
+from tierwise.calls.result import StageResult
+from tierwise.calls.worst import worst_case_usd
 from tierwise.state.records import CallRecord
-from tierwise.tiers import Registry
+from tierwise.tiers import Registry, StageModel
 
-from .errors import LedgerError
+from .errors import BudgetExceededError, LedgerError
 from .guard import Decision, SpendGuard
 
 log = logging.getLogger("tierwise.calls")
-_NOTE = "ledger"  # Attempts.notes key: this call's Decision and hashed prompt
+_NOTE = "ledger"  # Attempts.notes key: this call's hashed prompt, deadline and the reservation it holds
+SHADOW = "shadow"  # shadow traffic is capped apart ([shadow] daily_usd): it reserves nothing from [budget]
 
 
 class LedgerHook(CallHook):
@@ -35,7 +40,8 @@ class LedgerHook(CallHook):
         guard = self._guard(plan.registry)
         if guard is None:
             return plan
-        decision = guard.before_call(plan.route, plan.task_type)
+        worst = worst_case_usd(plan, plan.route) if plan.registry.data.budget.any_cap else 0.0
+        decision = guard.before_call(plan.route, plan.task_type, service_tier=plan.service_tier, worst_usd=worst)
         return _apply(plan, decision)
 
     async def abefore_call(self, plan: CallPlan) -> CallPlan:
@@ -43,22 +49,79 @@ class LedgerHook(CallHook):
             return self.before_call(plan)
         return await asyncio.to_thread(self.before_call, plan)
 
+    def before_attempt(self, plan: CallPlan, candidate: StageModel, attempts: Attempts) -> None:
+        reserving = self._reserving(plan)
+        if reserving is None:
+            return
+        guard, worst, ttl_s, deadline = reserving(attempts, candidate)
+        try:
+            _note(attempts)["held"] = guard.reserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+        except BudgetExceededError as refused:
+            refused.records = list(attempts.records)  # the attempts already billed stay in the caller's records
+            raise
+
+    async def abefore_attempt(self, plan: CallPlan, candidate: StageModel, attempts: Attempts) -> None:
+        reserving = self._reserving(plan)
+        if reserving is None:
+            return
+        guard, worst, ttl_s, deadline = reserving(attempts, candidate)
+        try:
+            _note(attempts)["held"] = await guard.areserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+        except BudgetExceededError as refused:
+            refused.records = list(attempts.records)
+            raise
+
+    def _reserving(self, plan: CallPlan):
+        """None when this call reserves nothing (no caps, or shadow traffic); else how to size its reservation."""
+        if not plan.registry.data.budget.any_cap or plan.labels.get("purpose") == SHADOW:
+            return None
+        guard = self._guard(plan.registry)
+        if guard is None:
+            return None
+        # A reservation outlives its stage call's time budget only if its process died mid-call: then it expires.
+        budget_s = plan.registry.data.resilience.time_limits(plan.service_tier, 0.0)[1]  # flex: a longer budget
+
+        def sized(attempts: Attempts, candidate: StageModel):
+            note = _note(attempts)
+            deadline = note.setdefault("deadline", time.monotonic() + budget_s)
+            return guard, worst_case_usd(plan, candidate), 2 * budget_s, deadline
+
+        return sized
+
     def after_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
         guard = self._guard(plan.registry)
         if guard is None:
             return
         from .entry import prompt_text
 
-        note = attempts.notes.setdefault(_NOTE, {})
+        note = _note(attempts)
         if "prompt" not in note:
             note["prompt"] = prompt_text(list(plan.messages))  # hashed once per stage call, not per attempt
         try:
             guard.after_call(record, route=plan.labels.get("route"), escalated=plan.labels.get("escalated"),
                              prompt=note["prompt"], request_id=plan.labels.get("request_id"),
                              downgraded_from=plan.downgraded_from,
-                             service_tier=plan.service_tier)
+                             service_tier=plan.service_tier, reservation_id=note.get("held"))
+            note.pop("held", None)  # settled with the record
         except LedgerError as exc:
             self._warn_once(f"a call record could not be stored: {exc}")
+
+    def after_call(self, plan: CallPlan, attempts: Attempts, result: StageResult | None,
+                   error: BaseException | None) -> None:
+        held = _note(attempts).pop("held", None)
+        if held is None:
+            return  # the common case: every reservation was settled with its record
+        guard = self._guard(plan.registry)
+        try:
+            if guard is not None:
+                guard.release(held)
+        except LedgerError as exc:  # it expires on its own
+            self._warn_once(f"a spend reservation could not be released (it expires by itself): {exc}")
+
+    async def aafter_call(self, plan: CallPlan, attempts: Attempts, result: StageResult | None,
+                          error: BaseException | None) -> None:
+        if _NOTE in attempts.notes and "held" in attempts.notes[_NOTE]:
+            await asyncio.to_thread(self.after_call, plan, attempts, result, error)
 
     async def aafter_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
         if plan.registry.data.ledger.enabled:
@@ -79,6 +142,10 @@ class LedgerHook(CallHook):
         if message not in self._warned:
             self._warned.add(message)
             log.warning(message)
+
+
+def _note(attempts: Attempts) -> dict:
+    return attempts.notes.setdefault(_NOTE, {})
 
 
 def _apply(plan: CallPlan, decision: Decision) -> CallPlan:

@@ -54,13 +54,31 @@ class Spend:
     task_type: str | None = None
     task_day_usd: float = 0.0
     inserted: bool = True  # False when a record was a duplicate of one already stored (nothing added)
+    # Held by attempts in flight (their worst case, until settled): see `Ledger.reserve`.
+    reserved_day_usd: float = 0.0
+    reserved_month_usd: float = 0.0
+    reserved_task_day_usd: float = 0.0
+
+    def held_day(self) -> float:
+        """Spent today plus what calls in flight may still add."""
+        return self.day_usd + self.reserved_day_usd
+
+    def held_month(self) -> float:
+        return self.month_usd + self.reserved_month_usd
+
+    def held_task_day(self) -> float:
+        return self.task_day_usd + self.reserved_task_day_usd
 
     @classmethod
     def from_counters(
-        cls, moment: datetime, task_type: str | None, counters: dict[tuple[str, str], float], inserted: bool = True
+        cls, moment: datetime, task_type: str | None, counters: dict[tuple[str, str], float], inserted: bool = True,
+        reserved: tuple[float, float, float] = (0.0, 0.0, 0.0),
     ) -> Spend:
         day, month = day_key(moment), month_key(moment)
         return cls(
+            reserved_day_usd=reserved[0],
+            reserved_month_usd=reserved[1],
+            reserved_task_day_usd=reserved[2],
             day=day.removeprefix("day:"),
             month=month.removeprefix("month:"),
             day_usd=counters.get((day, ALL), 0.0),

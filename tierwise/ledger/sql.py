@@ -9,12 +9,13 @@ Python, so concurrent workers can neither lose an update nor count a call twice.
 from __future__ import annotations
 
 import json
+import time
 from abc import abstractmethod
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from .base import Ledger
+from .base import Hold, Ledger
 from .entry import COLUMNS, LedgerEntry
 from .errors import LedgerSchemaError
 from .periods import ALL, Spend, counter_keys, day_key, month_key, task_scope, utc
@@ -72,7 +73,7 @@ class SqlLedger(ShadowStore, Ledger):
                 f"{SCHEMA_VERSION}: upgrade tierwise"
             )
 
-    def record(self, entry: LedgerEntry) -> Spend:
+    def record(self, entry: LedgerEntry, reservation_id: str | None = None) -> Spend:
         values = [self._value(entry, name) for name in COLUMNS]
         insert = self._sql(
             f"INSERT INTO tierwise_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -89,6 +90,8 @@ class SqlLedger(ShadowStore, Ledger):
             if inserted:
                 for period, scope in counter_keys(entry.started_at, entry.task_type, entry.purpose):
                     cur.execute(add, (period, scope, float(entry.cost_usd)))
+            if reservation_id is not None:  # after the counters: every writer locks counters first (no deadlock)
+                cur.execute(self._sql("DELETE FROM tierwise_reservations WHERE reservation_id = ?"), (reservation_id,))
             counters = self._counters(cur, entry.started_at, entry.task_type)
         return Spend.from_counters(entry.started_at, entry.task_type, counters, inserted)
 
@@ -96,7 +99,53 @@ class SqlLedger(ShadowStore, Ledger):
         moment = utc(at)
         with self._read() as cur:
             counters = self._counters(cur, moment, task_type)
-        return Spend.from_counters(moment, task_type, counters)
+            reserved = self._reserved(cur, moment, task_type, time.time())
+        return Spend.from_counters(moment, task_type, counters, reserved=reserved)
+
+    def reserve(self, reservation_id: str, usd: float, *, task_type: str | None, expires_at: float,
+                hard_day_usd: float | None, hard_month_usd: float | None, at: datetime | None = None) -> Hold:
+        moment, now = utc(at), time.time()
+        day, month = day_key(moment), month_key(moment)
+        with self._write() as cur:
+            if self.dialect.for_update:
+                # PostgreSQL: lock today's and this month's counter rows, in the order `record` updates them, so
+                # that reservers take turns and no settle lands between reading the counters and the holds.
+                ensure = self._sql("INSERT INTO tierwise_spend (period, scope, usd, calls) VALUES (?, ?, 0, 0) "
+                                   "ON CONFLICT (period, scope) DO NOTHING")
+                for period in sorted((day, month)):
+                    cur.execute(ensure, (period, ALL))
+                cur.execute(self._sql("SELECT period FROM tierwise_spend WHERE scope = ? AND period IN (?, ?) "
+                                      f"ORDER BY period{self.dialect.for_update}"), (ALL, day, month))
+                cur.fetchall()
+            cur.execute(self._sql("DELETE FROM tierwise_reservations WHERE expires_at <= ?"), (now,))
+            counters = self._counters(cur, moment, task_type)
+            reserved = self._reserved(cur, moment, task_type, now)
+            spend = Spend.from_counters(moment, task_type, counters, reserved=reserved)
+            admitted = ((hard_day_usd is None or spend.held_day() + usd <= hard_day_usd)
+                        and (hard_month_usd is None or spend.held_month() + usd <= hard_month_usd))
+            if admitted:
+                cur.execute(self._sql("INSERT INTO tierwise_reservations (reservation_id, day, month, task_type, usd, "
+                                      "expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
+                            (reservation_id, day, month, task_type, float(usd), float(expires_at)))
+                spend = Spend.from_counters(moment, task_type, counters, reserved=(
+                    reserved[0] + usd, reserved[1] + usd, reserved[2] + (usd if task_type else 0.0)))
+        return Hold(admitted, spend)
+
+    def release(self, reservation_id: str) -> None:
+        with self._write() as cur:
+            cur.execute(self._sql("DELETE FROM tierwise_reservations WHERE reservation_id = ?"), (reservation_id,))
+
+    def _reserved(self, cur: Any, moment: datetime, task_type: str | None, now: float) -> tuple[float, float, float]:
+        """Live holds (not expired) for the UTC day and month of `moment`, and for `task_type` that day."""
+        day = day_key(moment)
+        cur.execute(
+            self._sql("SELECT COALESCE(SUM(CASE WHEN day = ? THEN usd ELSE 0 END), 0), COALESCE(SUM(usd), 0), "
+                      "COALESCE(SUM(CASE WHEN day = ? AND task_type = ? THEN usd ELSE 0 END), 0) "
+                      "FROM tierwise_reservations WHERE month = ? AND expires_at > ?"),
+            (day, day, task_type or "", month_key(moment), now),
+        )
+        row = cur.fetchone()
+        return float(row[0]), float(row[1]), float(row[2])
 
     def _counters(self, cur: Any, moment: datetime, task_type: str | None) -> dict[tuple[str, str], float]:
         scopes = [ALL, task_scope(task_type)] if task_type else [ALL, ALL]

@@ -16,10 +16,11 @@ class Dialect:
     false: str
     real: str
     integer: str
+    for_update: str  # row locks for a read-then-write: PostgreSQL's; SQLite's write lock already covers the file
 
 
-SQLITE = Dialect("sqlite", "?", "TEXT", "INTEGER", "0", "REAL", "INTEGER")
-POSTGRES = Dialect("postgresql", "%s", "TIMESTAMPTZ", "BOOLEAN", "false", "DOUBLE PRECISION", "BIGINT")
+SQLITE = Dialect("sqlite", "?", "TEXT", "INTEGER", "0", "REAL", "INTEGER", "")
+POSTGRES = Dialect("postgresql", "%s", "TIMESTAMPTZ", "BOOLEAN", "false", "DOUBLE PRECISION", "BIGINT", " FOR UPDATE")
 
 
 def ddl(d: Dialect) -> list[str]:
@@ -63,7 +64,24 @@ def ddl(d: Dialect) -> list[str]:
             PRIMARY KEY (period, scope)
         )""",
         "CREATE TABLE IF NOT EXISTS tierwise_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        *reservation_ddl(d),
         *shadow_ddl(d),
+    ]
+
+
+def reservation_ddl(d: Dialect) -> list[str]:
+    """Spend held for attempts in flight (their worst case), until each is settled to its real cost, released,
+    or — left by a process that died — past `expires_at` (seconds since the epoch)."""
+    return [
+        f"""CREATE TABLE IF NOT EXISTS tierwise_reservations (
+            reservation_id TEXT PRIMARY KEY,
+            day TEXT NOT NULL,
+            month TEXT NOT NULL,
+            task_type TEXT,
+            usd {d.real} NOT NULL,
+            expires_at {d.real} NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS tierwise_reservations_month ON tierwise_reservations (month, expires_at)",
     ]
 
 

@@ -134,6 +134,19 @@ class LedgerSettings(_Strict):
     store_prompts: bool = Field(default=False, description="Store prompt text; otherwise only its sha256.")
 
 
+class EndpointSettings(_Strict):
+    """Where model calls go when a run names no endpoint: the operator's own Gemini-compatible proxy, if any."""
+
+    base_url: str = Field(default="", description="Empty: Google's Gemini API. The API key from the environment "
+                          "is sent here (as it is with `--base-url` or $TIERWISE_BASE_URL).")
+
+    @model_validator(mode="after")
+    def _url(self) -> EndpointSettings:
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+        return self
+
+
 class Resilience(_Strict):
     """Retries, waits and cooldowns of the call path (see tierwise/calls/loop.py)."""
 
@@ -242,6 +255,7 @@ class RegistryData(_Strict):
     budget: Budget = Budget()
     resilience: Resilience = Resilience()
     ledger: LedgerSettings = LedgerSettings()
+    endpoint: EndpointSettings = EndpointSettings()
     task_types: dict[str, TaskTypeSpec] = Field(default_factory=dict)
     shadow: Shadow = Shadow()
     evals: EvalSettings = EvalSettings()
