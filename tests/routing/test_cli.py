@@ -148,6 +148,21 @@ def test_calibrate_human_output_and_draft_thresholds(tmp_path: Path) -> None:
     assert 0.0 <= doc["thresholds"]["confidence"] <= 1.0
 
 
+def test_calibrate_a_given_router_points_the_toml_at_it(tmp_path: Path) -> None:
+    table = write_csv(tmp_path / "t.csv", synthetic_rows(300, seed=5))
+    router = tmp_path / "models" / "mine.json"
+    assert run("router", "train", "--outcomes", table, "--out", router).exit_code == 0
+    trained = router.read_bytes()
+    toml = tmp_path / "tierwise.toml"
+    res = run("calibrate", "--outcomes", table, "--router", router, "--write", toml, "--json")
+    assert res.exit_code == 0, res.output
+    doc = tomllib.loads(toml.read_text())
+    assert doc["router"]["model_path"] == "models/mine.json"
+    assert router.read_bytes() == trained  # calibrated as given, not retrained over
+    assert not (tmp_path / "router.json").exists()
+    assert json.loads(res.stdout)["cross_fitted"] is False
+
+
 def test_prices_file_turns_tokens_into_dollars(tmp_path: Path) -> None:
     rows = [
         {k: v for k, v in r.items() if k != "cost_usd"}

@@ -120,7 +120,7 @@ class GenerateRequest:
         calling = (self.tool_config or {}).get("functionCallingConfig") or {}
         if str(calling.get("mode", "")).upper() == "NONE":
             return []
-        names = [d.get("name") for d in self.tools if isinstance(d.get("name"), str)]
+        names = [name for d in self.tools if isinstance(name := d.get("name"), str)]
         allowed = calling.get("allowedFunctionNames")
         return [n for n in names if n in allowed] if isinstance(allowed, list) and allowed else names
 

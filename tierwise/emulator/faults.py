@@ -168,7 +168,7 @@ class Fault:
         return fnmatch.fnmatchcase(model, self.model)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "fault") -> Fault:
+    def from_dict(cls, data: Fault | Mapping[str, Any], where: str = "fault") -> Fault:
         """Build from a mapping (a TOML table / JSON object), naming ``where`` on any error."""
         if isinstance(data, Fault):
             return data

@@ -58,7 +58,7 @@ def error(fault: Fault, request: GenerateRequest, prompt_tokens: Callable[[], in
 
 def api_key_invalid(message: str = _MESSAGES["api_key_invalid"]) -> BackendError:
     """Gemini's answer to a key it does not know: 400 INVALID_ARGUMENT with ErrorInfo API_KEY_INVALID."""
-    details = [
+    details: list[dict[str, Any]] = [
         {
             "@type": _RPC + "ErrorInfo",
             "reason": "API_KEY_INVALID",
@@ -118,7 +118,7 @@ def replacement(
     }
     candidates: list[dict[str, Any]] = []
     if fault.kind == "safety":
-        ratings = [{"category": c, "probability": "NEGLIGIBLE"} for c in _HARMS]
+        ratings: list[dict[str, Any]] = [{"category": c, "probability": "NEGLIGIBLE"} for c in _HARMS]
         ratings.append({"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True})
         candidates = [{"finishReason": "SAFETY", "index": 0, "safetyRatings": ratings}]
     elif fault.kind == "finish":

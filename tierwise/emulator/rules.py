@@ -134,7 +134,7 @@ class Rule:
         return variables
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "rule") -> Rule:
+    def from_dict(cls, data: Rule | dict[str, Any], where: str = "rule") -> Rule:
         """Build a rule from a plain mapping, naming ``where`` and the key on any error."""
         if isinstance(data, Rule):
             return data

@@ -56,7 +56,7 @@ class ScriptedBackend:
         if rule.delay_ms:
             time.sleep(rule.delay_ms / 1000)
         if rule.error is not None:
-            err = rule.error if isinstance(rule.error, dict) else {"code": rule.error}
+            err: dict[str, Any] = rule.error if isinstance(rule.error, dict) else {"code": rule.error}
             message = err.get("message") or f"Scripted error {err['code']} for model '{request.model}'."
             raise BackendError(err["code"], message, err.get("status"))
         prompt = self.count_tokens(request)

@@ -81,7 +81,8 @@ class _Server(ThreadingHTTPServer):
                 while not self._stopping:
                     for key, _ in selector.select():
                         if key.fileobj is self and not self._stopping:
-                            self._handle_request_noblock()
+                            # BaseServer's one-request step, as serve_forever uses it; typeshed omits private names.
+                            self._handle_request_noblock()  # type: ignore[attr-defined]
         finally:
             self._stopped.set()
 
@@ -98,7 +99,8 @@ class _Server(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls socket.getfqdn(), a reverse-DNS lookup that can stall offline.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        self.server_name = str(host)  # getsockname() gives str for AF_INET(6); typeshed also allows bytes
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
@@ -361,7 +363,8 @@ class Emulator:
         self._extra_models = models
         self._catalogue: dict[str, ModelLimits] | None = None
         self.invalid_keys = frozenset(invalid_keys)
-        self.cassette = Cassette(record or replay) if (record or replay) else None
+        cassette_path = record or replay
+        self.cassette = Cassette(cassette_path) if cassette_path else None
         self.recording = record is not None
         self.upstream = Upstream(upstream) if upstream else None
         self.on_miss = on_miss

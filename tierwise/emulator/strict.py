@@ -14,10 +14,14 @@ import functools
 import json
 import re
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backend import BackendError
 from .catalogue import ModelLimits, modality_of
+
+if TYPE_CHECKING:
+    import pydantic
+    from pydantic_core import ErrorDetails
 
 _BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
 _PROTO = "type.googleapis.com/google.ai.generativelanguage.v1beta."
@@ -59,7 +63,7 @@ def check(body: Any, limits: ModelLimits, *, method: str = "generateContent", ve
 
 
 @functools.cache
-def _request_model(vertex: bool) -> type:
+def _request_model(vertex: bool) -> type[pydantic.BaseModel]:
     """A pydantic model of the REST ``GenerateContentRequest`` built from google-genai's own types."""
     import pydantic
     from google.genai import _common, types
@@ -92,7 +96,7 @@ def _validate_shape(body: dict[str, Any], vertex: bool) -> Any:
         raise _from_pydantic(exc.errors(include_url=False)[0]) from None
 
 
-def _from_pydantic(error: dict[str, Any]) -> BackendError:
+def _from_pydantic(error: ErrorDetails) -> BackendError:
     loc = tuple(error.get("loc", ()))
     kind = error.get("type", "")
     if kind == "extra_forbidden":

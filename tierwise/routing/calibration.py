@@ -142,7 +142,7 @@ def calibrate(
     drafts: list[float | None] = list(DRAFT_SCORES) if table.draft_score is not None else [None]
     confs: list[float | None] = [None]
     if table.draft_score is not None and table.confidence is not None:
-        confs = sorted({0.0, *[float(v) for v in np.unique(table.confidence) if v <= 1.0]})
+        confs = [*sorted({0.0, *[float(v) for v in np.unique(table.confidence) if v <= 1.0]})]
 
     best: tuple[bool, float, float, tuple] | None = None
     for t in thresholds:

@@ -279,9 +279,7 @@ def calibrate_command(
     table = _load(outcomes, top, prices, ladder)
     _notes(table)
     result, trained = calibrate(table, learned, target=target, folds=folds)
-    model_path = router
-    if learned is None:
-        model_path = router_out or write.parent / "router.json"
+    model_path = router if router is not None else router_out or write.parent / "router.json"
     text = settings_text(write, result, model_path)  # the TOML once more: it may have changed meanwhile
     if learned is None:
         trained.save(model_path)

@@ -98,7 +98,7 @@ class Csr:
         take = (
             np.concatenate([np.arange(self.indptr[r], self.indptr[r + 1]) for r in which])
             if len(which)
-            else []
+            else np.zeros(0, dtype=np.int64)
         )
         indptr = np.zeros(len(which) + 1, dtype=np.int64)
         indptr[1:] = np.cumsum(lens)

@@ -180,20 +180,20 @@ def table_from_rows(
             raise OutcomeError(source, f"row {n}: prompt_id {pid!r} appears with two different prompts")
         if (pid, model) in cells:
             raise OutcomeError(source, f"row {n}: duplicate row for prompt_id {pid!r} and model {model!r}")
-        quality = _number(row.get("quality"), source, n, "quality")
-        if quality is None:
+        row_quality = _number(row.get("quality"), source, n, "quality")
+        if row_quality is None:
             raise OutcomeError(source, f"row {n}: quality is empty")
-        if not 0.0 <= quality <= 1.0:
-            raise OutcomeError(source, f"row {n}: quality {quality:g} is outside 0..1")
-        cost = _number(row.get("cost_usd"), source, n, "cost_usd")
-        if cost is not None and cost < 0:
-            raise OutcomeError(source, f"row {n}: cost_usd {cost:g} is negative")
+        if not 0.0 <= row_quality <= 1.0:
+            raise OutcomeError(source, f"row {n}: quality {row_quality:g} is outside 0..1")
+        row_cost = _number(row.get("cost_usd"), source, n, "cost_usd")
+        if row_cost is not None and row_cost < 0:
+            raise OutcomeError(source, f"row {n}: cost_usd {row_cost:g} is negative")
         cat = _text(row.get("category"))
         if cat:
             category_of.setdefault(pid, cat)
         cells[(pid, model)] = {
-            "quality": quality,
-            "cost_usd": cost,
+            "quality": row_quality,
+            "cost_usd": row_cost,
             "input_tokens": _number(row.get("input_tokens"), source, n, "input_tokens"),
             "output_tokens": _number(row.get("output_tokens"), source, n, "output_tokens"),
             "draft_score": _number(row.get("draft_score"), source, n, "draft_score"),
