@@ -24,8 +24,10 @@ app = typer.Typer(
 )
 
 BackendOpt = Annotated[
-    str, typer.Option(help="auto | gemini | local | scripted. auto: Gemini if GOOGLE_API_KEY/GEMINI_API_KEY is "
-                      "set, else the built-in emulator with the local model (scripted if not installed).")
+    str, typer.Option(help="auto | gemini | vertex | local | scripted. auto: Gemini if GOOGLE_API_KEY/GEMINI_API_KEY "
+                      "is set, else the built-in emulator with the local model (scripted if not installed). vertex: "
+                      "GOOGLE_CLOUD_PROJECT/GOOGLE_CLOUD_LOCATION with Application Default Credentials, or an "
+                      "express-mode key.")
 ]
 RegistryOpt = Annotated[str | None, typer.Option("--registry", help="A registry TOML merged over the packaged one.")]
 

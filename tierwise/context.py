@@ -14,7 +14,7 @@ from typing_extensions import TypeIs
 
 from tierwise.errors import InvalidArgumentError, InvalidInputError
 
-Backend = Literal["auto", "gemini", "local", "scripted"]
+Backend = Literal["auto", "gemini", "vertex", "local", "scripted"]
 
 
 def is_backend(name: object) -> TypeIs[Backend]:
@@ -43,7 +43,9 @@ class Context:
     backend: Backend = field(
         default="auto",
         metadata={"description": "auto: Gemini when GOOGLE_API_KEY/GEMINI_API_KEY is set, else the built-in "
-                  "emulator with a local model (or scripted answers if none is installed)."},
+                  "emulator with a local model (or scripted answers if none is installed). vertex: Vertex AI "
+                  "(GOOGLE_CLOUD_PROJECT + GOOGLE_CLOUD_LOCATION with Application Default Credentials, or an "
+                  "express-mode key)."},
     )
     base_url: str | None = field(
         default=None,

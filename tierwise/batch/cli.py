@@ -31,7 +31,8 @@ def batch_command(
     cache: Annotated[bool, typer.Option(help="Keep good stage outputs in OUT.cache.db so a re-run item does not "
                                         "call (or pay for) them again.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
-    backend: Annotated[str, typer.Option(help="auto | gemini | local | scripted (as for `tierwise run`).")] = "auto",
+    backend: Annotated[str, typer.Option(help="auto | gemini | vertex | local | scripted (as for `tierwise run`)."
+                                         )] = "auto",
     registry: Annotated[str | None, typer.Option("--registry", help="A registry TOML merged over the packaged "
                                                  "one.")] = None,
     base_url: Annotated[str | None, typer.Option(help="A Gemini-compatible endpoint, e.g. a running "

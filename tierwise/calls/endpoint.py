@@ -32,14 +32,19 @@ LOCAL_MAX_TOKENS = 256  # the emulator accepts any key; this one is no secret
 
 @dataclass(frozen=True)
 class Endpoint:
-    kind: str  # "gemini" | "emulator" | "custom"
+    kind: str  # "gemini" | "vertex" | "emulator" | "custom"
     base_url: str | None
     api_key: str = field(repr=False)  # never printed: repr=False keeps it out of logs and tracebacks
     backend: str = ""  # for the emulator: "local" or "scripted"
+    project: str | None = None  # Vertex AI: project + location with credentials, or an express-mode key alone
+    location: str | None = None
 
     def describe(self) -> str:
         if self.kind == "gemini":
             return "Gemini API"
+        if self.kind == "vertex":
+            where = f"project {self.project}, {self.location}" if self.project else "express mode"
+            return f"Vertex AI ({where})" + (f" at {self.base_url}" if self.base_url else "")
         if self.kind == "emulator":
             return f"emulator ({self.backend}) at {self.base_url}"
         return f"endpoint {self.base_url}"
@@ -80,6 +85,8 @@ def resolve_endpoint(context: Context, registry: Registry | None = None) -> Endp
         trusted = _normal(url) in _trusted or (operator is not None and _normal(url) == _normal(operator))
         return Endpoint("custom", url, (key or EMULATOR_KEY) if trusted else EMULATOR_KEY)
     backend = context.backend
+    if backend == "vertex":
+        return vertex_endpoint(operator)
     if operator and backend in ("auto", "gemini"):  # the operator's proxy stands in for Google's endpoint
         if backend == "gemini" and not key:
             raise BackendUnavailableError("backend 'gemini' needs GOOGLE_API_KEY or GEMINI_API_KEY to be set")
@@ -94,6 +101,42 @@ def resolve_endpoint(context: Context, registry: Registry | None = None) -> Endp
             _warn_once("no API key and no local model: answers come from the scripted demo backend "
                        "(install tierwise[local] for a real local model)")
     return _emulator_endpoint(backend)
+
+
+PROJECT_VARIABLE, LOCATION_VARIABLE = "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION"
+DEFAULT_LOCATION = "global"  # where Gemini 3 models are served on Vertex AI
+
+
+def vertex_endpoint(operator: str | None = None) -> Endpoint:
+    """Vertex AI from the environment: GOOGLE_CLOUD_PROJECT (+ GOOGLE_CLOUD_LOCATION, default "global") with
+    Application Default Credentials (or credentials given to `use_vertex_credentials`), else express mode with an
+    API key in GOOGLE_API_KEY / GEMINI_API_KEY. `operator`: the operator's own endpoint for it, if configured."""
+    project = os.environ.get(PROJECT_VARIABLE, "").strip() or None
+    location = os.environ.get(LOCATION_VARIABLE, "").strip() or DEFAULT_LOCATION
+    key = api_key_from_env()
+    if project is None and not key:
+        raise BackendUnavailableError(
+            f"backend 'vertex' needs {PROJECT_VARIABLE} (and optionally {LOCATION_VARIABLE}, default "
+            f"{DEFAULT_LOCATION!r}) with Application Default Credentials (`gcloud auth application-default login`),"
+            f" or a Vertex AI express-mode API key in {' or '.join(KEY_VARIABLES)}"
+        )
+    if project is not None:
+        return Endpoint("vertex", operator, "", project=project, location=location)
+    return Endpoint("vertex", operator, key or "")
+
+
+_vertex_credentials: object | None = None
+
+
+def use_vertex_credentials(credentials: object | None) -> None:
+    """Credentials for Vertex AI's project mode (a google.auth Credentials object, e.g. impersonated or from a
+    service account); None: Application Default Credentials, found by google-auth on the first call."""
+    global _vertex_credentials
+    _vertex_credentials = credentials
+
+
+def vertex_credentials() -> object | None:
+    return _vertex_credentials
 
 
 def _normal(url: str) -> str:
@@ -141,7 +184,7 @@ _lock = threading.Lock()
 def _emulator_endpoint(backend: str) -> Endpoint:
     """Start (once per process) an emulator on 127.0.0.1 with the chosen backend."""
     if backend not in ("local", "scripted"):
-        raise BackendUnavailableError(f"unknown backend {backend!r}; choose auto, gemini, local or scripted")
+        raise BackendUnavailableError(f"unknown backend {backend!r}; choose auto, gemini, vertex, local or scripted")
     if _launcher is None:
         raise BackendUnavailableError(f"backend {backend!r} needs tierwise's emulator; import tierwise to install it")
     with _lock:

@@ -8,7 +8,7 @@ from typing import Any
 
 from tierwise.tiers import CallSettings, StageModel
 
-from .endpoint import Endpoint
+from .endpoint import Endpoint, vertex_credentials
 from .served import CLIENT_ARGS
 
 # (temperature, max_output_tokens, thinking_level, thinking_budget): what the chat model is built with.
@@ -71,13 +71,19 @@ def _build(model_id: str, settings: Settings, endpoint: Endpoint) -> Any:
     temperature, max_output_tokens, thinking_level, thinking_budget = settings
     kwargs: dict[str, Any] = {
         "model": model_id,
-        "google_api_key": endpoint.api_key,
         "temperature": temperature,  # None: the model's own fixed sampling
         "max_output_tokens": max_output_tokens,
-        "vertexai": False,
+        "vertexai": endpoint.kind == "vertex",
         "client_args": CLIENT_ARGS,  # notes the tier that served each call (calls/served.py)
         "max_retries": 1,  # 1 = no SDK retries: they ignore Retry-After; tierwise.calls.loop retries instead
     }
+    if endpoint.kind == "vertex" and endpoint.project:  # project mode: credentials, no key
+        kwargs.update(project=endpoint.project, location=endpoint.location)
+        credentials = vertex_credentials()
+        if credentials is not None:
+            kwargs["credentials"] = credentials
+    else:  # the Gemini API, an emulator, or Vertex AI express mode
+        kwargs["google_api_key"] = endpoint.api_key
     if endpoint.base_url:
         kwargs["base_url"] = endpoint.base_url
     if thinking_level is not None:

@@ -22,7 +22,7 @@ def make_backend(name: str):
     if name == "scripted":
         with resources.as_file(resources.files("tierwise.emulator").joinpath("demo.toml")) as path:
             return ScriptedBackend.from_file(path)
-    raise BackendUnavailableError(f"unknown backend {name!r}; choose auto, gemini, local or scripted")
+    raise BackendUnavailableError(f"unknown backend {name!r}; choose auto, gemini, vertex, local or scripted")
 
 
 class EmulatorLauncher:

@@ -41,7 +41,8 @@ def eval_command(
                                              "tierwise\\[report]).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Model calls in flight at once.")] = 4,
-    backend: Annotated[str, typer.Option(help="auto | gemini | local | scripted (see `tierwise run`).")] = "auto",
+    backend: Annotated[str, typer.Option(help="auto | gemini | vertex | local | scripted (see `tierwise run`)."
+                                         )] = "auto",
     base_url: Annotated[str | None, typer.Option(help="A Gemini-compatible endpoint.")] = None,
     registry: RegistryOpt = None,
 ) -> None:
@@ -56,7 +57,7 @@ def eval_command(
 
     try:
         if not is_backend(backend):
-            raise EvalError(f"--backend: unknown backend {backend!r}; choose auto, gemini, local or scripted")
+            raise EvalError(f"--backend: unknown backend {backend!r}; choose auto, gemini, vertex, local or scripted")
         _check_outputs(out, html, png, inputs=[cases, registry])  # before any call is paid for
         reg = build_registry(registry)
         loaded = load_cases(cases)

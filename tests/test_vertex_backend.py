@@ -1,0 +1,49 @@
+"""Vertex AI as a backend: the real ChatGoogleGenerativeAI with vertexai=True, sent to the strict emulator's Vertex
+routes (the operator's endpoint, $TIERWISE_BASE_URL), in project mode (project + location + credentials) and in
+express mode (an API key): answered, priced, and refused with a clear error when nothing says where to go."""
+
+from __future__ import annotations
+
+import pytest
+
+from tierwise import Context, call_stage
+from tierwise.calls import endpoint
+from tierwise.emulator import Emulator, ScriptedBackend
+from tierwise.errors import BackendUnavailableError
+
+
+@pytest.fixture
+def vertex_emulator(monkeypatch):
+    with Emulator(ScriptedBackend([{"reply": "Bonjour from Vertex."}])) as emu:
+        monkeypatch.setenv("TIERWISE_BASE_URL", emu.base_url)  # the operator's endpoint stands in for Google's
+        yield emu
+
+
+def test_project_mode_with_credentials(vertex_emulator, monkeypatch):
+    from google.oauth2.credentials import Credentials
+
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-project")
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "us-central1")
+    endpoint.use_vertex_credentials(Credentials(token="offline-token"))  # what ADC would give
+    try:
+        result = call_stage("draft", "Say hello", context=Context(backend="vertex"))
+    finally:
+        endpoint.use_vertex_credentials(None)
+    assert result.value == "Bonjour from Vertex."
+    assert result.record.cost_usd > 0
+    # No API key went anywhere: the strict emulator answers a keyless call only on Vertex's project route, with
+    # the bearer token of the credentials.
+    assert len(vertex_emulator.requests) == 1
+
+
+def test_express_mode_with_a_key(vertex_emulator, monkeypatch):
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    monkeypatch.setenv("GOOGLE_API_KEY", "vertex-express-key")
+    result = call_stage("draft", "Say hello", context=Context(backend="vertex"))
+    assert result.record.outcome == "ok" and result.value == "Bonjour from Vertex."
+
+
+def test_no_project_and_no_key_is_a_clear_error_before_any_call(monkeypatch):
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    with pytest.raises(BackendUnavailableError, match="GOOGLE_CLOUD_PROJECT"):
+        call_stage("draft", "hello", context=Context(backend="vertex"))
