@@ -69,8 +69,8 @@ class Pool:
                 conn, since = self._idle.pop() if self._idle else (None, 0.0)
             if conn is None:
                 return self._connect()
-            stale = self._check is not None and time.monotonic() - since > CHECK_AFTER_IDLE_SECONDS
-            if not stale or self._check(conn):
+            check = self._check
+            if check is None or time.monotonic() - since <= CHECK_AFTER_IDLE_SECONDS or check(conn):
                 return conn
             _close_quietly(conn)
 

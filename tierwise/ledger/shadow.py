@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .periods import SHADOW, day_key, utc
 
@@ -49,7 +49,11 @@ SHADOW_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ShadowPair))
 
 
 class ShadowStore:
-    """Mixed into SqlLedger: uses its `_read`, `_write`, `_sql` and time conversions."""
+    """Mixed into SqlLedger: uses its `_read`, `_write`, `_sql`, `_window` and time conversions."""
+
+    if TYPE_CHECKING:  # provided by SqlLedger
+
+        def _window(self, since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]: ...
 
     def record_shadow(self, pair: ShadowPair) -> bool:
         """Store `pair` unless its id is already stored; True if it was new."""
