@@ -10,6 +10,7 @@ its own server, but never make this server send it the key. tierwise's own emula
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -139,6 +140,7 @@ def vertex_credentials() -> object | None:
     return _vertex_credentials
 
 
+@functools.lru_cache(maxsize=256)
 def _normal(url: str) -> str:
     """Compare endpoints as the client will reach them: scheme and host case-insensitive, no trailing slash."""
     parts = urlsplit(url.strip())

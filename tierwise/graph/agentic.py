@@ -17,6 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
 from tierwise.context import Context
+from tierwise.graph.branching import routed, targets
 from tierwise.nodes import pipeline
 from tierwise.nodes.agentic import analyze, builtin, route, run_tools, step
 from tierwise.search import SearchTool
@@ -30,15 +31,14 @@ def build_agentic_graph(
 ) -> CompiledStateGraph[AgentState, Context, InputState, AgentOutput]:
     offered = list(tools) if tools is not None else builtin.default_tools(search_tool)
     builder = StateGraph(AgentState, context_schema=Context, input_schema=InputState, output_schema=AgentOutput)
-    builder.add_node("route", route.node)
-    builder.add_node("step", step.make(offered, max_rounds))
+    # route and step branch (routed: they go where after_route / after_step below say).
+    builder.add_node("route", routed(route.node, after_route), destinations=targets(after_route))
+    builder.add_node("step", routed(step.make(offered, max_rounds), after_step), destinations=targets(after_step))
     builder.add_node("tools", run_tools.make(offered))
     builder.add_node("analyze", analyze.node)
     builder.add_node("report", pipeline.report)
 
     builder.add_edge(START, "route")
-    builder.add_conditional_edges("route", after_route)
-    builder.add_conditional_edges("step", after_step)
     builder.add_edge("tools", "step")
     builder.add_edge("analyze", "report")
     builder.add_edge("report", END)

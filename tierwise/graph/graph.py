@@ -15,9 +15,9 @@ from langgraph.cache.base import BaseCache
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import CachePolicy, Checkpointer
-from typing_extensions import TypedDict
 
 from tierwise.context import Context
+from tierwise.graph.branching import routed, targets
 from tierwise.nodes import draft, extract, judge, polish, reason, respond, triage
 from tierwise.state import Extraction, InputState, OutputState, State
 
@@ -29,19 +29,19 @@ def build_graph(
     """The compiled graph. `extract_schema`: your pydantic model for the extract stage. `cache` + `cache_policy`:
     LangGraph node caching of the model stages (a hit calls no model, so nothing is billed twice)."""
     builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
-    # Model stages may be cached; respond only adds up.
-    builder.add_node("triage", triage.node, cache_policy=cache_policy)
+    # Model stages may be cached; respond only adds up. triage, draft and judge branch (routed: see below).
+    builder.add_node("triage", routed(triage.node, after_triage), destinations=targets(after_triage),
+                     cache_policy=cache_policy)
     builder.add_node("extract", extract.make(extract_schema), cache_policy=cache_policy)
     builder.add_node("reason", reason.node, cache_policy=cache_policy)
-    builder.add_node("draft", draft.node, cache_policy=cache_policy)
-    builder.add_node("judge", judge.node, cache_policy=cache_policy)
+    builder.add_node("draft", routed(draft.node, after_draft), destinations=targets(after_draft),
+                     cache_policy=cache_policy)
+    builder.add_node("judge", routed(judge.node, after_judge), destinations=targets(after_judge),
+                     cache_policy=cache_policy)
     builder.add_node("polish", polish.node, cache_policy=cache_policy)
     builder.add_node("respond", respond.node)
 
     builder.add_edge(START, "triage")
-    builder.add_conditional_edges("triage", after_triage)
-    builder.add_conditional_edges("draft", after_draft)
-    builder.add_conditional_edges("judge", after_judge)
     builder.add_edge("extract", "reason")
     builder.add_edge("reason", "respond")
     builder.add_edge("polish", "respond")
@@ -49,26 +49,20 @@ def build_graph(
     return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
 
 
-class RouteView(TypedDict, total=False):
-    """What the branches read: LangGraph reads only these channels for them, not the whole state."""
-
-    route: str
-    escalated: bool
-
-
-def after_triage(state: RouteView) -> Literal["draft", "extract", "reason"]:
+# The branches: each deciding node records its decision in state (route, escalated) and goes where these say.
+def after_triage(state: State) -> Literal["draft", "extract", "reason"]:
     route = state.get("route", "simple")
     if route == "extract":
         return "extract"
     return "reason" if route == "complex" else "draft"
 
 
-def after_draft(state: RouteView) -> Literal["judge", "polish"]:
+def after_draft(state: State) -> Literal["judge", "polish"]:
     # Only a moderate request escalates on the draft's own confidence; everything else meets the judge.
     return "polish" if state.get("route") == "moderate" and state.get("escalated") else "judge"
 
 
-def after_judge(state: RouteView) -> Literal["respond", "polish"]:
+def after_judge(state: State) -> Literal["respond", "polish"]:
     return "polish" if state.get("escalated") else "respond"
 
 

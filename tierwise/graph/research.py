@@ -16,6 +16,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, Send
 
 from tierwise.context import Context
+from tierwise.graph.branching import routed
 from tierwise.nodes import pipeline
 from tierwise.nodes.research import claims, dedupe, queries, search, synthesize
 from tierwise.search import SearchTool, default_search
@@ -30,8 +31,10 @@ def build_research_graph(
     builder = StateGraph(ResearchState, context_schema=Context, input_schema=InputState,
                          output_schema=ResearchOutput)
     builder.add_node("queries", queries.node)
-    builder.add_node("search", search.make(search_tool or default_search(), per_query=per_query,
-                                           max_documents=max_documents))
+    # search fans out (routed: one claims task per document, see fan_out below).
+    builder.add_node("search", routed(search.make(search_tool or default_search(), per_query=per_query,
+                                                  max_documents=max_documents), fan_out),
+                     destinations=("claims", "dedupe"))
     builder.add_node("claims", claims.node, input_schema=ClaimsTask)
     builder.add_node("dedupe", dedupe.node)
     builder.add_node("synthesize", synthesize.node)
@@ -39,7 +42,6 @@ def build_research_graph(
 
     builder.add_edge(START, "queries")
     builder.add_edge("queries", "search")
-    builder.add_conditional_edges("search", fan_out, ["claims", "dedupe"])
     builder.add_edge("claims", "dedupe")
     builder.add_edge("dedupe", "synthesize")
     builder.add_edge("synthesize", "report")
