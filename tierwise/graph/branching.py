@@ -36,7 +36,7 @@ def routed(node: Any, decide: Decide) -> Runnable[Any, Any]:
         update = await arun(state) if arun is not None else await asyncio.to_thread(run, state)
         return Command(update=update, goto=decide({**state, **update}))
 
-    name = getattr(node, "name", None) or getattr(run, "__name__", "node")
+    name = str(getattr(node, "name", None) or getattr(run, "__name__", "node"))
     return node_runnable(run_routed, arun_routed, name=name)
 
 

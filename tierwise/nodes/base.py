@@ -27,6 +27,8 @@ except ImportError:  # pragma: no cover - depends on the installed LangGraph
     ) -> Runnable[Any, Any]:
         return RunnableLambda(func, afunc=afunc, name=name)
 
+from langgraph.types import Command
+
 from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, current_context
 from tierwise.calls.api import awarm
 from tierwise.context import Context
@@ -60,9 +62,11 @@ Finish = Callable[[StateT, StageResult, Context], Update]
 
 
 def node_runnable(
-    run: Callable[[StateT], Update], arun: Callable[[StateT], Awaitable[Update]], *, name: str
+    run: Callable[[StateT], Update | Command[Any]], arun: Callable[[StateT], Awaitable[Update | Command[Any]]], *,
+    name: str,
 ) -> Runnable[StateT, Update]:
-    """One node with a sync and an async body (see the module docstring for why)."""
+    """One node with a sync and an async body (see the module docstring for why); either may return a state
+    update or a `Command` (a node that routes itself)."""
     node: Runnable[StateT, Update] = _Node(run, arun, name=name)
     return node
 
