@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from tierwise.emulator import Emulator, LocalBackend
+from tierwise.emulator.local import schema_hint
 
 pytestmark = [
     pytest.mark.slow,
@@ -82,3 +83,32 @@ def test_stream_usage_matches_llama_counts(local_emulator, chat):
     assert total.usage_metadata["input_tokens"] == local_emulator.backend.count_tokens(
         local_emulator.requests[-1]
     )
+
+
+class Note(BaseModel):
+    title: str
+    body: str = Field(description="Three short lines, one per item.")
+
+
+def test_structured_strings_never_carry_raw_control_characters(local_emulator, chat):
+    # llama-cpp-python's schema grammar lets a raw newline into a JSON string, which no JSON parser accepts;
+    # the backend's grammar excludes control characters, so a multi-line answer comes back escaped and parses.
+    llm = chat(local_emulator, model="gemini-2.5-flash", max_output_tokens=120, temperature=0.0)
+    structured = llm.with_structured_output(Note, method="json_schema", include_raw=True)
+
+    out = structured.invoke("Write a shopping list of three fruits, one per line, in the body.")
+
+    raw = out["raw"].text
+    assert not any(ord(ch) < 0x20 for ch in raw), raw  # no raw control character anywhere in the JSON text
+    assert out["parsing_error"] is None, raw
+    assert isinstance(out["parsed"], Note)
+
+
+def test_prompt_names_keys_and_allowed_values_not_the_raw_schema():
+    hint = schema_hint(Ticket.model_json_schema())
+
+    assert hint.splitlines()[0] == "Reply with one JSON object with these keys:"
+    assert '- urgency ("low" | "high")' in hint  # an enum behind a $ref
+    assert '- team ("billing" | "engineering" | "support")' in hint
+    assert "- escalate (true | false)" in hint and "- severity (whole number)" in hint
+    assert "$defs" not in hint and "\"properties\"" not in hint
