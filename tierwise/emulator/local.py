@@ -32,25 +32,22 @@ _CHATML = (
 )
 
 
-_KINDS = {"array": "list", "object": "object", "integer": "whole number", "number": "number",
-          "boolean": "true | false"}
-
-
 def schema_hint(schema: dict[str, Any]) -> str:
-    """One line per top-level key: its name, allowed values or type, and its description."""
+    """What the model must write in its own words: each free-text key of the top-level object, described.
+
+    The grammar already forces every key, and every enum value to one of its options, so those need no words;
+    measured on benchmarks/local_models.py, describing them made SmolLM2 worse (it picked the first option
+    offered, and copied descriptions into its answers). An empty string when there is nothing to describe.
+    """
     properties = schema.get("properties") if isinstance(schema, dict) else None
-    if not isinstance(properties, dict) or not properties:
+    if not isinstance(properties, dict):
         return f"Reply only with JSON matching this JSON schema: {json.dumps(schema)}"
-    lines = ["Reply with one JSON object with these keys:"]
+    lines = []
     for name, spec in properties.items():
         spec = _resolve(schema, spec)
-        if "enum" in spec:
-            kind = " | ".join(json.dumps(value) for value in spec["enum"])
-        else:
-            kind = _KINDS.get(spec.get("type"), "text")
-        about = spec.get("description")
-        lines.append(f"- {name} ({kind})" + (f": {about}" if about else ""))
-    return "\n".join(lines)
+        if spec.get("type") == "string" and "enum" not in spec and spec.get("description"):
+            lines.append(f"- {name}: {spec['description']}")
+    return "\n".join(["Reply with one JSON object. Keys to write in your own words:", *lines]) if lines else ""
 
 
 def _resolve(root: dict[str, Any], spec: Any) -> dict[str, Any]:
@@ -65,6 +62,29 @@ def _resolve(root: dict[str, Any], spec: Any) -> dict[str, Any]:
         if isinstance(target, dict):
             return {**target, **{k: v for k, v in spec.items() if k != "$ref"}}
     return spec
+
+
+_MAX_ENUM_RANGE = 256
+
+
+def _ranges_as_enums(schema: Any) -> Any:
+    """A copy where each small bounded integer (``ge=1, le=3``) is an enum of its values.
+
+    llama-cpp-python's grammar converter ignores minimum/maximum, so SmolLM2 wrote ``"severity": 10`` for a 1-3
+    field and the answer failed validation; as an enum, the grammar only lets it write 1, 2 or 3.
+    """
+    if isinstance(schema, list):
+        return [_ranges_as_enums(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _ranges_as_enums(value) for key, value in schema.items()}
+    low, high = out.get("minimum", out.get("exclusiveMinimum")), out.get("maximum", out.get("exclusiveMaximum"))
+    if out.get("type") == "integer" and "enum" not in out and isinstance(low, int) and isinstance(high, int):
+        low += "minimum" not in out
+        high -= "maximum" not in out
+        if 0 <= high - low < _MAX_ENUM_RANGE:
+            out["enum"] = list(range(low, high + 1))
+    return out
 
 
 class LocalBackendUnavailable(RuntimeError):
@@ -231,11 +251,10 @@ class LocalBackend:
             )
         system = request.system
         if request.json_schema is not None:
-            # Gemini reads the schema out of band; a small model only knows what is in its prompt. The grammar
-            # already enforces the shape, so the prompt says what each key means, not the raw JSON Schema
-            # (which a 135M model parrots back: "answer": "The answer to the user's request.").
+            # Gemini reads the schema out of band; a small model only knows what is in its prompt and what the
+            # grammar lets it write. Pasting the raw JSON Schema made SmolLM2 parrot it back; see schema_hint.
             hint = schema_hint(request.json_schema)
-            system = f"{system}\n\n{hint}" if system else hint
+            system = "\n\n".join(part for part in (system, hint) if part)
         messages = [{"role": "system", "content": system}] if system else []
         messages += [
             {"role": "assistant" if role == "model" else "user", "content": text}
@@ -259,7 +278,7 @@ class LocalBackend:
                         400, f"responseJsonSchema: only local $ref is supported, got {refs[0]!r}"
                     )
                 try:
-                    gbnf = json_schema_to_gbnf(json.dumps(schema))
+                    gbnf = json_schema_to_gbnf(json.dumps(_ranges_as_enums(schema)))
                     # llama-cpp-python's converter lets raw control characters (a newline) into strings, which
                     # is invalid JSON: the model's answer then fails to parse. Strings exclude them, as JSON does.
                     gbnf = gbnf.replace(_LOOSE_CHAR, _JSON_CHAR)
