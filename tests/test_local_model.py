@@ -22,3 +22,16 @@ def test_local_backend_answers_with_real_token_counts():
         assert call.outcome in ("ok", "unusable")
     assert sum(c.output_tokens for c in result["calls"]) > 0
     assert result["total_cost_usd"] > 0
+
+
+# The README's first command asks this; the answer a new user reads must at least be about their problem.
+FIRST_RUN = "Is this ticket urgent? My card was charged twice."
+ON_TOPIC = ("urgent", "charge", "refund", "billing", "twice", "duplicate", "card", "payment")
+
+
+def test_first_run_answer_is_on_topic():
+    result = build_graph().invoke({"input": FIRST_RUN}, context=Context(backend="local"))
+
+    answer = result["answer"].lower()
+    assert any(word in answer for word in ON_TOPIC), result["answer"]
+    assert len(answer.split()) < 200  # the demo cap keeps it short, not a ramble to the context limit

@@ -10,6 +10,9 @@ from emulator_models import TEST_MODELS
 from pydantic import BaseModel, Field
 
 from tierwise.emulator import Emulator, LocalBackend
+from tierwise.emulator.local import schema_hint
+from tierwise.prompts import render
+from tierwise.state import Draft, Extraction, Triage
 
 pytestmark = [
     pytest.mark.slow,
@@ -83,3 +86,31 @@ def test_stream_usage_matches_llama_counts(local_emulator, chat):
     assert total.usage_metadata["input_tokens"] == local_emulator.backend.count_tokens(
         local_emulator.requests[-1]
     )
+
+
+def test_structured_strings_never_carry_raw_control_characters(local_emulator, chat):
+    # llama-cpp-python's schema grammar lets a raw newline into a JSON string, which no JSON parser accepts. On
+    # this extraction SmolLM2 wrote one (value "3 }]}\n\nThis is a JSON object...") and the answer was unusable;
+    # the backend's grammar excludes control characters, as JSON does, so the answer parses.
+    llm = chat(local_emulator, model="gemini-2.5-flash", max_output_tokens=256, temperature=0.0)
+    structured = llm.with_structured_output(Extraction, method="json_schema", include_raw=True)
+
+    out = structured.invoke(render("extract", input="Extract the product and the quantity: The customer ordered 3 "
+                                                    "blue kettles."))
+
+    raw = out["raw"].text
+    assert not any(ord(ch) < 0x20 for ch in raw), raw
+    assert out["parsing_error"] is None, raw
+    assert isinstance(out["parsed"], Extraction)
+
+
+def test_prompt_describes_only_what_the_model_writes_in_its_own_words():
+    # The grammar forces keys and enum values; the prompt describes free-text keys only (measured: better answers).
+    hint = schema_hint(Draft.model_json_schema())
+
+    assert hint.splitlines() == ["Reply with one JSON object. Keys to write in your own words:",
+                                 "- answer: The answer to the user's request."]
+    assert schema_hint(Triage.model_json_schema()) == ""  # all enums: nothing to describe
+    assert schema_hint(Ticket.model_json_schema()) == ""  # an enum behind a $ref, and undescribed text
+    extraction = schema_hint(Extraction.model_json_schema())
+    assert "- task: " in extraction and "fields" not in extraction  # the list's shape is the grammar's job

