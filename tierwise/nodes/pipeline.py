@@ -6,8 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from tierwise.calls.api import current_context
+from tierwise.ledger.economics import totals
 from tierwise.state.pipeline import StageCost
 from tierwise.state.records import CallRecord
+from tierwise.tiers import load_registry
 
 
 def begin(state: dict, route: str) -> dict:
@@ -39,6 +42,5 @@ def report(state: dict) -> dict:
         "steps": ["report"],
         "answer": "" if state.get("failure") else (state.get("answer") or ""),
         "cost_by_stage": cost_by_stage(calls),
-        "total_cost_usd": round(sum(c.cost_usd for c in calls), 10),
-        "all_pro_cost_usd": round(sum(c.all_pro_cost_usd for c in calls), 10),
+        **totals(calls, state.get("route"), load_registry(current_context().registry_path)),
     }
