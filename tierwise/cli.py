@@ -100,6 +100,11 @@ def emulator(
     script: Annotated[str | None, typer.Option(help="Rules file (TOML or JSON) for the scripted backend.")] = None,
     faults: Annotated[str | None, typer.Option(help="Inject failures: a TOML/JSON file, or e.g. "
                                                "'rate_limit:0.2:retry_after=1,unavailable:0.1,seed=7'.")] = None,
+    latency: Annotated[bool, typer.Option("--latency", help="Answer as slowly as each model does: time to first "
+                                          "token + output tokens/s (published figures, emulator/latency.toml).")]
+    = False,
+    latency_scale: Annotated[float, typer.Option(min=0.001, help="Multiply every --latency wait by this (0.1: ten "
+                                                 "times faster than real).")] = 1.0,
 ) -> None:
     """Serve the Gemini API emulator for your own tests: point a client's base_url at it."""
     setup_output()
@@ -122,7 +127,10 @@ def emulator(
             typer.echo(f"injecting faults: {injected}", err=True)
 
     try:
-        serve(host, port, chosen, faults=injected, on_ready=ready)
+        from tierwise.emulator.latency import LatencyModel
+
+        serve(host, port, chosen, faults=injected, on_ready=ready,
+              latency=LatencyModel.published(latency_scale) if latency else None)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

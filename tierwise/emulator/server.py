@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from . import faultwire, wire
 from .backend import Backend, BackendError, GenerateRequest, Generation, token_limit_error
 from .faults import Fault, Faults, window_for
+from .latency import LatencyModel
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         frames = emulator.answer(request, secrets.token_urlsafe(16))
         if stream and query.get("alt", [""])[0] == "sse":
-            self._send_sse(frames, emulator.chunk_delay_ms)
+            self._send_sse(frames, emulator.stream_delay_ms(request.model))
         elif stream:  # without alt=sse Gemini streams one JSON array
             if all(isinstance(f, dict) for f in frames):
                 self._send_json(200, frames)
@@ -279,8 +280,10 @@ class Emulator:
         chunk_delay_ms: float = 0,
         faults: Faults | None = None,
         context_windows: Mapping[str, int] | None = None,
+        latency: LatencyModel | None = None,
     ):
         self.backend = backend
+        self.latency = latency  # None: answer at once; else take as long as the model would (latency.py)
         self.faults = faults
         self.context_windows = {**(faults.context_windows if faults else {}), **(context_windows or {})}
         self.host = host
@@ -381,11 +384,20 @@ class Emulator:
         generation = self.generate(request)
         if fault is not None:
             generation = faultwire.shorten(fault, generation)
+        if self.latency is not None:  # streamed: the first token's wait here, the rest between chunks
+            self._stopping.wait(self.latency.first_token_seconds(request.model) if request.stream
+                                else self.latency.seconds(request.model, generation.output_tokens))
         if request.stream:
             frames = list(wire.render_stream(request, generation, response_id, self.tokens_per_chunk))
         else:
             frames = [wire.render(request, generation, response_id)]
         return faultwire.corrupt(fault, frames) if fault is not None else frames
+
+    def stream_delay_ms(self, model: str) -> float:
+        """The pause between streamed chunks: `chunk_delay_ms`, or the model's output speed when latency is on."""
+        if self.latency is None:
+            return self.chunk_delay_ms
+        return max(self.chunk_delay_ms, self.latency.seconds_per_token(model) * self.tokens_per_chunk * 1000)
 
     def model_ids(self) -> list[str]:
         models = getattr(self.backend, "models", None)
@@ -412,12 +424,13 @@ def serve(
     context_windows: Mapping[str, int] | None = None,
     on_ready: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    latency: LatencyModel | None = None,
 ) -> None:
     """Run an :class:`Emulator` until Ctrl-C (or ``stop`` is set), then shut down and return.
 
     Prints nothing; ``on_ready(base_url)`` is called once the port is bound (e.g. to print it).
     """
-    emulator = Emulator(backend, host, port, faults=faults, context_windows=context_windows).start()
+    emulator = Emulator(backend, host, port, faults=faults, context_windows=context_windows, latency=latency).start()
     event = stop or threading.Event()
     try:
         if on_ready is not None:
