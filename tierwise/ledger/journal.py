@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tierwise.ledger")
 DRAIN_SECONDS = 30.0  # a reader waits at most this long for this process's own pending records
-RETRY_SECONDS = 1.0
-TRUNCATE_BYTES = 1 << 20  # a journal whose lines are all committed is emptied once it is this big  # after a failed group commit (database locked for long, disk full): the lines stay journaled
+RETRY_SECONDS = 1.0  # after a failed group commit (database locked for long, disk full): the lines stay journaled
+TRUNCATE_BYTES = 1 << 20  # a journal whose lines are all committed is emptied once it is this big
 SUFFIX = ".jsonl"
 
 
