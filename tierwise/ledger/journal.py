@@ -102,7 +102,6 @@ class Journal:
         os.close(self._fd)
 
     def _run(self) -> None:
-        _lower_priority()
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending or self._closed)
@@ -221,15 +220,6 @@ def _forget_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
-
-
-def _lower_priority() -> None:
-    """Nice this thread (Linux: a thread is a task of its own): woken by an append, it must not preempt the caller,
-    who is about to wait on the network anyway; the writer then runs in that wait."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19))
-    except (AttributeError, OSError):
-        pass  # not Linux, or not allowed: the writer runs at normal priority
 
 
 def _row(entry: LedgerEntry) -> dict[str, Any]:
