@@ -53,7 +53,7 @@ class DirectPro:
         if self.basis == "measured":
             return "measured: a shadow call on Pro answered the same request"
         where = (f"median of {self.thinking.samples} Pro calls in the ledger" if self.thinking.source == "ledger"
-                 else "registry default [economics]")
+                 else "registry default")
         return (f"estimated: {self.input_tokens} input + {self.answer_tokens} answer + {self.thinking.tokens} thinking "
                 f"tokens at Pro rates (thinking: {where})")
 
