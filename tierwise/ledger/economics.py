@@ -18,6 +18,7 @@ router's own calls (triage, judge), escalations or failed attempts. So, per requ
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import threading
 import time
@@ -131,10 +132,35 @@ def _cached_medians(registry: Registry) -> dict[str | None, Thinking]:
     hit = _cache.get(url)
     if hit is not None and time.monotonic() - hit[0] < REFRESH_SECONDS:
         return hit[1]
+    if _on_event_loop():  # never read the database on an event loop: the ledger hook's warm() refreshes it
+        return hit[1] if hit is not None else {}
+    return refresh(registry, url)
+
+
+def refresh_if_stale(registry: Registry) -> None:
+    """Re-read the medians if they are older than REFRESH_SECONDS (the ledger hook's warm(), in a worker thread)."""
+    if registry.data.ledger.enabled:
+        from .url import resolve_url
+
+        url = resolve_url(None, registry)
+        hit = _cache.get(url)
+        if hit is None or time.monotonic() - hit[0] >= REFRESH_SECONDS:
+            refresh(registry, url)
+
+
+def refresh(registry: Registry, url: str) -> dict[str | None, Thinking]:
     with _cache_lock:
         medians = _read_medians(url, registry)
         _cache[url] = (time.monotonic(), medians)
     return medians
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _read_medians(url: str, registry: Registry) -> dict[str | None, Thinking]:

@@ -15,6 +15,7 @@ from tierwise.calls.plan import Attempts, CallPlan
 from tierwise.state.records import CallRecord
 from tierwise.tiers import Registry
 
+from . import economics
 from .entry import LedgerEntry, prompt_text
 from .errors import LedgerError
 from .guard import Decision, SpendGuard
@@ -35,6 +36,8 @@ class LedgerHook(CallHook):
         guard = self._guard(registry)
         if guard is not None and _journaled(guard):
             journal_for(guard.ledger)  # open it here, off the event loop
+        if guard is not None:
+            economics.refresh_if_stale(registry)  # Pro's typical thinking, read off the event loop
 
     def before_call(self, plan: CallPlan) -> CallPlan:
         guard = self._guard(plan.registry)
