@@ -139,3 +139,20 @@ def test_the_graph_uses_the_ledgers_own_pro_thinking_once_there_are_enough(scrip
     rate_in, rate_out = pro_rates()
     expected = reason.input_tokens * rate_in + (reason.output_tokens - reason.thinking_tokens + 120) * rate_out
     assert out["direct_pro_cost_usd"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_batch_lines_carry_the_direct_pro_cost_and_the_net_saving(scripted, tmp_path):
+    import asyncio
+    import json
+
+    from tierwise.batch.runner import arun_batch
+
+    _, context = scripted(pipeline_rules(triage=SIMPLE, draft={"answer": "Refund it.", "confidence": "high"},
+                                         judge={"score": 9, "reason": "ok"}))
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": "a", "input": "Charged twice?"}) + "\n")
+    asyncio.run(arun_batch(tmp_path / "in.jsonl", tmp_path / "out.jsonl", context=context, quiet=True))
+    [line] = [json.loads(text) for text in (tmp_path / "out.jsonl").read_text().splitlines()]
+    total = sum(call["cost_usd"] for call in line["calls"])
+    assert line["total_cost_usd"] == pytest.approx(total)
+    assert line["net_saving_usd"] == pytest.approx(line["direct_pro_cost_usd"] - total)
+    assert line["direct_pro_cost_usd"] > 0 and "registry default" in line["direct_pro_basis"]
