@@ -82,6 +82,17 @@ def stage_node(name: str, prepare: Prepare, finish: Finish):
     return _Node(run, arun, name=name)
 
 
+def plain_node(name: str, func: Callable[[dict], dict]):
+    """A node that calls no model but reads the registry and the ledger's figures (respond, report): on the async
+    path their file and database reads are done first in a worker thread (awarm), never on the event loop."""
+
+    async def arun(state: dict) -> dict:
+        await awarm(current_context())
+        return func(state)
+
+    return _Node(func, arun, name=name)
+
+
 def _begin(state: dict) -> tuple[dict, dict]:
     """The first node of a request gives it an id, so every call of the request — its own included — is grouped
     under it in the ledger. Returns the state to work on and what to add to the node's update."""

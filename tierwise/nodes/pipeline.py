@@ -12,6 +12,8 @@ from tierwise.state.pipeline import StageCost
 from tierwise.state.records import CallRecord
 from tierwise.tiers import load_registry
 
+from .base import plain_node
+
 
 def begin(state: dict, route: str) -> dict:
     """The route label and request id the ledger groups this request's calls by (a caller may pass its own id)."""
@@ -35,7 +37,7 @@ def cost_by_stage(calls: Iterable[CallRecord]) -> dict[str, StageCost]:
     return out
 
 
-def report(state: dict) -> dict:
+def _report(state: dict) -> dict:
     """The last node: the answer (none if a critical stage failed: no cheaper text in its place) and the bill."""
     calls = state.get("calls", [])
     return {
@@ -44,3 +46,6 @@ def report(state: dict) -> dict:
         "cost_by_stage": cost_by_stage(calls),
         **totals(calls, state.get("route"), load_registry(current_context().registry_path)),
     }
+
+
+report = plain_node("report", _report)

@@ -5,8 +5,10 @@ from tierwise.calls.api import current_context
 from tierwise.ledger.economics import totals
 from tierwise.tiers import load_registry
 
+from .base import plain_node
 
-def node(state: dict) -> dict:
+
+def respond(state: dict) -> dict:
     calls = state.get("calls", [])
     if state.get("failure"):
         # A critical stage failed: say so rather than ship a cheaper stage's text in its place.
@@ -19,3 +21,6 @@ def node(state: dict) -> dict:
         "escalated": bool(state.get("escalated")),
         **totals(calls, state.get("route"), load_registry(current_context().registry_path)),
     }
+
+
+node = plain_node("respond", respond)
