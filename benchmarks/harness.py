@@ -24,12 +24,15 @@ def scratch_dir(no_ledger: bool = False) -> Path:
 
 
 @contextlib.contextmanager
-def emulator_process(scratch: str | Path, rules: list[dict], faults: str | None = None) -> Iterator[str]:
-    """`tierwise emulator` serving `rules` (and injecting `faults`, a compact spec) on a free port; yields its URL."""
+def emulator_process(scratch: str | Path, rules: list[dict], faults: str | None = None,
+                     options: list[str] = ()) -> Iterator[str]:
+    """`tierwise emulator` serving `rules` (and injecting `faults`, a compact spec; with more command-line
+    `options`, e.g. --latency) on a free port; yields its URL."""
     path = Path(scratch) / "rules.json"
     path.write_text(json.dumps(rules))
     command = [sys.executable, "-m", "tierwise.cli", "emulator", "--port", "0", "--script", str(path)]
-    proc = subprocess.Popen([*command, *(["--faults", faults] if faults else [])], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([*command, *(["--faults", faults] if faults else []), *options], stderr=subprocess.PIPE,
+                            text=True)
     try:
         seen = ""
         for _ in range(5):  # a fault spec is announced on its own line before the URL

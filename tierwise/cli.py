@@ -118,6 +118,11 @@ def emulator(
                                          "(forward and record the miss).")] = "error",
     invalid_key: Annotated[list[str] | None, typer.Option(help="An API key to refuse with API_KEY_INVALID "
                                                           "(repeatable).")] = None,
+    latency: Annotated[bool, typer.Option("--latency", help="Answer as slowly as each model does: time to first "
+                                          "token + output tokens/s (published figures, emulator/latency.toml).")]
+    = False,
+    latency_scale: Annotated[float, typer.Option(min=0.001, help="Multiply every --latency wait by this (0.1: ten "
+                                                 "times faster than real).")] = 1.0,
 ) -> None:
     """Serve the Gemini API emulator for your own tests: point a client's base_url at it."""
     setup_output()
@@ -150,7 +155,10 @@ def emulator(
             typer.echo(f"injecting faults: {injected}", err=True)
 
     try:
-        serve(host, port, chosen, on_ready=ready, **options)
+        from tierwise.emulator.latency import LatencyModel
+
+        serve(host, port, chosen, on_ready=ready, latency=LatencyModel.published(latency_scale) if latency else None,
+              **options)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     except (TierwiseError, ValueError) as exc:

@@ -21,6 +21,9 @@ def result_json(result: dict[str, Any]) -> dict[str, Any]:
         "failure": result.get("failure"),
         "calls": [c.model_dump(mode="json") for c in result.get("calls", [])],
         "total_cost_usd": total,
+        "direct_pro_cost_usd": result.get("direct_pro_cost_usd"),
+        "net_saving_usd": result.get("net_saving_usd"),
+        "direct_pro_basis": result.get("direct_pro_basis"),
         "all_pro_cost_usd": all_pro,
         "saving": _saving(total, all_pro),
         **{key: _jsonable(result[key]) for key in PIPELINE_FIELDS if key in result},
@@ -88,9 +91,16 @@ def render_result(result: dict[str, Any]) -> None:
                       str(c.thinking_tokens), f"{c.cost_usd:.6f}", f"{c.latency_ms:.0f}", esc(c.outcome))
     console.print(table)
     total, all_pro = result.get("total_cost_usd", 0.0), result.get("all_pro_cost_usd", 0.0)
+    direct, net = result.get("direct_pro_cost_usd"), result.get("net_saving_usd")
+    if direct is not None and net is not None:
+        share = f" ({net / direct:.0%})" if direct > 0 else ""
+        console.print(f"[bold]net saving[/bold] ${net:.6f}{share}: total ${total:.6f} vs one direct Pro call "
+                      f"${direct:.6f}")
+        if result.get("direct_pro_basis"):
+            console.print(Text(f"  direct Pro call {result['direct_pro_basis']}"))
     saving = _saving(total, all_pro)
     tail = f"  (saving {saving:.0%})" if saving is not None else ""
-    console.print(f"[bold]total[/bold] ${total:.6f}   [bold]same calls all on Pro[/bold] ${all_pro:.6f}{tail}")
+    console.print(f"[bold]same calls all on Pro[/bold] ${all_pro:.6f}{tail}")
     by_stage = result.get("cost_by_stage")
     if by_stage:
         parts = [f"{stage} ({'/'.join(row['tiers'])}) ${row['cost_usd']:.6f}" for stage, row in by_stage.items()]

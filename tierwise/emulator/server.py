@@ -34,6 +34,7 @@ from . import faultwire, strict, wire
 from .backend import Backend, BackendError, GenerateRequest, Generation, token_limit_error
 from .catalogue import ModelLimits, build_catalogue
 from .faults import Fault, Faults, window_for
+from .latency import LatencyModel
 from .proxy import Upstream
 from .record import Call, Cassette, Exchange
 
@@ -237,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
         frames = emulator.answer(request, secrets.token_urlsafe(16), api=api)
         headers = emulator.response_headers(request, frames, api)
         if sse:
-            self._send_sse(frames, emulator.chunk_delay_ms, headers)
+            self._send_sse(frames, emulator.stream_delay_ms(request.model), headers)
         elif stream:  # without alt=sse Gemini streams one JSON array
             if all(isinstance(f, dict) for f in frames):
                 self._send_json(200, frames, headers)
@@ -350,9 +351,11 @@ class Emulator:
         replay: str | Path | None = None,
         upstream: str | None = None,
         on_miss: str = "error",
+        latency: LatencyModel | None = None,
     ):
         _check_modes(backend, record, replay, upstream, on_miss)
         self.backend = backend
+        self.latency = latency  # None: answer at once; else take as long as the model would (latency.py)
         self.faults = faults
         self.context_windows = {**(faults.context_windows if faults else {}), **(context_windows or {})}
         self.host = host
@@ -504,6 +507,9 @@ class Emulator:
             generation = faultwire.shorten(fault, generation)
         limits = self.limits(request.model)
         signature = limits is not None and limits.thought_signatures
+        if self.latency is not None:  # streamed: the first token's wait here, the rest between chunks
+            self._stopping.wait(self.latency.first_token_seconds(request.model) if request.stream
+                                else self.latency.seconds(request.model, generation.output_tokens))
         if request.stream:
             frames = list(
                 wire.render_stream(request, generation, response_id, self.tokens_per_chunk, signature=signature)
@@ -556,6 +562,12 @@ class Emulator:
             raise BackendError(500, "This emulator has no backend (it only records or replays).")
         return self.backend
 
+    def stream_delay_ms(self, model: str) -> float:
+        """The pause between streamed chunks: `chunk_delay_ms`, or the model's output speed when latency is on."""
+        if self.latency is None:
+            return self.chunk_delay_ms
+        return max(self.chunk_delay_ms, self.latency.seconds_per_token(model) * self.tokens_per_chunk * 1000)
+
     def model_ids(self) -> list[str]:
         models = getattr(self.backend, "models", None)
         named = list(models()) if callable(models) else []
@@ -605,6 +617,7 @@ def serve(
     *,
     on_ready: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    latency: LatencyModel | None = None,
     **options: Any,
 ) -> None:
     """Run an :class:`Emulator` until Ctrl-C (or ``stop`` is set), then shut down and return.
@@ -612,7 +625,7 @@ def serve(
     ``options`` are :class:`Emulator`'s (faults, strict, record, replay, upstream, …). Prints nothing;
     ``on_ready(base_url)`` is called once the port is bound (e.g. to print it).
     """
-    emulator = Emulator(backend, host, port, **options).start()
+    emulator = Emulator(backend, host, port, latency=latency, **options).start()
     event = stop or threading.Event()
     try:
         if on_ready is not None:

@@ -46,13 +46,15 @@ def report_command(
         reg = build_registry(registry)
         with open_ledger(resolve_url(ledger, reg), create=False) as store:
             entries = store.entries(since=start)
+            pairs = store.shadow_pairs(since=start)
             where = store.url
     except (TierwiseError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if not entries:
         after = f" since {start:%Y-%m-%d %H:%M} UTC" if start is not None else ""
         raise _fail(f"no calls recorded in {where}{after}")
-    report = build_report(entries, ledger=where, since=start, tier_order=reg.data.tier_order)
+    report = build_report(entries, ledger=where, since=start, tier_order=reg.data.tier_order, registry=reg,
+                          shadow_pairs=pairs)
     try:
         if html is not None:
             write_atomic(html, render_html(report), option="--html")

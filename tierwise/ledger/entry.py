@@ -69,11 +69,12 @@ class LedgerEntry:
             text = prompt_text(prompt)
             data["prompt_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
             data["prompt_text"] = text if store_prompt else None
-        known = {f.name for f in fields(cls)} - {"extra"}
-        extra = {k: v for k, v in data.items() if k not in known}
-        values = {k: v for k, v in data.items() if k in known}
+        extra = {k: v for k, v in data.items() if k not in _KNOWN}
+        values = {k: v for k, v in data.items() if k in _KNOWN}
         values["started_at"] = utc(values.get("started_at"))
-        return cls(**values, extra=json.loads(json.dumps(extra, default=str)))
+        if not all(isinstance(v, _PLAIN) for v in extra.values()):  # on the hot path: skip the round trip
+            extra = json.loads(json.dumps(extra, default=str))
+        return cls(**values, extra=extra)
 
     @property
     def purpose(self) -> str | None:
@@ -85,6 +86,8 @@ class LedgerEntry:
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(LedgerEntry))
+_KNOWN = frozenset(COLUMNS) - {"extra"}
+_PLAIN = (str, int, float, bool, type(None))  # JSON values as they are: no round trip needed
 
 
 def prompt_text(prompt: Any) -> str:

@@ -19,8 +19,12 @@ from tierwise.calls.worst import worst_case_usd
 from tierwise.state.records import CallRecord
 from tierwise.tiers import Registry, StageModel
 
+from . import economics
+from .entry import LedgerEntry, prompt_text
 from .errors import BudgetExceededError, LedgerError
 from .guard import Decision, SpendGuard
+from .journal import journal_for, journal_open
+from .sqlite import SQLiteLedger
 
 log = logging.getLogger("tierwise.calls")
 _NOTE = "ledger"  # Attempts.notes key: this call's hashed prompt, deadline and the reservation it holds
@@ -34,7 +38,11 @@ class LedgerHook(CallHook):
         self._warned: set[str] = set()
 
     def warm(self, registry: Registry) -> None:
-        self._guard(registry)
+        guard = self._guard(registry)
+        if guard is not None and _journaled(guard):
+            journal_for(guard.ledger)  # open it here, off the event loop
+        if guard is not None:
+            economics.refresh_if_stale(registry)  # Pro's typical thinking, read off the event loop
 
     def before_call(self, plan: CallPlan) -> CallPlan:
         guard = self._guard(plan.registry)
@@ -89,17 +97,26 @@ class LedgerHook(CallHook):
         return sized
 
     def after_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
+        """Store the attempt's record before the call returns. Without caps, through the SQLite ledger's journal
+        (one write; durable against a process kill; committed by its writer thread, see journal.py); with caps,
+        in the same transaction as the counters the next cap check reads."""
         guard = self._guard(plan.registry)
         if guard is None:
             return
-        from .entry import prompt_text
-
         note = _note(attempts)
         if "prompt" not in note:
             note["prompt"] = prompt_text(list(plan.messages))  # hashed once per stage call, not per attempt
+        labels = plan.labels
         try:
-            guard.after_call(record, route=plan.labels.get("route"), escalated=plan.labels.get("escalated"),
-                             prompt=note["prompt"], request_id=plan.labels.get("request_id"),
+            if _journaled(guard):
+                journal_for(guard.ledger).append(LedgerEntry.from_record(
+                    record, request_id=labels.get("request_id"), route=labels.get("route"),
+                    escalated=labels.get("escalated"), downgraded_from=plan.downgraded_from,
+                    service_tier=plan.service_tier, prompt=note["prompt"],
+                    store_prompt=plan.registry.data.ledger.store_prompts))
+                return
+            guard.after_call(record, route=labels.get("route"), escalated=labels.get("escalated"),
+                             prompt=note["prompt"], request_id=labels.get("request_id"),
                              downgraded_from=plan.downgraded_from,
                              service_tier=plan.service_tier, reservation_id=note.get("held"))
             note.pop("held", None)  # settled with the record
@@ -124,7 +141,12 @@ class LedgerHook(CallHook):
             await asyncio.to_thread(self.after_call, plan, attempts, result, error)
 
     async def aafter_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
-        if plan.registry.data.ledger.enabled:
+        if not plan.registry.data.ledger.enabled:
+            return
+        guard = self._guard(plan.registry)  # the ledger is open already: warm() opened it in a worker thread
+        if guard is not None and _journaled(guard) and journal_open(guard.ledger):
+            self.after_attempt(plan, record, attempts)  # one write to the journal: no thread hop
+        else:
             await asyncio.to_thread(self.after_attempt, plan, record, attempts)
 
     def _guard(self, registry: Registry) -> SpendGuard | None:
@@ -146,6 +168,12 @@ class LedgerHook(CallHook):
 
 def _note(attempts: Attempts) -> dict:
     return attempts.notes.setdefault(_NOTE, {})
+
+
+def _journaled(guard: SpendGuard) -> bool:
+    """Records go through the journal when nothing reads the counters before the next call: no caps. SQLite only
+    (PostgreSQL ledgers serve many machines; a journal is local to one)."""
+    return not guard.registry.data.budget.any_cap and isinstance(guard.ledger, SQLiteLedger)
 
 
 def _apply(plan: CallPlan, decision: Decision) -> CallPlan:

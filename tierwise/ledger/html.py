@@ -14,6 +14,7 @@ from .money import pct, usd, usd_column
 from .palette import TIER_COLOURS, colours
 from .report import Report, Stats
 from .svg import share_bar, stacked_bars
+from .text import direct_basis
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#222}
@@ -35,7 +36,10 @@ def render_html(report: Report) -> str:
     period = f"{report.first_call:%Y-%m-%d %H:%M} → {report.last_call:%Y-%m-%d %H:%M} UTC"
     total = report.total
     cards = [
+        ("net saving vs one direct Pro call per request",
+         f"{usd(report.net_saving_usd)} ({pct(report.net_saving_share)})" if report.direct else "-"),
         ("spent", usd(total.cost_usd)),
+        ("one direct Pro call per request", usd(report.direct.cost_usd) if report.direct else "-"),
         ("same calls all on Pro", usd(total.all_pro_cost_usd)),
         ("saving", f"{usd(report.saving_usd)} ({pct(report.saving_share)})"),
         ("calls", f"{total.calls:,}"),
@@ -48,6 +52,7 @@ def render_html(report: Report) -> str:
         '<div class="cards">'
         + "".join(f'<div class="card"><span class="muted">{escape(k)}</span><b>{escape(v)}</b></div>' for k, v in cards)
         + "</div>",
+        f'<div class="muted">direct Pro call: {escape(direct_basis(report))}</div>' if report.direct else "",
         f"<h2>Spend by stage per {unit}</h2>",
         stacked_bars(f"Spend by stage per {unit}", report.series.buckets, report.series.by_stage, stage_colours),
         f"<h2>Spend by tier per {unit}</h2>",

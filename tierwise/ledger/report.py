@@ -13,7 +13,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tierwise.tiers import Registry, load_registry
+
+from .economics import answering, direct_pro, thinking_for, thinking_from
 from .entry import LedgerEntry
+from .shadow import ShadowPair
 
 NO_TASK = "(none)"
 
@@ -60,6 +64,17 @@ class Series:
 
 
 @dataclass(frozen=True)
+class DirectProTotals:
+    """One direct Pro call per request, summed; how many requests were measured (a shadow call on Pro answered
+    the same stage) or estimated, and the Pro thinking per route the estimates used."""
+
+    cost_usd: float
+    measured_requests: int
+    estimated_requests: int
+    thinking: dict[str, dict[str, Any]]  # route -> {"tokens", "samples", "source": "ledger" | "default"}
+
+
+@dataclass(frozen=True)
 class Report:
     ledger: str
     since: datetime | None
@@ -77,6 +92,15 @@ class Report:
     series: Series
     tier_order: list[str] = field(default_factory=list)
     by_purpose: dict[str, Stats] = field(default_factory=dict)  # shadow / eval calls, kept out of the totals
+    direct: DirectProTotals | None = None  # one direct Pro call per request: the honest counterfactual
+
+    @property
+    def net_saving_usd(self) -> float:
+        return (self.direct.cost_usd if self.direct else 0.0) - self.total.cost_usd
+
+    @property
+    def net_saving_share(self) -> float:
+        return self.net_saving_usd / self.direct.cost_usd if self.direct and self.direct.cost_usd > 0 else 0.0
 
     @property
     def saving_usd(self) -> float:
@@ -101,6 +125,10 @@ class Report:
             "first_call": _iso(self.first_call),
             "last_call": _iso(self.last_call),
             "total": stats(self.total),
+            "direct_pro_cost_usd": self.direct.cost_usd if self.direct else None,
+            "net_saving_usd": round(self.net_saving_usd, 10) if self.direct else None,
+            "net_saving_share": round(self.net_saving_share, 6) if self.direct else None,
+            "direct_pro_basis": asdict(self.direct) if self.direct else None,
             "all_pro_cost_usd": self.total.all_pro_cost_usd,
             "saving_usd": round(self.saving_usd, 10),
             "saving_share": round(self.saving_share, 6),
@@ -127,8 +155,13 @@ def build_report(
     since: datetime | None = None,
     until: datetime | None = None,
     tier_order: Sequence[str] = (),
+    registry: Registry | None = None,
+    shadow_pairs: Sequence[ShadowPair] = (),
 ) -> Report:
-    """Aggregate `entries` (at least one). `tier_order` (cheapest first) orders tiers; unknown ones go last."""
+    """Aggregate `entries` (at least one). `tier_order` (cheapest first) orders tiers; unknown ones go last.
+    `registry` prices the direct-Pro counterfactual (default: the packaged one); `shadow_pairs` on Pro replace
+    its estimate with measured costs."""
+    everything = entries
     if not entries:
         raise ValueError("no entries to report on")
     # Shadow and eval calls are not the traffic the totals describe: they get a line of their own (a ledger
@@ -162,7 +195,31 @@ def build_report(
         series=_series(entries, tiers),
         tier_order=tiers,
         by_purpose=by_purpose,
+        direct=direct_totals(entries, everything, registry or load_registry(None), shadow_pairs),
     )
+
+
+def direct_totals(traffic: Sequence[LedgerEntry], everything: Sequence[LedgerEntry], registry: Registry,
+                  shadow_pairs: Sequence[ShadowPair] = ()) -> DirectProTotals:
+    """Sum, over requests, what one direct Pro call per request would have cost (ledger/economics.py)."""
+    medians = thinking_from(everything, registry)  # shadow calls on Pro are Pro answering too
+    top = registry.data.tier_order[-1]
+    on_pro = {p.base_call_id: p for p in shadow_pairs if p.shadow_tier == top}
+    requests: dict[str, list[LedgerEntry]] = defaultdict(list)
+    for e in traffic:
+        requests[e.request_id or e.call_id].append(e)
+    cost, measured, used = 0.0, 0, {}
+    for calls in requests.values():
+        route = next((c.route for c in calls if c.route), None)
+        pair = next((on_pro[c.call_id] for c in reversed(answering(calls, registry)) if c.call_id in on_pro), None)
+        if pair is not None:
+            cost += pair.shadow_cost_usd
+            measured += 1
+            continue
+        thinking = thinking_for(route, medians, registry)
+        used[route or "(none)"] = {"tokens": thinking.tokens, "samples": thinking.samples, "source": thinking.source}
+        cost += direct_pro(calls, route, registry, thinking, on=calls[0].started_at.date()).cost_usd
+    return DirectProTotals(round(cost, 10), measured, len(requests) - measured, dict(sorted(used.items())))
 
 
 def summarize(entries: Sequence[LedgerEntry]) -> Stats:

@@ -22,6 +22,12 @@ from .periods import ALL, Spend, counter_keys, day_key, month_key, task_scope, u
 from .shadow import ShadowStore
 from .tables import SCHEMA_VERSION, Dialect, ddl
 
+_INSERT = (f"INSERT INTO tierwise_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+           "ON CONFLICT (call_id) DO NOTHING")
+_ADD = ("INSERT INTO tierwise_spend (period, scope, usd, calls) VALUES (?, ?, ?, 1) "
+        "ON CONFLICT (period, scope) DO UPDATE SET usd = tierwise_spend.usd + excluded.usd, "
+        "calls = tierwise_spend.calls + 1")
+
 
 class SqlLedger(ShadowStore, Ledger):
     dialect: Dialect
@@ -74,26 +80,29 @@ class SqlLedger(ShadowStore, Ledger):
             )
 
     def record(self, entry: LedgerEntry, reservation_id: str | None = None) -> Spend:
-        values = [self._value(entry, name) for name in COLUMNS]
-        insert = self._sql(
-            f"INSERT INTO tierwise_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
-            "ON CONFLICT (call_id) DO NOTHING"
-        )
-        add = self._sql(
-            "INSERT INTO tierwise_spend (period, scope, usd, calls) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT (period, scope) DO UPDATE SET usd = tierwise_spend.usd + excluded.usd, "
-            "calls = tierwise_spend.calls + 1"
-        )
         with self._write() as cur:
-            cur.execute(insert, values)
-            inserted = cur.rowcount == 1
-            if inserted:
-                for period, scope in counter_keys(entry.started_at, entry.task_type, entry.purpose):
-                    cur.execute(add, (period, scope, float(entry.cost_usd)))
+            inserted = self._store(cur, entry)
             if reservation_id is not None:  # after the counters: every writer locks counters first (no deadlock)
                 cur.execute(self._sql("DELETE FROM tierwise_reservations WHERE reservation_id = ?"), (reservation_id,))
             counters = self._counters(cur, entry.started_at, entry.task_type)
         return Spend.from_counters(entry.started_at, entry.task_type, counters, inserted)
+
+    def record_many(self, entries: list[LedgerEntry]) -> int:
+        """Store `entries` in ONE transaction (group commit: the journal's writer thread, replays); returns how many
+        were new. Idempotent per call id like `record`, so replaying a batch twice adds nothing."""
+        if not entries:
+            return 0
+        with self._write() as cur:
+            return sum(self._store(cur, entry) for entry in entries)
+
+    def _store(self, cur: Any, entry: LedgerEntry) -> bool:
+        """Insert the row and, only if it is new, add its cost to its counters; True if it was new."""
+        cur.execute(self._sql(_INSERT), [self._value(entry, name) for name in COLUMNS])
+        inserted = cur.rowcount == 1
+        if inserted:
+            for period, scope in counter_keys(entry.started_at, entry.task_type, entry.purpose):
+                cur.execute(self._sql(_ADD), (period, scope, float(entry.cost_usd)))
+        return inserted
 
     def spend(self, at: datetime | None = None, task_type: str | None = None) -> Spend:
         moment = utc(at)

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import journal
 from .errors import LedgerError
 from .periods import utc
 from .pool import Pool
@@ -63,6 +64,7 @@ class SQLiteLedger(SqlLedger):
         self._pool = Pool(self._connect, MAX_CONNECTIONS, str(self.path))
         self._use_wal()
         self._create_schema()
+        journal.replay_orphans(self)  # records journaled by a process that died before committing them
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -91,6 +93,7 @@ class SQLiteLedger(SqlLedger):
 
     @contextmanager
     def _read(self) -> Iterator[Any]:
+        journal.drain(self.path)  # read this process's own writes
         try:
             with self._pool.connection() as conn:
                 yield conn.cursor()
@@ -120,4 +123,5 @@ class SQLiteLedger(SqlLedger):
         return utc(datetime.fromisoformat(value))
 
     def close(self) -> None:
+        journal.close(self)
         self._pool.close()

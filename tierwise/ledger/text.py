@@ -31,8 +31,14 @@ def render_text(report: Report, console: Console | None = None) -> None:
                       pct(s.failure_rate))
     console.print(table)
     total = report.total
+    if report.direct is not None:
+        console.print(
+            f"net saving {usd(report.net_saving_usd)} ({pct(report.net_saving_share)}): total {usd(total.cost_usd)} "
+            f"vs one direct Pro call per request {usd(report.direct.cost_usd)} ({direct_basis(report)})",
+            highlight=False, soft_wrap=True,
+        )
     console.print(
-        f"total {usd(total.cost_usd)}   same calls all on Pro {usd(total.all_pro_cost_usd)}  "
+        f"same calls all on Pro {usd(total.all_pro_cost_usd)} "
         f"(saving {usd(report.saving_usd)}, {pct(report.saving_share)})   {total.calls:,} calls, "
         f"{report.requests:,} requests, {pct(report.escalated_requests / report.requests)} escalated",
         highlight=False,
@@ -42,3 +48,18 @@ def render_text(report: Report, console: Console | None = None) -> None:
     for purpose, stats in report.by_purpose.items():
         console.print(f"{esc(purpose)} calls, not in the totals above: {usd(stats.cost_usd)} over "
                       f"{stats.calls:,} calls", highlight=False)
+
+
+def direct_basis(report: Report) -> str:
+    """Which figures the direct-Pro total rests on: measured shadow calls, the ledger's Pro thinking, defaults."""
+    d = report.direct
+    parts = []
+    if d.measured_requests:
+        parts.append(f"measured for {d.measured_requests:,} requests by shadow calls on Pro")
+    if d.estimated_requests:
+        thinking = ", ".join(
+            f"{route} {t['tokens']}" + (f" (median of {t['samples']} Pro calls)" if t["source"] == "ledger"
+                                         else " (registry default)")
+            for route, t in d.thinking.items())
+        parts.append(f"estimated for {d.estimated_requests:,}; Pro thinking tokens per route: {thinking}")
+    return "; ".join(parts)

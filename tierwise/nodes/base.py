@@ -111,6 +111,17 @@ def stage_node(name: str, prepare: Prepare[StateT], finish: Finish[StateT]) -> R
     return node_runnable(run, arun, name=name)
 
 
+def plain_node(name: str, func: Callable[[StateT], Update]) -> Runnable[StateT, Update]:
+    """A node that calls no model but reads the registry and the ledger's figures (respond, report): on the async
+    path their file and database reads are done first in a worker thread (awarm), never on the event loop."""
+
+    async def arun(state: StateT) -> Update:
+        await awarm(current_context())
+        return func(state)
+
+    return node_runnable(func, arun, name=name)
+
+
 def _begin(state: StateT) -> tuple[StateT, dict[str, str]]:
     """The first node of a request gives it an id, so every call of the request — its own included — is grouped
     under it in the ledger. Returns the state to work on and what to add to the node's update."""

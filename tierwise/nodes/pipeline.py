@@ -6,8 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from tierwise.calls.api import current_context
+from tierwise.ledger.economics import totals
 from tierwise.state.pipeline import StageCost
 from tierwise.state.records import CallRecord
+from tierwise.tiers import load_registry
+
+from .base import plain_node
 
 
 def begin(state: dict, route: str) -> dict:
@@ -32,13 +37,15 @@ def cost_by_stage(calls: Iterable[CallRecord]) -> dict[str, StageCost]:
     return out
 
 
-def report(state: dict) -> dict:
+def _report(state: dict) -> dict:
     """The last node: the answer (none if a critical stage failed: no cheaper text in its place) and the bill."""
     calls = state.get("calls", [])
     return {
         "steps": ["report"],
         "answer": "" if state.get("failure") else (state.get("answer") or ""),
         "cost_by_stage": cost_by_stage(calls),
-        "total_cost_usd": round(sum(c.cost_usd for c in calls), 10),
-        "all_pro_cost_usd": round(sum(c.all_pro_cost_usd for c in calls), 10),
+        **totals(calls, state.get("route"), load_registry(current_context().registry_path)),
     }
+
+
+report = plain_node("report", _report)

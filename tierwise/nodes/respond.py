@@ -1,7 +1,14 @@
-"""respond: picks the final text (or reports the failure) and totals the bill. No model call."""
+"""respond: picks the final text (or reports the failure) and totals the bill — beside what one direct Pro call
+would have cost and the net saving (ledger/economics.py). No model call."""
+
+from tierwise.calls.api import current_context
+from tierwise.ledger.economics import totals
+from tierwise.tiers import load_registry
+
+from .base import plain_node
 
 
-def node(state: dict) -> dict:
+def respond(state: dict) -> dict:
     calls = state.get("calls", [])
     if state.get("failure"):
         # A critical stage failed: say so rather than ship a cheaper stage's text in its place.
@@ -12,6 +19,8 @@ def node(state: dict) -> dict:
         "steps": ["respond"],
         "answer": answer,
         "escalated": bool(state.get("escalated")),
-        "total_cost_usd": round(sum(c.cost_usd for c in calls), 10),
-        "all_pro_cost_usd": round(sum(c.all_pro_cost_usd for c in calls), 10),
+        **totals(calls, state.get("route"), load_registry(current_context().registry_path)),
     }
+
+
+node = plain_node("respond", respond)

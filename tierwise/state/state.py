@@ -50,7 +50,15 @@ class OutputState(TypedDict, total=False):
     calls: Calls
     """Every model call, priced."""
     total_cost_usd: float
+    """Every call of the request: routing, escalations and failed attempts included."""
     all_pro_cost_usd: float
+    """The same calls priced on Pro."""
+    direct_pro_cost_usd: float
+    """What one direct Pro call answering the request would cost (input, answer, Pro's typical thinking)."""
+    net_saving_usd: float
+    """direct_pro_cost_usd - total_cost_usd: negative when routing cost more than going straight to Pro."""
+    direct_pro_basis: str
+    """How direct_pro_cost_usd was estimated."""
 
 
 class State(InputState, OutputState, total=False):

@@ -239,6 +239,20 @@ class OptimizerSettings(_Strict):
     confidence: float = Field(default=0.9, gt=0.5, lt=1.0, description="Probability the gain/loss test must reach.")
 
 
+class Economics(_Strict):
+    """The direct-Pro counterfactual reports compare against: one Pro call per request (ledger/economics.py)."""
+
+    overhead_stages: list[str] = Field(
+        default_factory=lambda: ["triage", "judge", "agent_route"],
+        description="The router's own stages: a direct Pro call would make none of these calls.")
+    pro_thinking_tokens: int = Field(
+        default=300, ge=0, description="Pro's typical thinking per answer until the ledger has enough Pro calls.")
+    route_thinking_tokens: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict,
+                                                                          description="Per route.")
+    min_pro_samples: PositiveInt = Field(default=20, description="Pro calls on a route before their median is used.")
+    window_days: PositiveInt = Field(default=30, description="How far back those Pro calls are read.")
+
+
 class RegistryData(_Strict):
     """The merged registry document. Cross-references are checked here, naming the offending key."""
 
@@ -260,6 +274,7 @@ class RegistryData(_Strict):
     shadow: Shadow = Shadow()
     evals: EvalSettings = EvalSettings()
     optimizer: OptimizerSettings = OptimizerSettings()
+    economics: Economics = Economics()
 
     @model_validator(mode="after")
     def _references(self) -> RegistryData:

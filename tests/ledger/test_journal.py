@@ -1,0 +1,65 @@
+"""The default SQLite ledger's journal: a record the caller has seen survives kill -9; torn lines are skipped;
+a process reads its own writes at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tierwise.ledger import open_ledger, resolve_url
+from tierwise.ledger.journal import journal_dir
+
+WORKER = Path(__file__).with_name("journal_worker.py")
+
+
+def stored_ids(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:  # a raw read: no replay, no drain
+        return {row[0] for row in conn.execute("SELECT call_id FROM tierwise_calls")}
+
+
+def test_a_record_the_caller_saw_survives_kill_9(tmp_path):
+    db = tmp_path / "ledger.db"
+    env = {**os.environ, "TIERWISE_LEDGER_URL": f"sqlite:///{db}"}
+    proc = subprocess.run([sys.executable, str(WORKER), "my card was charged twice"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    call_id = proc.stdout.strip()
+    assert call_id and call_id not in stored_ids(db)  # never committed by the killed process
+    assert len(list(journal_dir(db).glob("*.jsonl"))) == 1
+
+    with open_ledger(f"sqlite:///{db}") as ledger:  # the next process to open the ledger replays the journal
+        [entry] = [e for e in ledger.entries() if e.call_id == call_id]
+        assert entry.stage == "draft" and entry.request_id == "killed-request" and entry.cost_usd > 0
+        assert ledger.spend().day_usd == entry.cost_usd  # the counters moved with it, once
+    assert not list(journal_dir(db).glob("*.jsonl"))
+    with open_ledger(f"sqlite:///{db}") as again:  # replayed once: opening again adds nothing
+        assert len(again.entries()) == 1 and again.spend().day_usd == entry.cost_usd
+
+
+def test_a_torn_last_line_is_skipped_and_the_rest_replayed(tmp_path):
+    db = tmp_path / "ledger.db"
+    open_ledger(f"sqlite:///{db}").close()
+    row = {"call_id": "c1", "stage": "draft", "tier": "lite", "model": "gemini-3.5-flash-lite",
+           "started_at": datetime.now(UTC).isoformat(), "cost_usd": 0.25, "outcome": "ok"}
+    journal_dir(db).mkdir()
+    torn = json.dumps({**row, "call_id": "c2"})[:40]  # the process died mid-write: its call never returned
+    (journal_dir(db) / "999999-dead.jsonl").write_text(json.dumps(row) + "\n" + torn)
+    with open_ledger(f"sqlite:///{db}") as ledger:
+        assert [e.call_id for e in ledger.entries()] == ["c1"]
+        assert ledger.spend().day_usd == 0.25
+
+
+def test_the_call_path_journals_and_a_reader_sees_its_own_writes_at_once(scripted):
+    from tierwise import call_stage
+
+    _, context = scripted([{"system": ".", "reply": {"answer": "ok", "confidence": "high"}}])
+    result = call_stage("draft", [("system", "answer briefly"), ("user", "hi")], context=context)
+    url = resolve_url()
+    assert len(list(journal_dir(Path(url.removeprefix("sqlite:///"))).glob("*.jsonl"))) == 1  # the journal path
+    with open_ledger(url) as ledger:
+        assert [e.call_id for e in ledger.entries()] == [result.record.call_id]
