@@ -72,7 +72,7 @@ CONTEXTS = [
     ({"draft_score_threshold": 7.5}, "got 7.5"),
     ({"confidence_threshold": 1.5}, "confidence_threshold must be a number from 0 to 1, got 1.5"),
     ({"confidence_threshold": -0.1}, "got -0.1"),
-    ({"backend": "quantum"}, "backend must be one of auto, gemini, local, scripted, got 'quantum'"),
+    ({"backend": "quantum"}, "backend must be one of auto, gemini, vertex, local, scripted, got 'quantum'"),
     ({"base_url": "localhost:8080"}, "base_url must start with http:// or https://"),
     ({"registry_path": 42}, "registry_path must be text (str), got int"),
 ]

@@ -46,7 +46,7 @@ def test_run_reads_standard_input():
     ("args", "message"),
     [
         (["run", "   ", "--backend", "scripted"], "error: input is empty"),
-        (["run", "hi", "--backend", "quantum"], "error: backend must be one of auto, gemini, local, scripted"),
+        (["run", "hi", "--backend", "quantum"], "error: backend must be one of auto, gemini, vertex, local, scripted"),
         (["run", "hi", "--backend", "gemini"], "error: backend 'gemini' needs GOOGLE_API_KEY"),
         (["run", "hi", "--backend", "scripted", "--registry", "nope.toml"], "nope.toml does not exist"),
         (["tiers", "--registry", "nope.toml"], "nope.toml does not exist"),
