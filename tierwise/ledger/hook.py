@@ -39,8 +39,8 @@ class LedgerHook(CallHook):
 
     def warm(self, registry: Registry) -> None:
         guard = self._guard(registry)
-        if guard is not None and _journaled(guard):
-            journal_for(guard.ledger)  # open it here, off the event loop
+        if guard is not None and (ledger := _journaled(guard)) is not None:
+            journal_for(ledger)  # open it here, off the event loop
         if guard is not None:
             economics.refresh_if_stale(registry)  # Pro's typical thinking, read off the event loop
 
@@ -108,8 +108,8 @@ class LedgerHook(CallHook):
             note["prompt"] = prompt_text(list(plan.messages))  # hashed once per stage call, not per attempt
         labels = plan.labels
         try:
-            if _journaled(guard):
-                journal_for(guard.ledger).append(LedgerEntry.from_record(
+            if (ledger := _journaled(guard)) is not None:
+                journal_for(ledger).append(LedgerEntry.from_record(
                     record, request_id=labels.get("request_id"), route=labels.get("route"),
                     escalated=labels.get("escalated"), downgraded_from=plan.downgraded_from,
                     service_tier=plan.service_tier, prompt=note["prompt"],
@@ -144,7 +144,8 @@ class LedgerHook(CallHook):
         if not plan.registry.data.ledger.enabled:
             return
         guard = self._guard(plan.registry)  # the ledger is open already: warm() opened it in a worker thread
-        if guard is not None and _journaled(guard) and journal_open(guard.ledger):
+        ledger = _journaled(guard) if guard is not None else None
+        if ledger is not None and journal_open(ledger):
             self.after_attempt(plan, record, attempts)  # one write to the journal: no thread hop
         else:
             await asyncio.to_thread(self.after_attempt, plan, record, attempts)
@@ -170,10 +171,11 @@ def _note(attempts: Attempts) -> dict:
     return attempts.notes.setdefault(_NOTE, {})
 
 
-def _journaled(guard: SpendGuard) -> bool:
-    """Records go through the journal when nothing reads the counters before the next call: no caps. SQLite only
-    (PostgreSQL ledgers serve many machines; a journal is local to one)."""
-    return not guard.registry.data.budget.any_cap and isinstance(guard.ledger, SQLiteLedger)
+def _journaled(guard: SpendGuard) -> SQLiteLedger | None:
+    """The ledger whose journal takes the records, when nothing reads the counters before the next call (no caps);
+    SQLite only (PostgreSQL ledgers serve many machines; a journal is local to one). None: write synchronously."""
+    ledger = guard.ledger
+    return ledger if not guard.registry.data.budget.any_cap and isinstance(ledger, SQLiteLedger) else None
 
 
 def _apply(plan: CallPlan, decision: Decision) -> CallPlan:

@@ -53,6 +53,8 @@ def render_text(report: Report, console: Console | None = None) -> None:
 def direct_basis(report: Report) -> str:
     """Which figures the direct-Pro total rests on: measured shadow calls, the ledger's Pro thinking, defaults."""
     d = report.direct
+    if d is None:
+        return ""
     parts = []
     if d.measured_requests:
         parts.append(f"measured for {d.measured_requests:,} requests by shadow calls on Pro")

@@ -4,18 +4,19 @@ closing node that totals the bill per stage. Neither calls a model."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from tierwise.calls.api import current_context
 from tierwise.ledger.economics import totals
-from tierwise.state.pipeline import StageCost
+from tierwise.state.pipeline import PipelineOutput, StageCost
 from tierwise.state.records import CallRecord
 from tierwise.tiers import load_registry
 
 from .base import plain_node
 
 
-def begin(state: dict, route: str) -> dict:
+def begin(state: Mapping[str, Any], route: str) -> dict[str, str]:
     """The route label and request id the ledger groups this request's calls by (a caller may pass its own id)."""
     return {"route": route, "request_id": state.get("request_id") or uuid.uuid4().hex}
 
@@ -27,9 +28,10 @@ def cost_by_stage(calls: Iterable[CallRecord]) -> dict[str, StageCost]:
         row = out.setdefault(call.stage, StageCost(calls=0, tiers=[], models=[], input_tokens=0, output_tokens=0,
                                                    cost_usd=0.0, all_pro_cost_usd=0.0))
         row["calls"] += 1
-        for key, value in (("tiers", call.tier), ("models", call.model)):
-            if value not in row[key]:
-                row[key].append(value)
+        if call.tier not in row["tiers"]:
+            row["tiers"].append(call.tier)
+        if call.model not in row["models"]:
+            row["models"].append(call.model)
         row["input_tokens"] += call.input_tokens
         row["output_tokens"] += call.output_tokens
         row["cost_usd"] = round(row["cost_usd"] + call.cost_usd, 10)
@@ -37,7 +39,7 @@ def cost_by_stage(calls: Iterable[CallRecord]) -> dict[str, StageCost]:
     return out
 
 
-def _report(state: dict) -> dict:
+def _report(state: PipelineOutput) -> dict[str, Any]:
     """The last node: the answer (none if a critical stage failed: no cheaper text in its place) and the bill."""
     calls = state.get("calls", [])
     return {

@@ -1,14 +1,17 @@
 """respond: picks the final text (or reports the failure) and totals the bill — beside what one direct Pro call
 would have cost and the net saving (ledger/economics.py). No model call."""
 
+from typing import Any
+
 from tierwise.calls.api import current_context
 from tierwise.ledger.economics import totals
+from tierwise.state import State
 from tierwise.tiers import load_registry
 
 from .base import plain_node
 
 
-def respond(state: dict) -> dict:
+def respond(state: State) -> dict[str, Any]:
     calls = state.get("calls", [])
     if state.get("failure"):
         # A critical stage failed: say so rather than ship a cheaper stage's text in its place.
