@@ -77,7 +77,7 @@ def _read_parquet(path: Path) -> list[dict[str, Any]]:
         import pyarrow.parquet as pq
     except ImportError as exc:
         raise OutcomeError(
-            path, "reading Parquet needs pyarrow (pip install pyarrow); or use CSV/JSONL"
+            path, "reading Parquet needs pyarrow (pip install 'tierwise[parquet]'); or use CSV/JSONL"
         ) from exc
     try:
         return pq.read_table(path).to_pylist()
@@ -105,6 +105,6 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], columns: Sequen
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError as exc:
-            raise OutcomeError(path, "writing Parquet needs pyarrow (pip install pyarrow)") from exc
+            raise OutcomeError(path, "writing Parquet needs pyarrow (pip install 'tierwise[parquet]')") from exc
         pq.write_table(pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows]), path)
     return path
