@@ -94,7 +94,8 @@ def _check_outputs(out: Path, html: Path | None, png: Path | None, inputs: list[
 
     check_output(out, option="--out", inputs=inputs, suffixes=tuple(FORMATS), make_parents=True)
     if FORMATS[out.suffix.lower()] == "parquet" and importlib.util.find_spec("pyarrow") is None:
-        raise EvalError(f"--out {out}: writing Parquet needs pyarrow (pip install 'tierwise[parquet]'), or use .csv / .jsonl")
+        raise EvalError(f"--out {out}: writing Parquet needs pyarrow (pip install 'tierwise[parquet]'), "
+                        "or use .csv / .jsonl")
     if html is not None:
         check_output(html, option="--html", inputs=inputs, suffixes=(".html", ".htm"))
     if png is not None:
