@@ -18,7 +18,6 @@ router's own calls (triage, judge), escalations or failed attempts. So, per requ
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import threading
 import time
@@ -28,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tierwise.tiers import Registry, Usage, price
+from tierwise.tiers.registry import on_event_loop
 
 REFRESH_SECONDS = 300.0  # how long the call path reuses the ledger's Pro-thinking medians
 SCAN_LIMIT = 20_000  # newest Pro calls read per refresh: bounded on a big ledger
@@ -132,7 +132,7 @@ def _cached_medians(registry: Registry) -> dict[str | None, Thinking]:
     hit = _cache.get(url)
     if hit is not None and time.monotonic() - hit[0] < REFRESH_SECONDS:
         return hit[1]
-    if _on_event_loop():  # never read the database on an event loop: the ledger hook's warm() refreshes it
+    if on_event_loop():  # never read the database on an event loop: the ledger hook's warm() refreshes it
         return hit[1] if hit is not None else {}
     return refresh(registry, url)
 
@@ -153,14 +153,6 @@ def refresh(registry: Registry, url: str) -> dict[str | None, Thinking]:
         medians = _read_medians(url, registry)
         _cache[url] = (time.monotonic(), medians)
     return medians
-
-
-def _on_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _read_medians(url: str, registry: Registry) -> dict[str | None, Thinking]:

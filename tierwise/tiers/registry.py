@@ -163,7 +163,7 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         return registry
     slot = None if path is None else str(path)
     cached = _cache.get(slot)
-    if cached is not None and _on_event_loop():
+    if cached is not None and on_event_loop():
         # Never touch the file system on an event loop (`langgraph dev` refuses it, and it stalls every request):
         # the async call path re-checks the registry in a worker thread (calls.api.awarm) at most once a second.
         return cached[2]
@@ -180,7 +180,8 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
     return registry
 
 
-def _on_event_loop() -> bool:
+def on_event_loop() -> bool:
+    """True inside a running asyncio event loop, where no file or database work may block."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
