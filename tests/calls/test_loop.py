@@ -8,6 +8,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from tierwise import Context, ModelCallError
+from tierwise.calls import CallHook
 from tierwise.calls.cooldown import Cooldowns
 from tierwise.calls.endpoint import Endpoint
 from tierwise.calls.loop import Call, Hook, Reply, Sleep, attempt_loop
@@ -81,8 +82,20 @@ def calls(log):
     return [entry[1] for entry in log if entry[0] == "call"]
 
 
+class Attempting(CallHook):
+    """A hook with something to do around each attempt."""
+
+    name = "attempting"
+
+    def before_attempt(self, plan, candidate, attempts):
+        pass
+
+    def after_attempt(self, plan, record, attempts):
+        pass
+
+
 def test_a_good_answer_ends_the_loop_with_hooks_around_the_one_attempt():
-    driver = Driver(plan(), {LITE: [good()]})
+    driver = Driver(plan().replace(hooks=(Attempting(),)), {LITE: [good()]})
     result = driver.run()
     assert result.value == "fine"
     assert driver.log == [("hook", "before_attempt"), ("call", LITE), ("hook", "after_attempt")]
@@ -149,7 +162,7 @@ def test_a_probe_that_ends_without_a_verdict_is_released(reply):
 
 
 def test_a_probe_cut_off_by_an_exception_in_a_hook_is_released():
-    the_plan = plan(max_attempts=1)
+    the_plan = plan(max_attempts=1).replace(hooks=(Attempting(),))
     key = f"{the_plan.endpoint.base_url}|{LITE}"
     cooldowns = Cooldowns()
     _open(cooldowns, key)
@@ -398,3 +411,18 @@ def test_a_plain_bad_request_is_not_an_auth_failure():
                                            OLD_LITE: [good()]})
     driver.run()
     assert driver.attempts.records[0].error_kind == "bad_request"
+
+
+def test_points_no_hook_acts_on_are_not_yielded():
+    """A hook that does nothing around attempts (or no hook at all) costs the loop no round trip."""
+
+    class OnlyAfterSuccess(CallHook):
+        name = "only-after-success"
+
+        def after_success(self, plan, result):
+            pass
+
+    for hooks in ((), (OnlyAfterSuccess(),)):
+        driver = Driver(plan().replace(hooks=hooks), {LITE: [good()]})
+        driver.run()
+        assert driver.log == [("call", LITE)]

@@ -181,9 +181,9 @@ def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[A
     normalized = normalize(messages)
     prompt_tokens = sum(len(text_of(m)) for m in normalized) // CHARS_PER_TOKEN
     return CallPlan(route=route, registry=registry, endpoint=resolve_endpoint(context, registry),
-                    messages=tuple(normalized),
-                    context=context, hooks=_hooks.installed(), schema=schema, tools=tools, task_type=task_type,
-                    labels=dict(labels or {}), prompt_tokens=prompt_tokens, parent_config=ensure_config())
+                    messages=tuple(normalized), context=context, hooks=_hooks.for_registry(registry), schema=schema,
+                    tools=tools, task_type=task_type, labels=dict(labels or {}), prompt_tokens=prompt_tokens,
+                    parent_config=ensure_config())
 
 
 def current_context() -> Context:

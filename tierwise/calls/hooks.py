@@ -18,6 +18,7 @@ Gap: LangChain callbacks observe a call but cannot change or refuse it, and know
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,11 @@ class CallHook:
     """Base class of a call-path rule: override the points you need. `name` identifies it for `uninstall`."""
 
     name: str = "hook"
+
+    def enabled(self, registry: Registry) -> bool:
+        """Whether this hook has anything to do for calls under `registry` (e.g. the ledger when it is off): a
+        disabled hook is left out of those calls entirely, so it costs nothing."""
+        return True
 
     def warm(self, registry: Registry) -> None:
         """Blocking set-up (open a database...), run in a worker thread before async calls, at most once a second."""
@@ -135,14 +141,39 @@ def replace_all(hooks: Iterable[CallHook]) -> tuple[CallHook, ...]:
     return old
 
 
+POINTS = ("before_call", "before_attempt", "after_attempt", "after_success", "after_call")
+
+
+def for_registry(registry: Registry) -> tuple[CallHook, ...]:
+    """The installed hooks enabled for calls under `registry` (cached on it: the registry is immutable)."""
+    installed_now = installed()
+    cache: dict[tuple[CallHook, ...], tuple[CallHook, ...]] = registry.__dict__.setdefault("_hooks", {})
+    if installed_now not in cache:
+        cache[installed_now] = tuple(hook for hook in installed_now if hook.enabled(registry))
+    return cache[installed_now]
+
+
+@functools.lru_cache(maxsize=64)
+def _at(hooks: tuple[CallHook, ...], point: str) -> tuple[CallHook, ...]:
+    """The hooks that do something at `point` (overriding it, or its async twin): the rest are skipped."""
+    twin = "a" + point
+    return tuple(hook for hook in hooks
+                 if getattr(type(hook), point) is not getattr(CallHook, point)
+                 or getattr(type(hook), twin) is not getattr(CallHook, twin))
+
+
+def wants(hooks: tuple[CallHook, ...], point: str) -> bool:
+    return bool(_at(hooks, point)) if hooks else False
+
+
 def run_point(hooks: tuple[CallHook, ...], point: str, *args: Any) -> Any:
     """Call `point` on each of `hooks` (sync). before_call threads the plan through them and returns it."""
     if point == "before_call":
         plan = args[0]
-        for hook in hooks:
+        for hook in _at(hooks, point) if hooks else ():
             plan = hook.before_call(plan)
         return plan
-    for hook in hooks:
+    for hook in _at(hooks, point) if hooks else ():
         getattr(hook, point)(*args)
     return None
 
@@ -151,9 +182,9 @@ async def arun_point(hooks: tuple[CallHook, ...], point: str, *args: Any) -> Any
     """Async `run_point`: awaits each hook's async twin."""
     if point == "before_call":
         plan = args[0]
-        for hook in hooks:
+        for hook in _at(hooks, point) if hooks else ():
             plan = await hook.abefore_call(plan)
         return plan
-    for hook in hooks:
+    for hook in _at(hooks, point) if hooks else ():
         await getattr(hook, "a" + point)(*args)
     return None

@@ -27,6 +27,7 @@ from .billing import priced_record, reported_tier, usage_of
 from .chain import candidates
 from .cooldown import Cooldowns
 from .failures import Failure, classify_exception
+from .hooks import wants
 from .plan import Attempts, CallPlan
 from .result import ModelCallError, StageResult
 
@@ -132,11 +133,13 @@ def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidat
         if remaining < 0.001:  # the client sends whole milliseconds, and 0 ms means "no timeout"
             break
         tries[candidate.model_id] += 1
-        yield Hook("before_attempt", (plan, candidate, attempts))
+        if wants(plan.hooks, "before_attempt"):
+            yield Hook("before_attempt", (plan, candidate, attempts))
         attempt_s = settings.time_limits(plan.service_tier, candidate.spec.timeout_s)[0]
         reply: Reply = yield Call(candidate, min(attempt_s, remaining))
         result, failure = _judge(plan, attempts, candidate, tries[candidate.model_id], reply)
-        yield Hook("after_attempt", (plan, attempts.records[-1], attempts))
+        if wants(plan.hooks, "after_attempt"):
+            yield Hook("after_attempt", (plan, attempts.records[-1], attempts))
         if failure is None:
             assert result is not None
             cooldowns.succeeded(key, window_s=settings.cooldown_window_s)

@@ -8,6 +8,7 @@ import logging
 from tierwise.calls.hooks import CallHook
 from tierwise.calls.plan import CallPlan
 from tierwise.calls.result import StageResult
+from tierwise.tiers import Registry
 
 log = logging.getLogger("tierwise.shadow")
 
@@ -15,9 +16,12 @@ log = logging.getLogger("tierwise.shadow")
 class ShadowHook(CallHook):
     name = "shadow"
 
+    def enabled(self, registry: Registry) -> bool:
+        return registry.data.shadow.enabled
+
     def after_success(self, plan: CallPlan, result: StageResult) -> None:
-        if not plan.registry.data.shadow.enabled or plan.tools:
-            return  # the common case costs one attribute read
+        if plan.tools:
+            return
         try:
             from tierwise.evals.shadow import maybe_shadow
 

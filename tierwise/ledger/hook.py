@@ -37,6 +37,9 @@ class LedgerHook(CallHook):
     def __init__(self) -> None:
         self._warned: set[str] = set()
 
+    def enabled(self, registry: Registry) -> bool:
+        return registry.data.ledger.enabled
+
     def warm(self, registry: Registry) -> None:
         guard = self._guard(registry)
         if guard is not None and (ledger := _journaled(guard)) is not None:

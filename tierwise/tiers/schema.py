@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
@@ -122,8 +123,9 @@ class Budget(_Strict):
         default=True, description="Past a soft cap, move non-critical stages to the cheapest tier."
     )
 
-    @property
+    @functools.cached_property
     def any_cap(self) -> bool:
+        """Any cap configured (read on every call: computed once, the registry is immutable)."""
         caps = (self.daily_usd, self.monthly_usd, self.hard_daily_usd, self.hard_monthly_usd)
         return any(c is not None for c in caps) or bool(self.per_task_type)
 
