@@ -223,7 +223,7 @@ def test_prompt_over_context_window_is_a_token_limit_error(emulator, chat):
 def test_requests_log_and_logs_never_hold_the_api_key(emulator, chat, caplog, capfd):
     import logging
 
-    secret = "AIzaSy-SECRET-do-not-log-123"
+    secret = "canary-key-SECRET-do-not-log-123"
     caplog.set_level(logging.DEBUG)
     emu = emulator([Rule(user="ok", reply="fine")])
     llm = chat(emu, google_api_key=secret, max_retries=1)

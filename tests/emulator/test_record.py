@@ -11,7 +11,7 @@ from tierwise.emulator import Emulator, Rule, ScriptedBackend
 from tierwise.errors import InvalidInputError
 
 LITE, PRO = "gemini-3.5-flash-lite", "gemini-3.1-pro-preview"
-CANARY = "AIzaCANARY-never-stored-0123456789"
+CANARY = "canary-key-recording-never-stored-0123456789"
 RULES = [
     Rule(user="capital of France", reply="Paris.", thoughts=7, cached_tokens=2),
     Rule(user="retry", reply="first", times=1),
