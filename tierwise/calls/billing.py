@@ -18,17 +18,6 @@ from .transport import settings_for
 Outcome = Literal["ok", "unusable", "error"]
 
 
-def reported_tier(message: Any) -> Any:
-    """The service tier the response says served the call, where the client passes it through (usage or response
-    metadata); None when it does not."""
-    for meta in (getattr(message, "response_metadata", None), getattr(message, "usage_metadata", None)):
-        if isinstance(meta, dict):
-            for key in ("service_tier", "serviceTier", "traffic_type"):
-                if meta.get(key) is not None:
-                    return meta[key]
-    return None
-
-
 def usage_of(message: Any) -> Usage:
     """LangChain's usage metadata → billable counts (output_tokens already includes thinking)."""
     meta = getattr(message, "usage_metadata", None) or {}
@@ -45,8 +34,9 @@ def usage_of(message: Any) -> Usage:
 
 def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
                   outcome: Outcome, failure: Failure | None, reported: Any = None) -> CallRecord:
-    """One attempt as a CallRecord, billed at the service tier that served it: the one the answer reports, else the
-    one sent (a model that does not offer the plan's tier was sent standard)."""
+    """One attempt as a CallRecord, billed at the service tier that served it: `reported` (the response's
+    x-gemini-service-tier, calls/served.py), else the one sent (a model that does not offer the plan's tier was sent
+    standard)."""
     today, factors = date.today(), plan.registry.data.service_tiers
     tier = served_tier(settings_for(plan, candidate).service_tier, reported)
     return CallRecord(

@@ -28,7 +28,6 @@ log = logging.getLogger("tierwise.calls")
 KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 BASE_URL_VARIABLE = "TIERWISE_BASE_URL"  # the operator's own endpoint, which may receive the key
 EMULATOR_KEY = "emulator"
-LOCAL_MAX_TOKENS = 256  # the emulator accepts any key; this one is no secret
 
 
 @dataclass(frozen=True)

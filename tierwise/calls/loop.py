@@ -23,7 +23,7 @@ from tierwise.errors import InvalidInputError
 from tierwise.tiers import StageModel
 
 from .answers import read_reply
-from .billing import priced_record, reported_tier, usage_of
+from .billing import priced_record, usage_of
 from .chain import candidates
 from .cooldown import Cooldowns
 from .failures import Failure, classify_exception
@@ -187,8 +187,7 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
         return None, failure
     value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
-                                          "unusable" if unusable else "ok", unusable,
-                                          reply.served_tier or reported_tier(reply.output)))
+                                          "unusable" if unusable else "ok", unusable, reply.served_tier))
     if unusable:
         return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None
