@@ -53,7 +53,9 @@ def test_four_workers_share_ledger_budget_and_checkpoints(pg_url, scripted, tmp_
     refused = [r for r in results if r["failure"] == "budget"]
     assert refused and len(refused) < len(results)
     assert spend.day_usd <= cap + 1e-12 and spend.reserved_day_usd == 0.0
-    assert {r["thread"].split("-")[0] for r in results if r["failure"] is None} == {f"w{n}" for n in range(WORKERS)}
+    # More than one process was served before the cap (which process wins the race to it is the scheduler's call:
+    # on a loaded machine a late-starting worker may find the cap already spent).
+    assert len({r["thread"].split("-")[0] for r in results if r["failure"] is None}) >= 2
 
     # Checkpoints: any process reads any worker's finished thread.
     with postgres_checkpointer(pg_url, setup=False) as saver:

@@ -61,20 +61,14 @@ class LedgerEntry:
 
         Keyword arguments win over same-named record fields; unknown record fields go to `extra`.
         """
-        data = dict(record.model_dump(mode="python"))
-        given = {"request_id": request_id, "route": route, "escalated": escalated,
-                 "downgraded_from": downgraded_from, "service_tier": service_tier}
-        data.update({k: v for k, v in given.items() if v is not None})
-        if prompt is not None:
-            text = prompt_text(prompt)
-            data["prompt_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-            data["prompt_text"] = text if store_prompt else None
-        extra = {k: v for k, v in data.items() if k not in _KNOWN}
-        values = {k: v for k, v in data.items() if k in _KNOWN}
-        values["started_at"] = utc(values.get("started_at"))
-        if not all(isinstance(v, _PLAIN) for v in extra.values()):  # on the hot path: skip the round trip
-            extra = json.loads(json.dumps(extra, default=str))
-        return cls(**values, extra=extra)
+        return cls.from_row(entry_row(record, request_id=request_id, route=route, escalated=escalated,
+                                      downgraded_from=downgraded_from, service_tier=service_tier,
+                                      **(prompt_columns(prompt, store_prompt) if prompt is not None else {})))
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> LedgerEntry:
+        """The entry an `entry_row` (or a journal line) holds."""
+        return cls(**{**row, "started_at": datetime.fromisoformat(row["started_at"])})
 
     @property
     def purpose(self) -> str | None:
@@ -88,6 +82,33 @@ class LedgerEntry:
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(LedgerEntry))
 _KNOWN = frozenset(COLUMNS) - {"extra"}
 _PLAIN = (str, int, float, bool, type(None))  # JSON values as they are: no round trip needed
+
+
+def entry_row(record: Any, *, prompt_sha256: str | None = None, prompt_text: str | None = None,
+              **given: Any) -> dict[str, Any]:
+    """The ledger row of `record` as plain JSON values (`started_at` as ISO text), `given` (request_id, route,
+    escalated, downgraded_from, service_tier) winning over the record's own fields when not None.
+
+    Why a dict and not a LedgerEntry: this is what the journal writes on the caller's path (hook.py), one JSON
+    line per attempt; the LedgerEntry is built later, in the journal's writer thread."""
+    data = record.model_dump(mode="python")
+    data.update({k: v for k, v in given.items() if v is not None})
+    if prompt_sha256 is not None:
+        data["prompt_sha256"], data["prompt_text"] = prompt_sha256, prompt_text
+    extra = {k: v for k, v in data.items() if k not in _KNOWN}
+    row = {k: v for k, v in data.items() if k in _KNOWN}
+    row["started_at"] = utc(row.get("started_at")).isoformat()
+    if not all(isinstance(v, _PLAIN) for v in extra.values()):  # on the hot path: skip the round trip
+        extra = json.loads(json.dumps(extra, default=str))
+    row["extra"] = extra
+    return row
+
+
+def prompt_columns(prompt: Any, store_prompt: bool = False) -> dict[str, str | None]:
+    """The prompt as the ledger keeps it: its sha256, and its text only if the user opted in."""
+    text = prompt_text(prompt)
+    return {"prompt_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "prompt_text": text if store_prompt else None}
 
 
 def prompt_text(prompt: Any) -> str:

@@ -20,7 +20,7 @@ from tierwise.state.records import CallRecord
 from tierwise.tiers import Registry, StageModel
 
 from . import economics
-from .entry import LedgerEntry, prompt_text
+from .entry import entry_row, prompt_columns, prompt_text
 from .errors import BudgetExceededError, LedgerError
 from .guard import Decision, SpendGuard
 from .journal import journal_for, journal_open
@@ -107,16 +107,16 @@ class LedgerHook(CallHook):
         if guard is None:
             return
         note = _note(attempts)
-        if "prompt" not in note:
-            note["prompt"] = prompt_text(list(plan.messages))  # hashed once per stage call, not per attempt
+        if "prompt" not in note:  # hashed once per stage call, not per attempt
+            note["prompt"] = prompt_text(list(plan.messages))
+            note["columns"] = prompt_columns(note["prompt"], plan.registry.data.ledger.store_prompts)
         labels = plan.labels
         try:
             if (ledger := _journaled(guard)) is not None:
-                journal_for(ledger).append(LedgerEntry.from_record(
+                journal_for(ledger).append(entry_row(
                     record, request_id=labels.get("request_id"), route=labels.get("route"),
                     escalated=labels.get("escalated"), downgraded_from=plan.downgraded_from,
-                    service_tier=plan.service_tier, prompt=note["prompt"],
-                    store_prompt=plan.registry.data.ledger.store_prompts))
+                    service_tier=plan.service_tier, **note["columns"]))
                 return
             guard.after_call(record, route=labels.get("route"), escalated=labels.get("escalated"),
                              prompt=note["prompt"], request_id=labels.get("request_id"),

@@ -24,11 +24,10 @@ import logging
 import os
 import secrets
 import threading
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .entry import COLUMNS, LedgerEntry
+from .entry import LedgerEntry
 from .errors import LedgerError
 
 if TYPE_CHECKING:
@@ -39,6 +38,8 @@ DRAIN_SECONDS = 30.0  # a reader waits at most this long for this process's own 
 RETRY_SECONDS = 1.0  # after a failed group commit (database locked for long, disk full): the lines stay journaled
 TRUNCATE_BYTES = 1 << 20  # a journal whose lines are all committed is emptied once it is this big
 SUFFIX = ".jsonl"
+GROUP_SECONDS = 0.05  # the writer gathers lines this long into one transaction (readers in this process don't wait)
+GROUP_MAX = 512  # ... or until this many are queued
 
 
 def journal_dir(db_path: Path) -> Path:
@@ -63,31 +64,38 @@ class Journal:
         except OSError as exc:
             raise LedgerError(f"cannot open a ledger journal in {folder}: {exc.strerror}") from None
         self._cond = threading.Condition()
-        self._pending: list[LedgerEntry] = []
+        self._pending: list[dict[str, Any]] = []
         self._committing = 0  # lines taken by the writer, not yet committed
         self._size = 0  # bytes in the file
         self._closed = False
+        self._drainers = 0  # threads waiting in drain()
         self._thread = threading.Thread(target=self._run, name=f"tierwise-ledger-writer-{self.path.stem}",
                                         daemon=True)
         self._thread.start()
 
-    def append(self, entry: LedgerEntry) -> None:
-        """Journal `entry` (one write of one line) and queue it for the ledger; durable against a process kill on
-        return."""
-        line = (json.dumps(_row(entry), separators=(",", ":"), default=str) + "\n").encode()
+    def append(self, row: dict[str, Any]) -> None:
+        """Journal `row` (an `entry_row`: one write of one line) and queue it for the ledger; durable against a
+        process kill on return. The LedgerEntry is built by the writer thread, off the caller's path."""
+        line = (_encode(row) + "\n").encode()
         with self._cond:
             if self._closed:  # closed under us (the ledger was closed): store it the slow, synchronous way
-                self.ledger.record_many([entry])
+                self.ledger.record_many([LedgerEntry.from_row(row)])
                 return
             _write_all(self._fd, line)
             self._size += len(line)
-            self._pending.append(entry)
-            self._cond.notify()
+            self._pending.append(row)
+            if len(self._pending) in (1, GROUP_MAX):  # wake the writer to start a group, or to end a full one
+                self._cond.notify()
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every line appended so far is committed to the ledger; False if `timeout` ran out first."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._pending and not self._committing, timeout)
+            self._drainers += 1
+            self._cond.notify_all()  # the writer stops gathering and commits now
+            try:
+                return self._cond.wait_for(lambda: not self._pending and not self._committing, timeout)
+            finally:
+                self._drainers -= 1
 
     def close(self, timeout: float = 30.0) -> None:
         """Commit what is pending, stop the writer, delete the (then empty) journal. What cannot be committed
@@ -105,12 +113,16 @@ class Journal:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending or self._closed)
+                # Group commit: gather what arrives within the window into one transaction (fewer commits, and
+                # less GIL taken from callers), unless someone waits for it (a reader, close) or a lot is queued.
+                self._cond.wait_for(lambda: self._closed or self._drainers or len(self._pending) >= GROUP_MAX,
+                                    GROUP_SECONDS)
                 if not self._pending:
                     return  # closed, and nothing left
                 batch, self._pending = self._pending, []
                 self._committing = len(batch)
             try:
-                self.ledger.record_many(batch)
+                self.ledger.record_many([LedgerEntry.from_row(row) for row in batch])
             except Exception as exc:  # noqa: BLE001 - the lines stay journaled; retry, never lose them
                 log.warning("ledger group commit failed, retrying in %.0f s: %s", RETRY_SECONDS, exc)
                 with self._cond:
@@ -222,17 +234,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def _row(entry: LedgerEntry) -> dict[str, Any]:
-    row = {name: getattr(entry, name) for name in COLUMNS}
-    row["started_at"] = entry.started_at.isoformat()
-    return row
+_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode  # built once: json.dumps builds one per call
 
 
 def _parse(line: bytes) -> LedgerEntry | None:
     try:
-        row = json.loads(line)
-        row["started_at"] = datetime.fromisoformat(row["started_at"])
-        return LedgerEntry(**row)
+        return LedgerEntry.from_row(json.loads(line))
     except (ValueError, TypeError, KeyError):
         return None
 
