@@ -8,6 +8,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,3 +65,45 @@ def test_the_call_path_journals_and_a_reader_sees_its_own_writes_at_once(scripte
     assert len(list(journal_dir(Path(url.removeprefix("sqlite:///"))).glob("*.jsonl"))) == 1  # the journal path
     with open_ledger(url) as ledger:
         assert [e.call_id for e in ledger.entries()] == [result.record.call_id]
+
+
+def _row(call_id: str, cost: float = 0.25) -> dict:
+    from tierwise.ledger.entry import entry_row
+    from tierwise.state.records import CallRecord
+
+    return entry_row(CallRecord(call_id=call_id, stage="draft", tier="lite", model="gemini-3.5-flash-lite",
+                                cost_usd=cost, purpose="eval"), request_id="r1", prompt_sha256="ab")
+
+
+def test_a_reader_does_not_wait_out_the_group_window(tmp_path):
+    from tierwise.ledger.journal import GROUP_SECONDS, journal_for
+
+    with open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        journal = journal_for(ledger)
+        journal.append(_row("c1"))
+        started = time.monotonic()
+        [entry] = ledger.entries()  # drains: the writer commits now, not at the end of its gathering window
+        assert time.monotonic() - started < GROUP_SECONDS * 20  # generous: only a 1000 ms stall would fail
+        assert entry.call_id == "c1" and entry.request_id == "r1" and entry.purpose == "eval"
+
+
+def test_many_threads_append_and_every_record_is_stored_once(tmp_path):
+    from tierwise.ledger.journal import journal_for
+
+    with open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        journal = journal_for(ledger)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: journal.append(_row(f"c{i}", 0.5)), range(400)))
+        assert sorted(e.call_id for e in ledger.entries()) == sorted(f"c{i}" for i in range(400))
+        assert ledger.spend().day_usd == 200.0
+
+
+def test_a_malformed_row_is_logged_and_the_rows_after_it_are_still_committed(tmp_path, caplog):
+    from tierwise.ledger.journal import journal_for
+
+    with open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        journal = journal_for(ledger)
+        journal.append({**_row("bad"), "no_such_column": 1})
+        journal.append(_row("good"))
+        assert [e.call_id for e in ledger.entries()] == ["good"]
+    assert "malformed" in caplog.text

@@ -119,14 +119,15 @@ class Journal:
                                     GROUP_SECONDS)
                 if not self._pending:
                     return  # closed, and nothing left
-                batch, self._pending = self._pending, []
-                self._committing = len(batch)
+                rows, self._pending = self._pending, []
+                self._committing = len(rows)
+            batch = _entries(rows)
             try:
-                self.ledger.record_many([LedgerEntry.from_row(row) for row in batch])
+                self.ledger.record_many(batch)
             except Exception as exc:  # noqa: BLE001 - the lines stay journaled; retry, never lose them
                 log.warning("ledger group commit failed, retrying in %.0f s: %s", RETRY_SECONDS, exc)
                 with self._cond:
-                    self._pending[:0] = batch
+                    self._pending[:0] = rows
                     self._committing = 0
                     self._cond.wait(RETRY_SECONDS)
                 continue
@@ -232,6 +233,18 @@ def _forget_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def _entries(rows: list[dict[str, Any]]) -> list[LedgerEntry]:
+    """The rows as entries. A row that is no entry (it cannot happen with rows from `entry_row`; this is the guard
+    that keeps one bad row from stopping every commit after it) is logged and left out."""
+    entries = []
+    for row in rows:
+        try:
+            entries.append(LedgerEntry.from_row(row))
+        except (ValueError, TypeError, KeyError) as exc:
+            log.error("a journaled call record is malformed and was not stored (%s): %r", exc, row)
+    return entries
 
 
 _encode = json.JSONEncoder(separators=(",", ":"), default=str).encode  # built once: json.dumps builds one per call
