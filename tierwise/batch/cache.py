@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -29,6 +30,7 @@ from langgraph.types import CachePolicy
 from tierwise.graph.serde import serializer
 
 SEP = "\x1f"
+log = logging.getLogger("tierwise.batch")
 
 
 class StageCache(BaseCache[Sequence[tuple[str, Any]]]):
@@ -38,6 +40,7 @@ class StageCache(BaseCache[Sequence[tuple[str, Any]]]):
         super().__init__(serde=serializer())
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._warned = False
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -67,7 +70,13 @@ class StageCache(BaseCache[Sequence[tuple[str, Any]]]):
             rows.append((SEP.join(ns), key, enc, value, time.time() + ttl if ttl else None))
         if rows:
             with self._lock:
-                self._db.executemany("INSERT OR REPLACE INTO writes VALUES (?, ?, ?, ?, ?)", rows)
+                try:
+                    self._db.executemany("INSERT OR REPLACE INTO writes VALUES (?, ?, ?, ?, ?)", rows)
+                except sqlite3.Error as exc:  # a full disk: the cache only saves a retry money, never costs a result
+                    if not self._warned:
+                        self._warned = True
+                        log.warning("the stage cache %s cannot be written (%s): a retry will call the models again",
+                                    self.path, exc)
 
     async def aset(self, pairs: Mapping[FullKey, tuple[Any, int | None]]) -> None:
         self.set(pairs)

@@ -79,10 +79,15 @@ def _report(summary: BatchSummary) -> None:
     if summary.remaining:
         parts.append(f"{summary.remaining} not run")
     typer.echo(f"batch: {', '.join(parts)} of {summary.total}; ${summary.cost_usd:.6f} this run in "
-               f"{summary.seconds:.1f} s; results in {summary.out}", err=True)
+               f"{summary.seconds:.1f} s; results in {summary.out}"
+               + (f" and {summary.saved_to}" if summary.saved_to else ""), err=True)
     for line in summary.failures:
         typer.echo(f"  failed: {line}", err=True)
-    if summary.stopped:
+    if summary.saved_to is not None:
+        typer.echo(f"stopped: {summary.stopped}\n{len(summary.unwritten)} finished items (their calls are paid) "
+                   f"were saved to {summary.saved_to}; once there is room, append them to {summary.out} "
+                   f"(cat {summary.saved_to} >> {summary.out}) and rerun the same command with --resume", err=True)
+    elif summary.stopped:
         typer.echo(f"stopped: {summary.stopped}\nraise the cap or wait, then rerun with --resume --retry-failed",
                    err=True)
     elif summary.failed:

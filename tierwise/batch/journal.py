@@ -5,6 +5,10 @@ is done and is not run again; every other item runs. Each line goes out in one f
 leaves at most a torn last line (no newline, or not JSON), which resume cuts off: that item runs again.
 Lines are flushed to the OS at once (a killed process loses none) and fsync'ed at most a second apart
 (a power cut loses at most the last second's lines, which then run again).
+
+A write that fails (a full disk) raises `JournalWriteError` and leaves the file ending at its last whole line;
+the journal then takes no more lines, so the runner stops and keeps the finished items that could not be written
+(runner.py saves them elsewhere: they were paid for).
 """
 
 from __future__ import annotations
@@ -13,17 +17,25 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from tierwise.errors import OutputPathError
 
 from .items import BatchInputError
 
 SYNC_EVERY_S = 1.0
 
 
+class JournalWriteError(OutputPathError):
+    """A result line could not be written to the output file (a full disk, an I/O error)."""
+
+
 class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._file: IO[str] | None = None
+        self._fd: int | None = None
+        self._size = 0  # bytes of whole lines in the file
+        self.broken: str | None = None  # why the last write failed; no line is taken after one
         self._synced = time.monotonic()
 
     def open(self, *, resume: bool, overwrite: bool, retry_failed: bool = False) -> dict[str, dict[str, Any]]:
@@ -41,24 +53,47 @@ class Journal:
             if retry_failed and any(entry.get("status") != "ok" for entry in done.values()):
                 done = {key: entry for key, entry in done.items() if entry.get("status") == "ok"}
                 self._rewrite(done.values())
-        self._file = self.path.open("a" if resume else "w", encoding="utf-8")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_APPEND if resume else os.O_TRUNC)
+        self._fd = os.open(self.path, flags, 0o666)
+        self._size = os.fstat(self._fd).st_size
         return done
 
     def append(self, entry: dict[str, Any]) -> None:
-        """One item's result, as one line, out of this process at once."""
-        assert self._file is not None, "open() first"
-        self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        self._file.flush()
-        if time.monotonic() - self._synced >= SYNC_EVERY_S:
-            os.fsync(self._file.fileno())
-            self._synced = time.monotonic()
+        """One item's result, as one line, out of this process at once (one unbuffered write)."""
+        assert self._fd is not None, "open() first"
+        if self.broken is not None:
+            raise JournalWriteError(self.broken)
+        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            written = 0
+            while written < len(line):
+                written += os.write(self._fd, line[written:])
+            if time.monotonic() - self._synced >= SYNC_EVERY_S:
+                os.fsync(self._fd)
+                self._synced = time.monotonic()
+        except OSError as exc:
+            self.broken = f"cannot write {self.path}: {exc.strerror or exc}"
+            try:  # a part of the line may be in: cut the file back to its last whole line (needs no space)
+                os.ftruncate(self._fd, self._size)
+            except OSError:
+                pass  # resume cuts a torn last line anyway
+            raise JournalWriteError(self.broken) from None
+        self._size += len(line)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            self._file = None
+        """Sync and close. A sync that fails is a JournalWriteError (the lines may not be on disk), unless a write
+        had failed already (that was reported)."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            if self.broken is None:
+                self.broken = f"cannot write {self.path}: {exc.strerror or exc}"
+                raise JournalWriteError(self.broken) from None
+        finally:
+            os.close(fd)
 
     def _load(self) -> dict[str, dict[str, Any]]:
         data = self.path.read_bytes()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from .cache import StageCache, stage_cache_policy
 from .grouping import by_shared_prefix
 from .identity import claim_output
 from .items import BatchInputError, Item, read_items
-from .journal import Journal
+from .journal import Journal, JournalWriteError
 from .progress import BatchProgress
 
 DEFAULT_CONCURRENCY = 16
@@ -52,6 +53,8 @@ class BatchSummary:
     out: Path | None = None
     cache: Path | None = None
     failures: list[str] = field(default_factory=list)  # the first few, for the summary
+    unwritten: list[dict[str, Any]] = field(default_factory=list)  # finished (and paid) but not in `out`: disk full
+    saved_to: Path | None = None  # where the unwritten lines were saved instead
 
     @property
     def remaining(self) -> int:
@@ -119,9 +122,13 @@ async def arun_batch(
             finally:
                 summary.seconds = time.monotonic() - started
     finally:
-        journal.close()
-        if stage_cache is not None:
-            stage_cache.close()
+        try:
+            journal.close()
+        finally:
+            if stage_cache is not None:
+                stage_cache.close()
+            if summary.unwritten:
+                summary.saved_to = _save_unwritten(Path(out), summary.unwritten)
     if stage_cache is not None and summary.failed == 0 and summary.remaining == 0:
         stages_db.unlink(missing_ok=True)  # everything is in the output: nothing left to retry from
         for suffix in ("-wal", "-shm"):
@@ -139,7 +146,11 @@ async def _run(graph: Any, todo: list[Item], context: Context, concurrency: int,
         while queue and summary.stopped is None:
             item = queue.popleft()
             entry = await run_item(graph, item, context, f"{batch_id}-{item.id}")
-            journal.append(entry)
+            try:
+                journal.append(entry)
+            except JournalWriteError as exc:  # no more items start; the paid ones are saved elsewhere at the end
+                summary.unwritten.append(entry)
+                summary.stopped = str(exc)
             failed = entry["status"] != "ok"
             summary.ok += not failed
             summary.failed += failed
@@ -181,6 +192,19 @@ async def run_item(graph: Any, item: Item, context: Context, request_id: str) ->
         error = {"kind": failure.get("kind"), "stage": failure.get("stage"), "message": failure.get("message")}
         return head | {"status": "failed", "error": error} | body
     return head | {"status": "ok", "error": None} | body
+
+
+def _save_unwritten(out: Path, entries: list[dict[str, Any]]) -> Path:
+    """Items that finished (their calls are paid) but whose lines `out` could not take: to a file beside it, else in
+    the current, home or temp folder. OutputPathError only when no place takes them."""
+    from tierwise.outputs import save_with_fallback
+
+    def write(path: Path) -> None:
+        path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
+
+    where, _ = save_with_fallback(out.with_name(out.stem + ".unwritten.jsonl"), write,
+                                  what=f"{len(entries)} finished items")
+    return where
 
 
 def fresh_cost(entry: dict[str, Any], since: datetime) -> float:
