@@ -47,3 +47,38 @@ def test_no_project_and_no_key_is_a_clear_error_before_any_call(monkeypatch):
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
     with pytest.raises(BackendUnavailableError, match="GOOGLE_CLOUD_PROJECT"):
         call_stage("draft", "hello", context=Context(backend="vertex"))
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_priority_call_vertex_served_on_demand_is_billed_at_standard(monkeypatch, asynchronous):
+    """Vertex says which tier served a call in usageMetadata.trafficType (LangChain drops it): bill that one."""
+    import asyncio
+
+    from tierwise import acall_stage
+    from tierwise.calls import hooks
+
+    class Priority(hooks.CallHook):
+        name = "test-priority"
+
+        def before_call(self, plan):
+            return plan.replace(service_tier="priority")
+
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    monkeypatch.setenv("GOOGLE_API_KEY", "vertex-express-key")
+    rules = [{"reply": "fine", "served_tier": "standard", "user": "downgraded"}, {"reply": "fine"}]
+    hooks.install(Priority())
+    try:
+        with Emulator(ScriptedBackend(rules)) as emu:
+            monkeypatch.setenv("TIERWISE_BASE_URL", emu.base_url)
+            context = Context(backend="vertex")
+            run = (lambda text: asyncio.run(acall_stage("judge", text, context=context))) if asynchronous else (
+                lambda text: call_stage("judge", text, context=context))
+            downgraded, as_asked = run("downgraded please"), run("as asked")
+    finally:
+        hooks.uninstall("test-priority")
+    from tierwise.tiers import load_registry
+
+    factor = load_registry().data.service_tiers["priority"]
+    ratio = (as_asked.record.cost_usd / as_asked.record.all_pro_cost_usd) / (
+        downgraded.record.cost_usd / downgraded.record.all_pro_cost_usd)
+    assert ratio == pytest.approx(factor, rel=1e-6)
