@@ -74,7 +74,8 @@ class GenerateRequest:
     ``media_tokens`` holds the prompt tokens of inlineData / fileData parts by modality (IMAGE, AUDIO, …):
     the emulator adds them to whatever the backend counts for the text. ``service_tier`` is the requested
     ``serviceTier`` (lower case, ``SERVICE_TIER_`` prefix dropped); ``served_tier`` is set by the emulator
-    to the tier that served it.
+    to the tier that served it. ``call_signatures`` holds, for each model content that calls functions, the
+    ``thoughtSignature`` its first ``functionCall`` part came back with (None: none), oldest first.
     """
 
     model: str
@@ -99,6 +100,7 @@ class GenerateRequest:
     service_tier: str | None = None
     cached_content: str | None = None
     served_tier: str | None = None
+    call_signatures: list[str | None] = field(default_factory=list)
 
     @property
     def media_token_count(self) -> int:

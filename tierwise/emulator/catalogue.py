@@ -30,6 +30,9 @@ class ModelLimits:
     models that take levels answer with a ``thoughtSignature`` on their first part, as Gemini 3 does.
     ``sampling`` False: the model refuses ``temperature`` / ``topP`` / ``topK`` (a 400, as announced).
     ``input_modalities`` are ``promptTokensDetails`` names (TEXT, IMAGE, AUDIO, VIDEO, DOCUMENT).
+    ``function_call_signatures``: the model refuses (400) a request whose current turn sends a model step's
+    first ``functionCall`` part back without its ``thoughtSignature``; unset (None), models with thinking
+    levels (Gemini 3) do and the others (2.5) do not (see :attr:`enforces_function_call_signatures`).
     """
 
     name: str
@@ -43,10 +46,19 @@ class ModelLimits:
     sampling: bool = True
     input_modalities: frozenset[str] = field(default_factory=lambda: frozenset(MODALITIES))
     service_tiers: tuple[str, ...] = SERVICE_TIERS
+    function_call_signatures: bool | None = None
 
     @property
     def thought_signatures(self) -> bool:
+        """The model's answers carry a ``thoughtSignature`` (Gemini 3)."""
         return bool(self.thinking_levels)
+
+    @property
+    def enforces_function_call_signatures(self) -> bool:
+        """Current-turn function calls must come back signed (Gemini 3, unless the entry says otherwise)."""
+        if self.function_call_signatures is not None:
+            return self.function_call_signatures
+        return self.thought_signatures
 
 
 def limits_from_spec(name: str, spec: Any) -> ModelLimits:
@@ -64,6 +76,7 @@ def limits_from_spec(name: str, spec: Any) -> ModelLimits:
         sampling=spec.sampling,
         input_modalities=frozenset(modalities.get(m.upper(), m.upper()) for m in spec.input_modalities),
         service_tiers=tuple(spec.service_tiers),
+        function_call_signatures=spec.enforces_function_call_signatures,
     )
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
 _BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+_SIGNATURES_DOC = "https://ai.google.dev/gemini-api/docs/thought-signatures"
 _PROTO = "type.googleapis.com/google.ai.generativelanguage.v1beta."
 _ROLES = ("user", "model")
 _SAMPLING = (("temperature", "temperature"), ("topP", "top_p"), ("topK", "top_k"))
@@ -57,6 +58,8 @@ def check(body: Any, limits: ModelLimits, *, method: str = "generateContent", ve
     _check_config(request.generation_config, limits)
     _check_tier(request.service_tier, limits)
     _check_modalities(request, limits)
+    if method != "countTokens" and limits.enforces_function_call_signatures:
+        _check_signatures(request)
 
 
 # ------------------------------------------------------------------------------------------ shape
@@ -277,3 +280,41 @@ def _check_modalities(request: Any, limits: ModelLimits) -> None:
                 raise BackendError(
                     400, f"{modality.capitalize()} input modality is not enabled for models/{limits.name}."
                 )
+
+
+def _check_signatures(request: Any) -> None:
+    """Gemini 3's thought-signature rule, on the current turn only (Google's thought-signatures docs).
+
+    The current turn starts at the latest user content with standard content (text, media: not a
+    functionResponse); every model step after it that calls functions must send its first functionCall
+    part back with the ``thoughtSignature`` it came with (parallel calls: only the first part has one).
+    Any signature passes, Google's documented dummies ("skip_thought_signature_validator",
+    "context_engineering_is_the_way_to_go") included: the emulator cannot tell a real one, and Google
+    accepts another model's signature (it drops that model's thoughts).
+    """
+    contents = list(request.contents or [])
+    start = 0
+    for i in range(len(contents) - 1, -1, -1):
+        if _starts_turn(contents[i]):
+            start = i + 1
+            break
+    for i in range(start, len(contents)):
+        content = contents[i]
+        if content.role != "model":
+            continue
+        first = next((p for p in content.parts or [] if p.function_call is not None), None)
+        if first is not None and not first.thought_signature:
+            raise BackendError(
+                400,
+                "Function call is missing a thought_signature in functionCall parts. This is required for tools "
+                "to work correctly, and missing thought_signature may lead to degraded model performance. "
+                f"Additional data, function call `default_api:{first.function_call.name}` , position {i + 1}. "
+                f"Please refer to {_SIGNATURES_DOC} for more details.",
+            )
+
+
+def _starts_turn(content: Any) -> bool:
+    """A user content with standard content and no functionResponse: the start of a turn."""
+    if content.role not in (None, "user") or not content.parts:
+        return False
+    return not any(part.function_response is not None for part in content.parts)

@@ -92,6 +92,19 @@ def _result_text(result: Any) -> str:
     return json.dumps(result, ensure_ascii=False)
 
 
+def _call_signatures(contents: list[Any]) -> list[str | None]:
+    """The ``thoughtSignature`` of each model content's first ``functionCall`` part (None: unsigned)."""
+    found: list[str | None] = []
+    for content in contents:
+        if not isinstance(content, dict) or content.get("role") != "model":
+            continue
+        parts = [p for p in content.get("parts") or [] if isinstance(p, dict)]
+        first = next((p for p in parts if _get(p, "functionCall") is not None), None)
+        if first is not None:
+            found.append(_get(first, "thoughtSignature") or None)
+    return found
+
+
 def _declarations(tools: Any) -> list[dict[str, Any]]:
     """The ``functionDeclarations`` of all ``tools``, flattened (search and code tools are ignored)."""
     if tools is None:
@@ -195,6 +208,7 @@ def parse_request(
         media_tokens=media,
         service_tier=str(tier).lower().removeprefix("service_tier_") if tier else None,
         cached_content=_get(body, "cachedContent"),
+        call_signatures=_call_signatures(contents),
     )
 
 
@@ -239,8 +253,8 @@ def _body(
     content: dict[str, Any] = {"role": "model"}
     parts: list[dict[str, Any]] = [{"text": text}] if text else []
     parts += [{"functionCall": {"name": call["name"], "args": call.get("args") or {}}} for call in calls]
-    if parts and signature:
-        parts[0]["thoughtSignature"] = thought_signature(response_id)
+    if parts and signature:  # Gemini 3 signs the first functionCall part (parallel calls: only that one)
+        parts[len(parts) - len(calls) if calls else 0]["thoughtSignature"] = thought_signature(response_id)
     if parts:
         content["parts"] = parts
     candidate: dict[str, Any] = {"content": content, "index": 0}
@@ -273,7 +287,8 @@ def blocked(request: GenerateRequest, prompt_tokens: int, reason: str, response_
 
 
 def render(request: GenerateRequest, gen: Generation, response_id: str, *, signature: bool = False) -> dict[str, Any]:
-    """A complete ``GenerateContentResponse`` (``signature``: a Gemini 3 ``thoughtSignature`` on the first part)."""
+    """A complete ``GenerateContentResponse`` (``signature``: a Gemini 3 ``thoughtSignature`` on the first
+    functionCall part, else on the first part)."""
     if gen.block_reason:
         return blocked(request, gen.prompt_tokens, gen.block_reason, response_id)
     meta = usage(gen.prompt_tokens, gen.output_tokens, gen.thoughts_tokens, gen.cached_tokens, request.media_tokens)
@@ -303,9 +318,8 @@ def render_stream(
         candidates = gen.output_tokens if last else gen.output_tokens * seen // total_weight
         meta = usage(gen.prompt_tokens, candidates, gen.thoughts_tokens, gen.cached_tokens, request.media_tokens)
         calls = gen.tool_calls if last else ()
-        yield _body(
-            request, response_id, piece, gen.finish_reason if last else None, meta, calls, signature and i == 0
-        )
+        signed = signature and (last if gen.tool_calls else i == 0)  # on the function call when there is one
+        yield _body(request, response_id, piece, gen.finish_reason if last else None, meta, calls, signed)
 
 
 def error_body(err: BackendError) -> dict[str, Any]:

@@ -75,6 +75,12 @@ class ModelSpec(_Strict):
     sampling: bool = Field(
         default=True, description="It honours temperature/top_p; false: tierwise does not send them."
     )
+    function_call_signatures: bool | None = Field(
+        default=None,
+        description="It refuses (400) a request whose current turn sends back a model step's first functionCall "
+        "part without its thoughtSignature (Gemini 3; Gemini 3 Pro Image does not). Unset: true for models with "
+        "thinking levels (Gemini 3), false for the others.",
+    )
     service_tiers: list[ServiceTier] = Field(default_factory=lambda: list[ServiceTier](["standard"]), min_length=1)
     shutdown: date | None = None
     replacement: str | None = None
@@ -128,6 +134,13 @@ class ModelSpec(_Strict):
     def fixed_sampling(self) -> bool:
         """The older name: True when the model ignores temperature/top_p/top_k (they are not sent)."""
         return not self.sampling
+
+    @property
+    def enforces_function_call_signatures(self) -> bool:
+        """Whether Gemini refuses this model's current turn when a function call comes back unsigned."""
+        if self.function_call_signatures is not None:
+            return self.function_call_signatures
+        return bool(self.thinking_levels)
 
     @property
     def levels_low_to_high(self) -> list[str]:
