@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from tierwise import Context, InvalidInputError, RegistryError, TierwiseError, build_graph, call_stage
 from tierwise.cli import app
+from tierwise.errors import InvalidArgumentError
 
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
 FIVE_MB = "lorem ipsum " * (5 * 1024 * 1024 // 12)
@@ -100,6 +101,34 @@ def test_call_stage(scripted, name, stage, messages, message):
     with pytest.raises(TierwiseError, match=re.escape(message)):
         call_stage(stage, messages, context=context)
     assert emulator.requests == []
+
+
+CALL_ARGUMENTS = [
+    ("tools as text", {"tools": "search"}, "tools must be a list of LangChain tools"),
+    ("a tool that is a number", {"tools": [1]}, "tools[0] must be a LangChain tool"),
+    ("labels as a list", {"labels": [("route", "simple")]}, "labels must be a dict"),
+    ("label key not text", {"labels": {1: "x"}}, "labels keys must be text"),
+    ("route not text", {"labels": {"route": object()}}, "labels['route'] must be text (str), got object"),
+    ("request id on two lines", {"labels": {"request_id": "a\nb"}}, "labels['request_id'] contains the control"),
+    ("escalated not a bool", {"labels": {"escalated": "yes"}}, "labels['escalated'] must be True, False or None"),
+    ("purpose not text", {"labels": {"purpose": 3}}, "labels['purpose'] must be text"),
+    ("label that is no JSON", {"labels": {"team": {1, 2}}}, "labels['team'] must be JSON"),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments", "message"), CALL_ARGUMENTS, ids=[c[0] for c in CALL_ARGUMENTS])
+def test_call_stage_arguments(scripted, name, arguments, message):
+    """Refused by name before any call: a bad label would otherwise fail the billed record after the call."""
+    emulator, context = scripted([{"reply": "hi"}])
+    with pytest.raises(InvalidArgumentError, match=re.escape(message)):
+        call_stage("draft", "hello", context=context, **arguments)
+    assert emulator.requests == []
+
+
+def test_labels_that_are_json_pass(scripted):
+    _, context = scripted([{"reply": "hi"}])
+    labels = {"route": "simple", "escalated": False, "request_id": "r" * 1000, "team": ["a", {"b": 1}]}
+    assert call_stage("draft", "hello", context=context, labels=labels).value == "hi"
 
 
 REGISTRY_FILES = [
@@ -532,3 +561,29 @@ def test_sweep_odd_inputs_never_show_a_traceback(tmp_path, name, args, stdin):
         args += ["--backend", "scripted"]
     refused(args, stdin=stdin)
     assert ledger_rows(tmp_path) == 0
+
+
+def test_tools_of_every_kind_bind_tools_takes_pass(scripted):
+    from google.genai import types
+    from langchain_core.tools import tool
+    from pydantic import BaseModel
+
+    @tool
+    def lookup(order: str) -> str:
+        """Find an order."""
+        return order
+
+    def refund(order: str) -> str:
+        """Refund an order."""
+        return order
+
+    class Escalate(BaseModel):
+        """Hand the ticket to a person."""
+
+        reason: str
+
+    declared = types.Tool(function_declarations=[types.FunctionDeclaration(
+        name="close", description="Close the ticket.", parameters={"type": "OBJECT", "properties": {}})])
+    _, context = scripted([{"reply": "done"}])
+    for tools in ([lookup], [refund], [Escalate], [declared], []):
+        assert call_stage("agent_step", "hello", tools=tools, context=context).value is not None

@@ -6,8 +6,10 @@ caller's terms before any model call is made or billed.
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tierwise.errors import InvalidArgumentError
@@ -16,6 +18,7 @@ from tierwise.errors import InvalidArgumentError
 # U+200B-U+200F, U+2060, U+FEFF, U+00AD...): fillers that are letters or marks by category but render blank.
 INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0")
 MAX_LABEL_CHARS = 200
+MAX_REQUEST_ID_CHARS = 1000  # request ids are often made of other ids (a batch's, an item's): room for them
 MAX_CONCURRENCY = 1024
 
 
@@ -41,6 +44,52 @@ def check_label(value: Any, name: str, max_chars: int = MAX_LABEL_CHARS) -> str 
     if is_blank(value):
         raise InvalidArgumentError(f"{name} is empty; leave it out instead")
     return value
+
+
+_PLAIN = (str, int, float, bool, type(None))
+_TEXT_LABELS = ("route", "request_id", "purpose")  # stored in the ledger's text columns
+
+
+def check_labels(labels: Any, name: str = "labels") -> dict[str, Any]:
+    """Trace and ledger labels: a dict with text keys; `route`, `request_id` and `purpose` one-line text,
+    `escalated` a bool (they are ledger columns), every other value JSON (it goes into trace metadata)."""
+    if labels is None:
+        return {}
+    if not isinstance(labels, Mapping):
+        raise InvalidArgumentError(f"{name} must be a dict of text keys to values, got {type(labels).__name__}")
+    for key, value in labels.items():
+        if not isinstance(key, str):
+            raise InvalidArgumentError(f"{name} keys must be text (str), got {key!r}")
+        if key in _TEXT_LABELS:
+            check_label(value, f"{name}[{key!r}]", MAX_REQUEST_ID_CHARS if key == "request_id" else MAX_LABEL_CHARS)
+        elif key == "escalated":
+            if value is not None and not isinstance(value, bool):
+                raise InvalidArgumentError(f"{name}['escalated'] must be True, False or None, got {value!r}")
+        elif not isinstance(value, _PLAIN):
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError):
+                raise InvalidArgumentError(f"{name}[{key!r}] must be JSON (text, numbers, lists, dicts), got "
+                                           f"{type(value).__name__}") from None
+    return dict(labels)
+
+
+def check_tools(tools: Any, name: str = "tools") -> Any:
+    """What `bind_tools` takes: a list of LangChain tools, functions, pydantic model classes or tool dicts."""
+    if tools is None:
+        return None
+    if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Sequence):
+        raise InvalidArgumentError(f"{name} must be a list of LangChain tools, functions, pydantic model classes or "
+                                   f"tool dicts, got {type(tools).__name__}")
+    from langchain_core.tools import BaseTool
+
+    for index, tool in enumerate(tools):
+        # What bind_tools converts: LangChain tools, tool dicts, functions and classes, google-genai's own types.
+        google = type(tool).__module__.startswith("google.genai")
+        if not (isinstance(tool, BaseTool | dict) or callable(tool) or google):
+            raise InvalidArgumentError(f"{name}[{index}] must be a LangChain tool, a function, a pydantic model "
+                                       f"class or a tool dict, got {type(tool).__name__}")
+    return tools
 
 
 def check_concurrency(value: Any, name: str = "concurrency", maximum: int = MAX_CONCURRENCY) -> int:

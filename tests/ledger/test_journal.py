@@ -107,3 +107,15 @@ def test_a_malformed_row_is_logged_and_the_rows_after_it_are_still_committed(tmp
         journal.append(_row("good"))
         assert [e.call_id for e in ledger.entries()] == ["good"]
     assert "malformed" in caplog.text
+
+
+def test_a_record_sqlite_cannot_store_is_left_out_and_does_not_hold_back_the_others(tmp_path, caplog):
+    from tierwise.ledger.journal import journal_for
+
+    with open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        journal = journal_for(ledger)
+        journal.append(_row("before"))
+        journal.append({**_row("poison"), "route": ["a", "list"]})  # no SQLite column type takes a list
+        journal.append(_row("after"))
+        assert sorted(e.call_id for e in ledger.entries()) == ["after", "before"]
+    assert "cannot be stored" in caplog.text

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tierwise.context import Context, coerce_context
-from tierwise.inputs import check_extract_schema, check_label
+from tierwise.inputs import check_extract_schema, check_label, check_labels, check_tools
 from tierwise.tiers import load_registry
 from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 
@@ -176,13 +176,15 @@ def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[A
     check_label(task_type, "task_type")
     if schema is not None:
         check_extract_schema(schema, "schema")
+    labels = check_labels(labels)
+    check_tools(tools)
     registry = load_registry(context.registry_path)
     route = registry.stage(stage, task_type=task_type, tier=tier)  # unknown stage/tier: an error before any call
     normalized = normalize(messages)
     prompt_tokens = sum(len(text_of(m)) for m in normalized) // CHARS_PER_TOKEN
     return CallPlan(route=route, registry=registry, endpoint=resolve_endpoint(context, registry),
                     messages=tuple(normalized), context=context, hooks=_hooks.for_registry(registry), schema=schema,
-                    tools=tools, task_type=task_type, labels=dict(labels or {}), prompt_tokens=prompt_tokens,
+                    tools=tools, task_type=task_type, labels=labels, prompt_tokens=prompt_tokens,
                     parent_config=ensure_config())
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tierwise.errors import InvalidInputError
-from tierwise.inputs import check_label, is_blank
+from tierwise.inputs import MAX_REQUEST_ID_CHARS, check_label, is_blank
 
 ROLES = {"system": "system", "user": "human", "human": "human", "assistant": "ai", "ai": "ai", "model": "ai"}
 
@@ -34,7 +34,7 @@ def check_request(state: Any) -> str:
     if "input" not in state:
         raise InvalidInputError('the request has no "input" key: send {"input": "your request text"}')
     check_label(state.get("task_type"), "task_type")
-    check_label(state.get("request_id"), "request_id", max_chars=1000)
+    check_label(state.get("request_id"), "request_id", max_chars=MAX_REQUEST_ID_CHARS)
     return check_text(state["input"])
 
 

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import secrets
+import sqlite3
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,7 @@ class Journal:
         except OSError as exc:
             raise LedgerError(f"cannot open a ledger journal in {folder}: {exc.strerror}") from None
         self._cond = threading.Condition()
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[bytes] = []  # journaled lines not yet committed
         self._committing = 0  # lines taken by the writer, not yet committed
         self._size = 0  # bytes in the file
         self._closed = False
@@ -75,15 +76,16 @@ class Journal:
 
     def append(self, row: dict[str, Any]) -> None:
         """Journal `row` (an `entry_row`: one write of one line) and queue it for the ledger; durable against a
-        process kill on return. The LedgerEntry is built by the writer thread, off the caller's path."""
+        process kill on return. The writer thread stores what the line says (as a replay would), off the caller's
+        path."""
         line = (_encode(row) + "\n").encode()
         with self._cond:
             if self._closed:  # closed under us (the ledger was closed): store it the slow, synchronous way
-                self.ledger.record_many([LedgerEntry.from_row(row)])
+                commit_lines(self.ledger, [line])
                 return
             _write_all(self._fd, line)
             self._size += len(line)
-            self._pending.append(row)
+            self._pending.append(line)
             if len(self._pending) in (1, GROUP_MAX):  # wake the writer to start a group, or to end a full one
                 self._cond.notify()
 
@@ -119,15 +121,14 @@ class Journal:
                                     GROUP_SECONDS)
                 if not self._pending:
                     return  # closed, and nothing left
-                rows, self._pending = self._pending, []
-                self._committing = len(rows)
-            batch = _entries(rows)
+                lines, self._pending = self._pending, []
+                self._committing = len(lines)
             try:
-                self.ledger.record_many(batch)
+                commit_lines(self.ledger, lines)
             except Exception as exc:  # noqa: BLE001 - the lines stay journaled; retry, never lose them
                 log.warning("ledger group commit failed, retrying in %.0f s: %s", RETRY_SECONDS, exc)
                 with self._cond:
-                    self._pending[:0] = rows
+                    self._pending[:0] = lines
                     self._committing = 0
                     self._cond.wait(RETRY_SECONDS)
                 continue
@@ -144,6 +145,28 @@ class Journal:
         """In a forked child: this journal (its thread, its lock) is the parent's; drop the inherited descriptor
         without touching the file or the lock, which the parent keeps."""
         os.close(self._fd)
+
+
+def commit_lines(ledger: SQLiteLedger, lines: list[bytes]) -> int:
+    """Store journaled `lines` in one transaction; returns how many records were new. A failure of the moment
+    (locked, disk full) is raised: the lines stay journaled, and committing them again adds nothing twice (records
+    are idempotent per call id). A record SQLite can never take (a value of a type it cannot store) would fail every
+    retry and hold back every record after it: then the lines go in one by one, and such a record is logged and
+    left out."""
+    try:
+        return ledger.record_many(_entries(lines))
+    except Exception as exc:
+        if not _unstorable(exc):
+            raise
+    added = 0
+    for line in lines:
+        try:
+            added += ledger.record_many(_entries([line]))
+        except Exception as exc:
+            if not _unstorable(exc):
+                raise
+            log.error("a call record cannot be stored in the ledger and was left out (%s): %s", exc, _show(line))
+    return added
 
 
 def replay_orphans(ledger: SQLiteLedger) -> int:
@@ -164,8 +187,8 @@ def replay_orphans(ledger: SQLiteLedger) -> int:
             except BlockingIOError:
                 continue  # a live process owns it (maybe this one)
             with os.fdopen(os.dup(fd), "rb") as file:
-                entries = [entry for line in file if (entry := _parse(line)) is not None]
-            added += ledger.record_many(entries)
+                lines = [line for line in file if line.endswith(b"\n")]  # not a torn last line
+            added += commit_lines(ledger, lines)
             _unlink_quietly(path)
         finally:
             os.close(fd)
@@ -235,16 +258,27 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def _entries(rows: list[dict[str, Any]]) -> list[LedgerEntry]:
-    """The rows as entries. A row that is no entry (it cannot happen with rows from `entry_row`; this is the guard
-    that keeps one bad row from stopping every commit after it) is logged and left out."""
+def _entries(lines: list[bytes]) -> list[LedgerEntry]:
+    """The journaled lines as entries. A line that is no entry (it cannot happen with rows from `entry_row`; this is
+    the guard that keeps one bad line from stopping every commit after it) is logged and left out."""
     entries = []
-    for row in rows:
-        try:
-            entries.append(LedgerEntry.from_row(row))
-        except (ValueError, TypeError, KeyError) as exc:
-            log.error("a journaled call record is malformed and was not stored (%s): %r", exc, row)
+    for line in lines:
+        entry = _parse(line)
+        if entry is None:
+            log.error("a journaled call record is malformed and was not stored: %s", _show(line))
+        else:
+            entries.append(entry)
     return entries
+
+
+def _show(line: bytes) -> str:
+    return line[:500].decode(errors="replace").rstrip()
+
+
+def _unstorable(exc: BaseException) -> bool:
+    """The database refused a value itself (a type it cannot bind), not the moment (locked, full, I/O)."""
+    cause = exc.__cause__ or exc
+    return isinstance(cause, sqlite3.Error) and not isinstance(cause, sqlite3.OperationalError)
 
 
 _encode = json.JSONEncoder(separators=(",", ":"), default=str).encode  # built once: json.dumps builds one per call
