@@ -17,6 +17,13 @@ prompt length, the current learned router (`train_router`, dollar objective) and
 figure is the dollar cost, relative to always-top, at which each reaches 95% of always-top quality.
 No 3-model ladder: the data hold per-prompt outcomes with costs for two models only (the commercial-router
 file scores Martian and Unify, which are routers with unrecorded costs, not rungs one could price).
+
+Tried and not adopted (issue 14; figures in the README, "What was tried"): dense features from a static
+embedding shipped inside a PyPI wheel (WordLlama l2_supercat_256, ~0.11 ms per prompt, nothing downloaded;
+`benchmarks/routing_embed.py` reproduces it on these same seeds). Alone or beside the hashed features it helps on
+held-out MMLU only when its weight and l2 are set by looking at held-out results; chosen honestly, by
+leave-one-group-out on the two training benchmarks, it gets weight 0 in 7 of 9 runs (every MMLU one). Nothing tried
+reaches <= 45% held out on MMLU or GSM8K; trained on MMLU itself (5-fold cross-fit) the embedding needs 49%.
 """
 
 from __future__ import annotations
