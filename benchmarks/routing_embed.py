@@ -1,7 +1,7 @@
 """Experiment (issue 14 part 1): does a static embedding shipped inside a PyPI wheel help the learned router
 generalise to a benchmark it never saw? Not part of tierwise: the answer was "not enough", see the README.
 
-    pip install wordllama==0.4.0.post1      # 19 MB wheel; its 256-d weights and tokenizer are inside it
+    pip install -e ".[routing-embed]"   # wordllama 0.4.0.post1 (19 MB wheel: 256-d weights and tokenizer inside)
     python benchmarks/routing_embed.py [--data ../shared/data/routing] [--seeds 3] [--select]
 
 Same leave-one-benchmark-out runs as `benchmarks/routing.py --only lobo` (same seeds, same 90% training
@@ -58,7 +58,7 @@ class StaticEmbedding:
     def __init__(self) -> None:
         spec = importlib.util.find_spec("wordllama")  # locates the package without importing it
         if spec is None or not spec.submodule_search_locations:
-            raise SystemExit("error: wordllama is not installed (pip install wordllama==0.4.0.post1)")
+            raise SystemExit("error: wordllama is not installed (pip install -e \".[routing-embed]\")")
         from tokenizers import Tokenizer
 
         root = Path(list(spec.submodule_search_locations)[0])
