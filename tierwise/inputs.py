@@ -35,6 +35,8 @@ def check_label(value: Any, name: str, max_chars: int = MAX_LABEL_CHARS) -> str 
         return None
     if not isinstance(value, str):
         raise InvalidArgumentError(f"{name} must be text (str), got {type(value).__name__}")
+    if len(value) <= max_chars and value.isascii() and value.isprintable() and not value.isspace() and value:
+        return value  # the usual label (ids, route names), checked on every call: no per-character scan
     if len(value) > max_chars:
         raise InvalidArgumentError(f"{name} is {len(value):,} characters long; it may have at most {max_chars:,}")
     control = next((ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf")), None)

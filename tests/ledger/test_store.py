@@ -31,6 +31,22 @@ def test_round_trip_keeps_every_field(ledger_url):
         assert stored[name] == getattr(rec, name), name
 
 
+def test_a_batch_stores_each_new_call_once_and_counts_it_once(ledger_url):
+    day = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    stored = LedgerEntry.from_record(record(1.0, call_id="old", task_type="a", started_at=day))
+    again = LedgerEntry.from_record(record(2.0, call_id="new", task_type="a", started_at=day))
+    shadow = LedgerEntry.from_record(record(4.0, call_id="shadow", started_at=day, purpose="shadow"))
+    with open_ledger(ledger_url) as ledger:
+        ledger.record(stored)
+        added = ledger.record_many([stored, again, again, shadow, LedgerEntry.from_record(
+            record(8.0, call_id="yesterday", task_type="b", started_at=day - timedelta(days=1)))])
+        assert added == 3  # "old" was stored already; "new" is in the batch twice
+        assert sorted(e.call_id for e in ledger.entries()) == ["new", "old", "shadow", "yesterday"]
+        spend = ledger.spend(day, "a")
+        assert (spend.day_usd, spend.task_day_usd, spend.month_usd) == (3.0, 3.0, 11.0)  # shadow is capped apart
+        assert ledger.record_many([stored, again, shadow]) == 0 and ledger.spend(day).month_usd == 11.0
+
+
 def test_writes_are_idempotent_per_call_id(ledger_url):
     entry = LedgerEntry.from_record(record(0.25, task_type="t"))
     with open_ledger(ledger_url) as ledger:

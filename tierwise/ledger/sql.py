@@ -24,6 +24,10 @@ from .tables import SCHEMA_VERSION, Dialect, ddl
 
 _INSERT = (f"INSERT INTO tierwise_calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
            "ON CONFLICT (call_id) DO NOTHING")
+_ADD_MANY = ("INSERT INTO tierwise_spend (period, scope, usd, calls) VALUES (?, ?, ?, ?) "
+             "ON CONFLICT (period, scope) DO UPDATE SET usd = tierwise_spend.usd + excluded.usd, "
+             "calls = tierwise_spend.calls + excluded.calls")
+_CHUNK = 500  # call ids per IN (...) query: well under every database's parameter limit
 _ADD = ("INSERT INTO tierwise_spend (period, scope, usd, calls) VALUES (?, ?, ?, 1) "
         "ON CONFLICT (period, scope) DO UPDATE SET usd = tierwise_spend.usd + excluded.usd, "
         "calls = tierwise_spend.calls + 1")
@@ -93,7 +97,39 @@ class SqlLedger(ShadowStore, Ledger):
         if not entries:
             return 0
         with self._write() as cur:
-            return sum(self._store(cur, entry) for entry in entries)
+            if self.dialect.for_update:  # PostgreSQL: many writers at once; row by row, as `record` does
+                return sum(self._store(cur, entry) for entry in entries)
+            # SQLite: this transaction holds the database's write lock, so the ids it finds absent stay absent
+            # until it commits. One insert for the new rows and one upsert per counter, instead of ~4 statements a
+            # row: the journal's writer thread takes that much less of the callers' GIL.
+            fresh = self._absent(cur, entries)
+            if fresh:
+                cur.executemany(self._sql(_INSERT), [[self._value(e, name) for name in COLUMNS] for e in fresh])
+                added: dict[tuple[str, str], list[float]] = {}
+                for entry in fresh:
+                    for key in counter_keys(entry.started_at, entry.task_type, entry.purpose):
+                        total = added.setdefault(key, [0.0, 0])
+                        total[0] += float(entry.cost_usd)
+                        total[1] += 1
+                cur.executemany(self._sql(_ADD_MANY),
+                                [(*key, usd, calls) for key, (usd, calls) in sorted(added.items())])
+            return len(fresh)
+
+    def _absent(self, cur: Any, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+        """The entries whose call id is not stored yet (the first of each id, if the batch repeats one)."""
+        ids = list(dict.fromkeys(e.call_id for e in entries))
+        stored: set[str] = set()
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            cur.execute(self._sql(f"SELECT call_id FROM tierwise_calls WHERE call_id IN ({marks})"), chunk)
+            stored.update(row[0] for row in cur.fetchall())
+        fresh = []
+        for entry in entries:
+            if entry.call_id not in stored:
+                stored.add(entry.call_id)
+                fresh.append(entry)
+        return fresh
 
     def _store(self, cur: Any, entry: LedgerEntry) -> bool:
         """Insert the row and, only if it is new, add its cost to its counters; True if it was new."""

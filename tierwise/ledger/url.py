@@ -86,6 +86,11 @@ def shared_ledger(url: str | None = None) -> Ledger:
         return ledger
 
 
+def is_shared(url: str, ledger: Ledger) -> bool:
+    """True while `ledger` is still the process's open ledger for the resolved `url` (not closed since)."""
+    return _shared.get(url) is ledger
+
+
 @atexit.register
 def close_shared() -> None:
     """Close every shared ledger: at exit, in tests, and before a pre-fork server forks its workers (a child
