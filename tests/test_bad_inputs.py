@@ -587,3 +587,44 @@ def test_tools_of_every_kind_bind_tools_takes_pass(scripted):
     _, context = scripted([{"reply": "done"}])
     for tools in ([lookup], [refund], [Escalate], [declared], []):
         assert call_stage("agent_step", "hello", tools=tools, context=context).value is not None
+
+
+GRAPH_OPTIONS = [
+    ("build_graph", {"checkpointer": "memory"}, "checkpointer must be a LangGraph checkpoint saver"),
+    ("build_graph", {"cache": "sqlite"}, "cache must be a LangGraph cache"),
+    ("build_graph", {"cache_policy": 60}, "cache_policy must be a langgraph.types.CachePolicy"),
+    ("build_graph", {"name": 5}, "name must be text"),
+    ("build_content_graph", {"checkpointer": 1}, "checkpointer must be"),
+    ("build_agentic_graph", {"max_rounds": 0}, "max_rounds must be a whole number from 1 to 50, got 0"),
+    ("build_agentic_graph", {"max_rounds": 2.5}, "max_rounds must be a whole number"),
+    ("build_agentic_graph", {"tools": "search"}, "tools must be a list of LangChain tools, got str"),
+    ("build_agentic_graph", {"tools": [len]}, "tools[0] must be a LangChain tool (decorate the function"),
+    ("build_agentic_graph", {"search_tool": "web"}, "search_tool must have a search(query, k) method"),
+    ("build_research_graph", {"per_query": 0}, "per_query must be a whole number from 1 to 50"),
+    ("build_research_graph", {"max_documents": -1}, "max_documents must be a whole number from 1 to 200"),
+    ("build_research_graph", {"search_tool": 5}, "search_tool must have a search(query, k) method"),
+]
+
+
+@pytest.mark.parametrize(("builder", "options", "message"), GRAPH_OPTIONS,
+                         ids=[f"{b}-{next(iter(o))}" for b, o, _ in GRAPH_OPTIONS])
+def test_graph_builders_refuse_bad_options_by_name(builder, options, message):
+    import tierwise.graph.agentic
+    import tierwise.graph.content
+    import tierwise.graph.graph
+    import tierwise.graph.research
+
+    modules = (tierwise.graph.graph, tierwise.graph.content, tierwise.graph.agentic, tierwise.graph.research)
+    build = next(getattr(m, builder) for m in modules if hasattr(m, builder))
+    with pytest.raises(InvalidArgumentError, match=re.escape(message)):
+        build(**options)
+
+
+@pytest.mark.parametrize("path", [None, 5, ""])
+def test_run_batch_paths_must_be_paths(path, tmp_path):
+    from tierwise.batch import run_batch
+
+    with pytest.raises(InvalidArgumentError, match="input_path must be a file path"):
+        run_batch(path, tmp_path / "out.jsonl")
+    with pytest.raises(InvalidArgumentError, match="out must be a file path"):
+        run_batch(tmp_path / "in.jsonl", path)

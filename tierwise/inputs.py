@@ -94,6 +94,60 @@ def check_tools(tools: Any, name: str = "tools") -> Any:
     return tools
 
 
+def check_count(value: Any, name: str, maximum: int) -> int:
+    """A whole number from 1 to `maximum` (not a bool, a float or text)."""
+    return check_concurrency(value, name, maximum)
+
+
+def check_graph_options(*, checkpointer: Any = None, cache: Any = None, cache_policy: Any = None,
+                        name: Any = "graph") -> None:
+    """What a graph builder hands LangGraph's compile(): refused by name when the graph is built."""
+    from langgraph.cache.base import BaseCache
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.types import CachePolicy
+
+    if not (checkpointer is None or isinstance(checkpointer, bool | BaseCheckpointSaver)):
+        raise InvalidArgumentError(f"checkpointer must be a LangGraph checkpoint saver (e.g. InMemorySaver()), True, "
+                                   f"False or None, got {type(checkpointer).__name__}")
+    if not (cache is None or isinstance(cache, BaseCache)):
+        raise InvalidArgumentError(f"cache must be a LangGraph cache (e.g. InMemoryCache()) or None, got "
+                                   f"{type(cache).__name__}")
+    if not (cache_policy is None or isinstance(cache_policy, CachePolicy)):
+        raise InvalidArgumentError(f"cache_policy must be a langgraph.types.CachePolicy or None, got "
+                                   f"{type(cache_policy).__name__}")
+    check_label(name, "name")
+
+
+def check_langchain_tools(tools: Any, name: str = "tools") -> Any:
+    """Tools a graph runs itself: LangChain tools (`@tool` functions or BaseTool instances), in a list."""
+    from langchain_core.tools import BaseTool
+
+    if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Sequence):
+        raise InvalidArgumentError(f"{name} must be a list of LangChain tools, got {type(tools).__name__}")
+    for index, tool in enumerate(tools):
+        if not isinstance(tool, BaseTool):
+            raise InvalidArgumentError(f"{name}[{index}] must be a LangChain tool (decorate the function with "
+                                       f"langchain_core.tools.tool), got {type(tool).__name__}")
+    return tools
+
+
+def check_search_tool(tool: Any, name: str = "search_tool") -> Any:
+    """None (the default search) or an object with `search(query, k)` (tierwise.search.SearchTool)."""
+    if tool is not None and not callable(getattr(tool, "search", None)):
+        raise InvalidArgumentError(f"{name} must have a search(query, k) method (see tierwise.search.SearchTool), "
+                                   f"got {type(tool).__name__}")
+    return tool
+
+
+def check_path(value: Any, name: str) -> Any:
+    """A file path: text or an os.PathLike (not None, a number or an open file)."""
+    import os
+
+    if isinstance(value, str) and value.strip() or isinstance(value, os.PathLike):
+        return value
+    raise InvalidArgumentError(f"{name} must be a file path (str or pathlib.Path), got {value!r}"[:200])
+
+
 def check_concurrency(value: Any, name: str = "concurrency", maximum: int = MAX_CONCURRENCY) -> int:
     """A count of requests in flight: a whole number from 1 to `maximum` (not a bool, a float or text)."""
     if isinstance(value, bool) or not isinstance(value, int):

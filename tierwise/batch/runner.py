@@ -27,7 +27,7 @@ from typing import Any
 
 from tierwise.context import Context, coerce_context
 from tierwise.errors import BackendUnavailableError, InvalidInputError, RegistryError, TierwiseError
-from tierwise.inputs import check_concurrency
+from tierwise.inputs import check_concurrency, check_path
 from tierwise.outputs import check_output
 
 from .cache import StageCache, stage_cache_policy
@@ -91,6 +91,7 @@ async def arun_batch(
 ) -> BatchSummary:
     """Run every item of `input_path` not yet in `out`; returns the counts (also kept in `summary`)."""
     concurrency = check_concurrency(concurrency)
+    input_path, out = check_path(input_path, "input_path"), check_path(out, "out")
     context = coerce_context(context)
     summary = summary if summary is not None else BatchSummary()
     out = check_output(out, option="--out", inputs=[input_path, context.registry_path], make_parents=True)

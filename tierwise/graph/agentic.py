@@ -18,18 +18,24 @@ from langgraph.types import Checkpointer
 
 from tierwise.context import Context
 from tierwise.graph.branching import routed, targets
+from tierwise.inputs import check_count, check_graph_options, check_langchain_tools, check_search_tool
 from tierwise.nodes import pipeline
 from tierwise.nodes.agentic import analyze, builtin, route, run_tools, step
 from tierwise.search import SearchTool
 from tierwise.state import InputState
 from tierwise.state.agentic import AgentOutput, AgentState
 
+MAX_ROUNDS = 50  # rounds of tool calls a request may take at most (`max_rounds`)
+
 
 def build_agentic_graph(
     *, tools: Sequence[BaseTool] | None = None, search_tool: SearchTool | None = None, max_rounds: int = 5,
     checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "agentic",
 ) -> CompiledStateGraph[AgentState, Context, InputState, AgentOutput]:
-    offered = list(tools) if tools is not None else builtin.default_tools(search_tool)
+    check_graph_options(checkpointer=checkpointer, cache=cache, name=name)
+    max_rounds = check_count(max_rounds, "max_rounds", MAX_ROUNDS)
+    offered = list(check_langchain_tools(tools)) if tools is not None else builtin.default_tools(
+        check_search_tool(search_tool))
     builder = StateGraph(AgentState, context_schema=Context, input_schema=InputState, output_schema=AgentOutput)
     # route and step branch (routed: they go where after_route / after_step below say).
     builder.add_node("route", routed(route.node, after_route), destinations=targets(after_route))

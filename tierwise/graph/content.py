@@ -14,6 +14,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
 from tierwise.context import Context
+from tierwise.inputs import check_graph_options
 from tierwise.nodes import pipeline
 from tierwise.nodes.content import draft, finalize, plan
 from tierwise.state import InputState
@@ -23,6 +24,7 @@ from tierwise.state.content import ContentOutput, ContentState
 def build_content_graph(
     *, checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "content"
 ) -> CompiledStateGraph[ContentState, Context, InputState, ContentOutput]:
+    check_graph_options(checkpointer=checkpointer, cache=cache, name=name)
     builder = StateGraph(ContentState, context_schema=Context, input_schema=InputState, output_schema=ContentOutput)
     builder.add_node("draft", draft.node)
     builder.add_node("format", plan.node)

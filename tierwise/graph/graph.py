@@ -18,6 +18,7 @@ from langgraph.types import CachePolicy, Checkpointer
 
 from tierwise.context import Context
 from tierwise.graph.branching import routed, targets
+from tierwise.inputs import check_graph_options
 from tierwise.nodes import draft, extract, judge, polish, reason, respond, triage
 from tierwise.state import Extraction, InputState, OutputState, State
 
@@ -28,6 +29,7 @@ def build_graph(
 ) -> CompiledStateGraph[State, Context, InputState, OutputState]:
     """The compiled graph. `extract_schema`: your pydantic model for the extract stage. `cache` + `cache_policy`:
     LangGraph node caching of the model stages (a hit calls no model, so nothing is billed twice)."""
+    check_graph_options(checkpointer=checkpointer, cache=cache, cache_policy=cache_policy, name=name)
     builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
     # Model stages may be cached; respond only adds up. triage, draft and judge branch (routed: see below).
     builder.add_node("triage", routed(triage.node, after_triage), destinations=targets(after_triage),

@@ -17,6 +17,7 @@ from langgraph.types import Checkpointer, Send
 
 from tierwise.context import Context
 from tierwise.graph.branching import routed
+from tierwise.inputs import check_count, check_graph_options, check_search_tool
 from tierwise.nodes import pipeline
 from tierwise.nodes.research import claims, dedupe, queries, search, synthesize
 from tierwise.search import SearchTool, default_search
@@ -28,6 +29,10 @@ def build_research_graph(
     *, search_tool: SearchTool | None = None, per_query: int = 3, max_documents: int = 6,
     checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "research",
 ) -> CompiledStateGraph[ResearchState, Context, InputState, ResearchOutput]:
+    check_graph_options(checkpointer=checkpointer, cache=cache, name=name)
+    per_query = check_count(per_query, "per_query", 50)
+    max_documents = check_count(max_documents, "max_documents", 200)
+    check_search_tool(search_tool)
     builder = StateGraph(ResearchState, context_schema=Context, input_schema=InputState,
                          output_schema=ResearchOutput)
     builder.add_node("queries", queries.node)
