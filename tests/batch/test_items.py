@@ -59,3 +59,10 @@ def test_grouping_puts_shared_prefixes_together(tmp_path):
     grouped = by_shared_prefix(items)
     assert [i.line for i in grouped] == [1, 3, 4, 2, 5]
     assert shared_prefix_chars(grouped) > shared_prefix_chars(items)
+
+
+def test_a_file_saved_with_a_bom_and_windows_line_ends_is_read(tmp_path):
+    """Notepad and Excel save UTF-8 with a byte-order mark and CRLF: the items are the same as without."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id": "a", "input": "caf\xc3\xa9"}\r\n{"id": "b", "input": "two"}\r\n')
+    assert [(i.id, i.input) for i in read_items(path)] == [("a", "café"), ("b", "two")]

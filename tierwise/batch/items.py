@@ -46,7 +46,7 @@ def read_items(path: str | Path) -> list[Item]:
     """Every item of the file, or BatchInputError naming each bad line (up to ten of them)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise BatchInputError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:

@@ -44,7 +44,7 @@ def load_cases(path: str | Path) -> list[Case]:
     """Read and check every case; EvalError names the file, the line and the problem."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
         raise EvalError(f"{path}: no such cases file") from None
     except (OSError, UnicodeDecodeError) as exc:
