@@ -16,7 +16,7 @@ import json
 import pytest
 from emulator_models import KEY, TEST_MODELS
 from langchain_core.messages import HumanMessage, ToolMessage
-from langchain_core.tools import tool
+from tool_loop import LOOP, convert, search
 
 from tierwise.emulator import Emulator, ModelLimits, Rule, ScriptedBackend, build_catalogue, wire
 
@@ -238,26 +238,6 @@ def test_the_emulator_signs_the_first_function_call_part():
         assert len(chunks) > 2 and [p["functionCall"]["name"] for p in signed] == ["search"]
     finally:
         emu.stop()
-
-
-@tool
-def search(q: str) -> str:
-    """Search the web."""
-    return f"It is sunny in {q}."
-
-
-@tool
-def convert(celsius: float) -> str:
-    """Celsius to Fahrenheit."""
-    return f"{celsius * 9 / 5 + 32:g}F"
-
-
-LOOP = [
-    Rule(tool=r"convert: (?P<f>\S+)", reply="Sunny, about $f."),
-    Rule(tool=r"search: It is sunny", tool_calls=[{"name": "convert", "args": {"celsius": 21}}]),
-    Rule(user=r"weather in (?P<city>[A-Za-z]+)", reply="Let me look.",
-         tool_calls=[{"name": "search", "args": {"q": "$city"}}]),
-]
 
 
 def issued_by_the_emulator(signature) -> bool:

@@ -4,30 +4,9 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.messages import HumanMessage, ToolMessage
-from langchain_core.tools import tool
+from tool_loop import LOOP, convert, search
 
 from tierwise.emulator import BackendError, Rule, RuleError, ScriptedBackend, wire
-
-
-@tool
-def search(q: str) -> str:
-    """Search the web."""
-    return f"It is sunny in {q}."
-
-
-@tool
-def convert(celsius: float) -> str:
-    """Celsius to Fahrenheit."""
-    return f"{celsius * 9 / 5 + 32:g}F"
-
-
-# Most advanced step first: each rule matches once its input is in the conversation.
-LOOP = [
-    Rule(tool=r"convert: (?P<f>\S+)", reply="Sunny, about $f."),
-    Rule(tool=r"search: It is sunny", tool_calls=[{"name": "convert", "args": {"celsius": 21}}]),
-    Rule(user=r"weather in (?P<city>[A-Za-z]+)", reply="Let me look.",
-         tool_calls=[{"name": "search", "args": {"q": "$city"}}]),
-]
 
 
 def test_scripted_tool_loop_end_to_end(emulator, chat):
