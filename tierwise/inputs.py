@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -80,9 +81,7 @@ def check_tools(tools: Any, name: str = "tools") -> Any:
     """What `bind_tools` takes: a list of LangChain tools, functions, pydantic model classes or tool dicts."""
     if tools is None:
         return None
-    if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Sequence):
-        raise InvalidArgumentError(f"{name} must be a list of LangChain tools, functions, pydantic model classes or "
-                                   f"tool dicts, got {type(tools).__name__}")
+    _check_list(tools, name, "LangChain tools, functions, pydantic model classes or tool dicts")
     from langchain_core.tools import BaseTool
 
     for index, tool in enumerate(tools):
@@ -92,11 +91,6 @@ def check_tools(tools: Any, name: str = "tools") -> Any:
             raise InvalidArgumentError(f"{name}[{index}] must be a LangChain tool, a function, a pydantic model "
                                        f"class or a tool dict, got {type(tool).__name__}")
     return tools
-
-
-def check_count(value: Any, name: str, maximum: int) -> int:
-    """A whole number from 1 to `maximum` (not a bool, a float or text)."""
-    return check_concurrency(value, name, maximum)
 
 
 def check_graph_options(*, checkpointer: Any = None, cache: Any = None, cache_policy: Any = None,
@@ -122,13 +116,17 @@ def check_langchain_tools(tools: Any, name: str = "tools") -> Any:
     """Tools a graph runs itself: LangChain tools (`@tool` functions or BaseTool instances), in a list."""
     from langchain_core.tools import BaseTool
 
-    if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Sequence):
-        raise InvalidArgumentError(f"{name} must be a list of LangChain tools, got {type(tools).__name__}")
+    _check_list(tools, name, "LangChain tools")
     for index, tool in enumerate(tools):
         if not isinstance(tool, BaseTool):
             raise InvalidArgumentError(f"{name}[{index}] must be a LangChain tool (decorate the function with "
                                        f"langchain_core.tools.tool), got {type(tool).__name__}")
     return tools
+
+
+def _check_list(value: Any, name: str, of: str) -> None:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise InvalidArgumentError(f"{name} must be a list of {of}, got {type(value).__name__}")
 
 
 def check_search_tool(tool: Any, name: str = "search_tool") -> Any:
@@ -141,15 +139,18 @@ def check_search_tool(tool: Any, name: str = "search_tool") -> Any:
 
 def check_path(value: Any, name: str) -> Any:
     """A file path: text or an os.PathLike (not None, a number or an open file)."""
-    import os
-
     if isinstance(value, str) and value.strip() or isinstance(value, os.PathLike):
         return value
     raise InvalidArgumentError(f"{name} must be a file path (str or pathlib.Path), got {value!r}"[:200])
 
 
 def check_concurrency(value: Any, name: str = "concurrency", maximum: int = MAX_CONCURRENCY) -> int:
-    """A count of requests in flight: a whole number from 1 to `maximum` (not a bool, a float or text)."""
+    """A count of requests in flight."""
+    return check_count(value, name, maximum)
+
+
+def check_count(value: Any, name: str, maximum: int) -> int:
+    """A whole number from 1 to `maximum` (not a bool, a float or text)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentError(f"{name} must be a whole number from 1 to {maximum}, got {value!r}")
     if not 1 <= value <= maximum:

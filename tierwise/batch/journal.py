@@ -26,6 +26,11 @@ from .items import BatchInputError
 SYNC_EVERY_S = 1.0
 
 
+def result_line(entry: dict[str, Any]) -> str:
+    """One item's result as the output file holds it: one JSON line."""
+    return json.dumps(entry, ensure_ascii=False) + "\n"
+
+
 class JournalWriteError(OutputPathError):
     """A result line could not be written to the output file (a full disk, an I/O error)."""
 
@@ -63,7 +68,7 @@ class Journal:
         assert self._fd is not None, "open() first"
         if self.broken is not None:
             raise JournalWriteError(self.broken)
-        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        line = result_line(entry).encode("utf-8")
         try:
             written = 0
             while written < len(line):
@@ -129,7 +134,7 @@ class Journal:
         tmp = self.path.with_name(self.path.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as file:
             for entry in entries:
-                file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                file.write(result_line(entry))
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, self.path)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,13 +27,13 @@ from typing import Any
 from tierwise.context import Context, coerce_context
 from tierwise.errors import BackendUnavailableError, InvalidInputError, RegistryError, TierwiseError
 from tierwise.inputs import check_concurrency, check_path
-from tierwise.outputs import check_output
+from tierwise.outputs import check_output, save_with_fallback
 
 from .cache import StageCache, stage_cache_policy
 from .grouping import by_shared_prefix
 from .identity import claim_output
 from .items import BatchInputError, Item, read_items
-from .journal import Journal, JournalWriteError
+from .journal import Journal, JournalWriteError, result_line
 from .progress import BatchProgress
 
 DEFAULT_CONCURRENCY = 16
@@ -198,10 +197,8 @@ async def run_item(graph: Any, item: Item, context: Context, request_id: str) ->
 def _save_unwritten(out: Path, entries: list[dict[str, Any]]) -> Path:
     """Items that finished (their calls are paid) but whose lines `out` could not take: to a file beside it, else in
     the current, home or temp folder. OutputPathError only when no place takes them."""
-    from tierwise.outputs import save_with_fallback
-
     def write(path: Path) -> None:
-        path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
+        path.write_text("".join(result_line(e) for e in entries), encoding="utf-8")
 
     where, _ = save_with_fallback(out.with_name(out.stem + ".unwritten.jsonl"), write,
                                   what=f"{len(entries)} finished items")

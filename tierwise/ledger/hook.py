@@ -107,12 +107,13 @@ class LedgerHook(CallHook):
         if guard is None:
             return
         note = _note(attempts)
-        if "prompt" not in note:  # hashed once per stage call, not per attempt
+        if "prompt" not in note:  # made once per stage call, not per attempt
             note["prompt"] = prompt_text(list(plan.messages))
-            note["columns"] = prompt_columns(note["prompt"], plan.registry.data.ledger.store_prompts)
         labels = plan.labels
         try:
             if (ledger := _journaled(guard)) is not None:
+                if "columns" not in note:  # hashed once per stage call (the synchronous path hashes in the guard)
+                    note["columns"] = prompt_columns(note["prompt"], plan.registry.data.ledger.store_prompts)
                 journal_for(ledger).append(entry_row(
                     record, request_id=labels.get("request_id"), route=labels.get("route"),
                     escalated=labels.get("escalated"), downgraded_from=plan.downgraded_from,
