@@ -132,7 +132,7 @@ def test_labels_that_are_json_pass(scripted):
 
 
 REGISTRY_FILES = [
-    ("not TOML", "[stages.draft\n", "is not valid TOML"),
+    ("not TOML", "[stages.draft\n", "bad.toml:1: not valid TOML"),
     ("unknown tier", "[stages.draft]\ntier = 'ultra'\n", "stages.draft.tier: unknown tier 'ultra'"),
     ("stage without a tier", "[stages.summarise]\ntemperature = 0.2\n", "stages.summarise.tier: Field required"),
     ("missing tier declaration", "tier_order = ['lite', 'flash', 'pro', 'max']\n", "tier_order: lists"),
@@ -177,7 +177,7 @@ CLI = [
     ("binary stdin", ["run", "-"], b"\xff\xfe\x00binary", "error: standard input is not UTF-8 text (byte 0)"),
     ("threshold out of range", ["run", "hi", "--draft-threshold", "11"], None, "Invalid value for '--draft-threshold'"),
     ("unknown command", ["fly"], None, "No such command 'fly'"),
-    ("missing registry", ["tiers", "--registry", "nowhere.toml"], None, "nowhere.toml does not exist"),
+    ("missing registry", ["tiers", "--registry", "nowhere.toml"], None, "nowhere.toml: no such registry file"),
 ]
 
 
@@ -510,7 +510,7 @@ def test_every_command_checks_outputs_and_numbers(tmp_path, args, message):
 def test_calibrate_into_a_bad_toml_writes_nothing(tmp_path):
     toml = tmp_path / "tierwise.toml"
     toml.write_text("[router\nstrategy = 'learned'\n")
-    assert "not valid TOML, not overwriting it" in refused(["calibrate", "--outcomes", str(ROUTING), "--write",
+    assert "not valid TOML" in refused(["calibrate", "--outcomes", str(ROUTING), "--write",
                                                             str(toml)])
     assert toml.read_text() == "[router\nstrategy = 'learned'\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tierwise.toml"]  # no router.json, no temp file

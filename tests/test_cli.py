@@ -48,8 +48,8 @@ def test_run_reads_standard_input():
         (["run", "   ", "--backend", "scripted"], "error: input is empty"),
         (["run", "hi", "--backend", "quantum"], "error: backend must be one of auto, gemini, vertex, local, scripted"),
         (["run", "hi", "--backend", "gemini"], "error: backend 'gemini' needs GOOGLE_API_KEY"),
-        (["run", "hi", "--backend", "scripted", "--registry", "nope.toml"], "nope.toml does not exist"),
-        (["tiers", "--registry", "nope.toml"], "nope.toml does not exist"),
+        (["run", "hi", "--backend", "scripted", "--registry", "nope.toml"], "nope.toml: no such registry file"),
+        (["tiers", "--registry", "nope.toml"], "nope.toml: no such registry file"),
     ],
 )
 def test_user_mistakes_get_one_clear_line(args, message):

@@ -15,7 +15,22 @@ from tierwise.evals.cli import eval_command, suggest_command
 from tierwise.ledger.cli import report_command
 from tierwise.routing.cli import calibrate_command, router_app
 
+class _Commands(typer.core.TyperGroup):
+    """The one place the CLI turns a user's mistake into `error: ...`, exit 2 (every sub-command runs inside
+    this invoke): a TierwiseError (an InputFileError from the strict parsing layer, a locked output, a bad
+    setting) never shows a traceback, whichever command or helper raised it."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TierwiseError as exc:
+            from tierwise.calls.result import ModelCallError
+
+            raise fail(str(exc), code=1 if isinstance(exc, ModelCallError) else 2) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="tierwise",
     help="Route each stage of a Gemini pipeline to the tier it deserves, and price every call.",
     no_args_is_help=True,

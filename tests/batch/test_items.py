@@ -41,7 +41,7 @@ def test_every_bad_line_is_named(tmp_path):
 
 
 def test_missing_empty_and_binary_files(tmp_path):
-    with pytest.raises(BatchInputError, match="no such file"):
+    with pytest.raises(BatchInputError, match="no such batch input file"):
         read_items(tmp_path / "nope.jsonl")
     with pytest.raises(BatchInputError, match="no items"):
         read_items(write(tmp_path, ""))

@@ -129,7 +129,7 @@ def test_the_cli_prints_the_table_and_writes_the_table_and_pictures(scripted, tm
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("not json", "cases.jsonl:2: not valid JSON"),
+    ("not json", "cases.jsonl:2: not JSON"),
     ('{"input": ""}', "cases.jsonl:2: 'input' must be a non-empty string"),
     ('{"input": "x", "refrence": "y"}', "cases.jsonl:2: unknown key 'refrence'"),
     ('{"input": "x", "checker": "exact"}', "cases.jsonl:2: checker 'exact' needs a 'reference'"),

@@ -19,7 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tierwise.errors import InputFileError
 from tierwise.outputs import write_atomic
+from tierwise.strict import loads_json
 
 from .items import BatchInputError, Item
 
@@ -73,10 +75,10 @@ def _read(out: Path) -> dict[str, str] | None:
     """The recorded item digests, or None when the output has no sidecar (or one that is not ours)."""
     path = sidecar_path(out)
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        data: Any = loads_json(path.read_bytes(), source=path)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, InputFileError):
         raise BatchInputError(f"{path} is damaged or not a tierwise batch record; resume is not safe: choose "
                               "another --out, or --overwrite") from None
     if not isinstance(data, dict) or data.get("kind") != KIND or not isinstance(data.get("items"), dict):
@@ -84,7 +86,10 @@ def _read(out: Path) -> dict[str, str] | None:
     if data.get("version") != VERSION:
         raise BatchInputError(f"{path} was written by another tierwise version (record version "
                               f"{data.get('version')!r}); finish that batch with it, or --overwrite")
-    return {str(key): str(value) for key, value in data["items"].items()}
+    if not all(isinstance(value, str) for value in data["items"].values()):
+        raise BatchInputError(f"{path}: items: every digest must be text; the record was edited, so resume is "
+                              "not safe: choose another --out, or --overwrite")
+    return {str(key): value for key, value in data["items"].items()}
 
 
 def _check_same_items(recorded: dict[str, str], items: Sequence[Item], out: Path, input_path: str | Path) -> None:
@@ -102,7 +107,7 @@ def _looks_like_results(out: Path) -> bool:
     """An output from before sidecars existed: the first line is a result object."""
     try:
         with out.open("rb") as file:
-            first = json.loads(file.readline())
-    except (OSError, ValueError):
+            first = loads_json(file.readline())
+    except (OSError, InputFileError):
         return False
     return isinstance(first, dict) and "id" in first and "status" in first

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from tierwise.calls.messages import check_text
-from tierwise.errors import InvalidInputError, TierwiseError
+from tierwise.errors import InputFileError, InvalidInputError
+from tierwise.strict import loads_json, read_text
 
 KEYS = ("id", "input", "task_type", "request_id", "metadata")
 MAX_ERRORS_SHOWN = 10
 
 
-class BatchInputError(TierwiseError, ValueError):
+class BatchInputError(InputFileError):
     """The input file has lines that cannot run; the message lists them (file:line: why)."""
 
 
@@ -46,13 +47,9 @@ def read_items(path: str | Path) -> list[Item]:
     """Every item of the file, or BatchInputError naming each bad line (up to ten of them)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BatchInputError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise BatchInputError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except OSError as exc:
-        raise BatchInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        text = read_text(path, what="batch input file")
+    except InputFileError as exc:
+        raise BatchInputError(exc.problem, source=path) from None
     items: list[Item] = []
     errors: list[str] = []
     seen: dict[str, int] = {}
@@ -80,10 +77,7 @@ def read_items(path: str | Path) -> list[Item]:
 
 
 def parse_line(raw: str, number: int) -> Item:
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    data = loads_json(raw)  # strict: no NaN/Infinity, duplicate keys, deep nesting or huge numbers
     if not isinstance(data, dict):
         raise InvalidInputError(f'expected a JSON object like {{"input": "..."}}, got {type(data).__name__}')
     unknown = sorted(set(data) - set(KEYS))

@@ -17,9 +17,13 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from tierwise.errors import OutputPathError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
+
+from tierwise.display import PIPELINE_FIELDS
+from tierwise.errors import InputFileError, OutputPathError
+from tierwise.strict import loads_json, validate
 
 from .items import BatchInputError
 
@@ -29,6 +33,29 @@ SYNC_EVERY_S = 1.0
 def result_line(entry: dict[str, Any]) -> str:
     """One item's result as the output file holds it: one JSON line."""
     return json.dumps(entry, ensure_ascii=False) + "\n"
+
+
+class _LineHead(BaseModel):
+    """What resume reads from a result line, typed: a hand-edited line (a cost written as text, a status that is
+    not ok/failed) is named by line and field instead of crashing the resume."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    id: StrictStr | StrictInt
+    line: StrictInt | None = None
+    request_id: StrictStr | None = None
+    metadata: dict[str, Any] | None = None
+    status: Literal["ok", "failed"]
+    error: dict[str, Any] | None = None
+    total_cost_usd: Annotated[float, Field(ge=0)] | None = None
+
+
+# The graph's answer fields (display.result_json and the pipelines' extras) are carried through, not read back;
+# they are declared, so a key no tierwise writes (a typo, another program's line) is refused like everywhere else.
+_BODY = ("answer", "route", "steps", "triage", "draft", "score", "escalated", "escalation_reason", "failure",
+         "calls", "direct_pro_cost_usd", "net_saving_usd", "direct_pro_basis", "all_pro_cost_usd", "saving",
+         *PIPELINE_FIELDS)
+ResultLine: type[BaseModel] = create_model("ResultLine", __base__=_LineHead,
+                                           **{name: (Any, None) for name in _BODY})  # type: ignore[call-overload]
 
 
 class JournalWriteError(OutputPathError):
@@ -110,16 +137,21 @@ class Journal:
             if last and not raw:
                 break  # the file ended with a newline, as it should
             try:
-                entry = json.loads(raw)
+                entry = loads_json(raw, source=self.path, line=number)
                 if not isinstance(entry, dict) or "id" not in entry:
-                    raise ValueError("not a result line")
-            except ValueError:
+                    raise InputFileError("not a result line", source=self.path, line=number)
+            except InputFileError as exc:
                 if last:
                     break  # the torn last line of a killed run: cut it off below, that item runs again
                 raise BatchInputError(
-                    f"{self.path}:{number}: not a tierwise batch result line; is this the output of another "
-                    "program? Use another --out, or --overwrite"
-                ) from None
+                    f"not a tierwise batch result line ({exc.problem}); is this the output of another program? "
+                    "Use another --out, or --overwrite", source=self.path, line=number) from None
+            if not last:
+                try:
+                    validate(ResultLine, entry, source=self.path, line=number)
+                except InputFileError as exc:
+                    raise BatchInputError(f"{exc}. Was the line edited by hand? Fix or delete that line (its item "
+                                          "then runs again), or start over with --overwrite") from None
             if last:
                 break  # complete JSON but no newline: its write was cut short, so it is not trusted
             done[str(entry["id"])] = entry

@@ -12,12 +12,15 @@ polish read `draft`); `messages` ([[role, text], ...]) replaces the built-in pro
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tierwise.errors import InvalidArgumentError
+from tierwise.inputs import MAX_REQUEST_ID_CHARS, check_label
+from tierwise.strict import loads_json, read_text
 
 from .errors import EvalError
 from .schemas import schema_problem
@@ -43,23 +46,18 @@ class Case:
 def load_cases(path: str | Path) -> list[Case]:
     """Read and check every case; EvalError names the file, the line and the problem."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise EvalError(f"{path}: no such cases file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"{path}: cannot read: {exc}") from None
+    lines = read_text(path, what="cases file").splitlines()
     cases: list[Case] = []
     seen: dict[str, int] = {}
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
+        data = loads_json(line, source=path, line=number)  # strict: no NaN, deep nesting, huge numbers
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalError(f"{where}: not valid JSON ({exc.msg})") from None
-        case = parse_case(data, where, number)
+            case = parse_case(data, where, number)
+        except InvalidArgumentError as exc:  # a label check_label refuses: before any case is run and billed
+            raise EvalError(f"{where}: {exc}") from None
         if case.id in seen:
             raise EvalError(f"{where}: duplicate id {case.id!r} (first on line {seen[case.id]})")
         seen[case.id] = number
@@ -84,6 +82,8 @@ def parse_case(data: Any, where: str, line: int) -> Case:
     task_type = data.get("task_type")
     if task_type is not None and (not isinstance(task_type, str) or not task_type.strip()):
         raise EvalError(f"{where}: 'task_type' must be a non-empty string")
+    check_label(task_type, "'task_type'")  # what the call path checks, so a bad label fails before any case runs
+    check_label(str(case_id).strip(), "'id'", MAX_REQUEST_ID_CHARS)
     checker = _checker(data, where)
     state = data.get("state", {})
     if not isinstance(state, dict) or "input" in state:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tierwise.errors import TierwiseError
+from tierwise.errors import InputFileError
 
 
-class EvalError(TierwiseError, ValueError):
+class EvalError(InputFileError):
     """A cases file, eval result file or eval/suggest option that cannot be used; the message names where."""

@@ -201,12 +201,13 @@ def read_settings_file(toml_path: str | Path) -> dict[str, Any]:
     toml_path = Path(toml_path)
     if not toml_path.exists():
         return {}
+    from tierwise.errors import InputFileError
+    from tierwise.strict import read_toml
+
     try:
-        doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise OutcomeError(toml_path, f"not valid TOML, not overwriting it ({exc})") from exc
-    except OSError as exc:
-        raise OutcomeError(toml_path, f"cannot read it: {exc.strerror or exc}") from exc
+        doc = read_toml(toml_path, what="settings file")
+    except InputFileError as exc:
+        raise OutcomeError(toml_path, f"{exc.problem}; not overwriting it", line=exc.line) from None
     for key in ("router", "thresholds"):
         if key in doc and not isinstance(doc[key], dict):
             raise OutcomeError(toml_path, f"{key} is a {type(doc[key]).__name__}, not a [{key}] table; not "

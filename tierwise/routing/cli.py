@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -68,10 +67,9 @@ def _load(outcomes: Path, top: str | None, prices: Path | None, ladder: str | No
     if prices is not None:
         if not prices.is_file():
             raise OutcomeError(prices, "no such prices file")
-        try:
-            doc = tomllib.loads(prices.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise OutcomeError(prices, f"not valid TOML ({exc})") from exc
+        from tierwise.strict import read_toml
+
+        doc = read_toml(prices, what="prices file")
         price_map = doc.get("prices", doc)
     order = [m.strip() for m in ladder.split(",") if m.strip()] if ladder else None
     return load_outcomes(outcomes, prices=price_map, ladder=order, top=top)

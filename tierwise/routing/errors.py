@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from tierwise.errors import InputFileError
 
-class OutcomeError(ValueError):
+
+class OutcomeError(InputFileError):
     """An outcome table or router file is unusable. `str(exc)` names the file and the problem."""
 
-    def __init__(self, source: object, problem: str) -> None:
+    def __init__(self, source: object, problem: str, *, line: int | None = None) -> None:
+        super().__init__(problem, source=source, line=line)
         self.source = str(source)
-        self.problem = problem
-        super().__init__(f"{self.source}: {problem}")

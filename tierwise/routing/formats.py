@@ -13,6 +13,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tierwise.errors import InputFileError
+from tierwise.strict import loads_json
+
 from .errors import OutcomeError
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -43,7 +46,7 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
         return _read_parquet(path)
     except OutcomeError:
         raise
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, UnicodeDecodeError, csv.Error, InputFileError) as exc:
         raise OutcomeError(path, f"cannot read {kind.upper()}: {exc}") from exc
 
 
@@ -63,9 +66,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise OutcomeError(path, f"line {lineno} is not valid JSON ({exc.msg})") from exc
+                row = loads_json(line, line=lineno)
+            except InputFileError as exc:
+                raise OutcomeError(path, exc.problem, line=lineno) from None
             if not isinstance(row, dict):
                 raise OutcomeError(path, f"line {lineno} is not a JSON object")
             rows.append(row)

@@ -21,6 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from tierwise.errors import InputFileError
+from tierwise.strict import loads_json, read_text
+
 from . import logreg
 from .curves import choose
 from .errors import OutcomeError
@@ -182,10 +185,10 @@ def load_router(path: str | Path) -> LearnedRouter:
     try:
         if path.suffix.lower() == ".npz":
             with np.load(path, allow_pickle=False) as z:
-                doc = _checked_header(path, json.loads(str(z["header"])))
+                doc = _checked_header(path, loads_json(str(z["header"]), source=path))
                 buckets, weights, bias = z["buckets"], z["weights"].astype(float), z["bias"].astype(float)
         else:
-            doc = _checked_header(path, json.loads(path.read_text(encoding="utf-8")))
+            doc = _checked_header(path, loads_json(read_text(path, what="router file"), source=path))
             buckets = np.asarray(doc["buckets"], dtype=np.int64)
             weights = np.asarray(doc["weights"], dtype=float).T.reshape(len(buckets), len(doc["models"]))
             bias = np.asarray(doc["bias"], dtype=float)
@@ -209,6 +212,8 @@ def load_router(path: str | Path) -> LearnedRouter:
             raise OutcomeError(path, "cost model does not match the model list")
     except OutcomeError:
         raise
+    except InputFileError as exc:
+        raise OutcomeError(path, f"unreadable router file ({exc.problem})", line=exc.line) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise OutcomeError(path, f"unreadable router file ({exc.__class__.__name__}: {exc})") from exc
     threshold = float(doc.get("threshold", 0.5))

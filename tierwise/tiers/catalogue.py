@@ -6,15 +6,26 @@ as Gemini does, what a model does not accept; both read these records, so a new 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, Strict, model_validator
 
 ThinkingLevel = Literal["minimal", "low", "medium", "high"]
 # Lowest to highest: "minimal" on a model without it becomes the lowest level the model has.
 # USD per 1M tokens: finite, and a typo like 1e9 is refused rather than billed.
 Rate = Annotated[float, Field(ge=0.0, le=10_000.0)]
+
+
+def _a_day(value: Any) -> Any:
+    """A date is a date: a TOML date-time (2027-01-01T00:00:00) or a time-stamped string is refused, not cut."""
+    if isinstance(value, datetime) or (isinstance(value, str) and len(value.strip()) > 10):
+        raise ValueError(f"a date is YYYY-MM-DD (e.g. 2027-01-01), got the date-time {value!s}; drop the time")
+    return value
+
+
+# A calendar day: a date from TOML or an ISO string from Python (strict mode would refuse the string).
+Day = Annotated[date, Strict(False), BeforeValidator(_a_day)]
 THINKING_LEVELS: tuple[str, ...] = ("minimal", "low", "medium", "high")
 Modality = Literal["text", "image", "audio", "video", "pdf"]
 # The values of a request's `serviceTier`. Batch is not one: the Batch API is a separate asynchronous API.
@@ -28,14 +39,14 @@ BATCH_IS_NOT_A_SERVICE_TIER = (
 
 class _Strict(BaseModel):
     # Unknown keys are typos far more often than features: refuse them. Numbers must be finite: `inf` as a
-    # price or limit turns spend into NaN/Infinity.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # price or limit turns spend into NaN/Infinity. Strict types: `true` is not a price of 1.0, "3" is not 3.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class Price(_Strict):
     """Prices in USD per 1M tokens, valid from `effective` until the next entry's date."""
 
-    effective: date
+    effective: Day
     input: Rate
     output: Rate = Field(description="Output tokens, thinking tokens included.")
     cached_input: Rate | None = None
@@ -82,7 +93,7 @@ class ModelSpec(_Strict):
         "thinking levels (Gemini 3), false for the others.",
     )
     service_tiers: list[ServiceTier] = Field(default_factory=lambda: list[ServiceTier](["standard"]), min_length=1)
-    shutdown: date | None = None
+    shutdown: Day | None = None
     replacement: str | None = None
     prices: list[Price] = Field(
         default_factory=list, description="Registry price entries (overrides); the rest come from genai-prices."

@@ -9,7 +9,7 @@ how prices change; the registry's `[[models."ID".prices]]` entries override them
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -110,7 +110,7 @@ def calc(model_id: str, input_tokens: int, output_tokens: int, cached_tokens: in
     """What genai-prices itself computes for these tokens on that day (USD, standard service), for checks."""
     if version() is None:
         return None
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from genai_prices.types import Usage
 
@@ -153,6 +153,6 @@ def _earliest(own: Any) -> date | None:
                 day = date.fromisoformat(day)
             except ValueError:
                 continue
-        if isinstance(day, date):
+        if isinstance(day, date) and not isinstance(day, datetime):  # a date-time is refused by validation
             days.append(day)
     return min(days) if days else None

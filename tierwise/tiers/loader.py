@@ -11,7 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tierwise.errors import RegistryError
+from tierwise import strict
+from tierwise.errors import InputFileError, RegistryError, RegistryFileError
+from tierwise.strict import loads_toml, read_toml
 
 from .schema import RegistryData
 
@@ -37,13 +39,25 @@ def user_file(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Pa
 
 def read_user_file(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RegistryError(f"registry file {path} does not exist") from None
-    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-        raise RegistryError(f"registry file {path} cannot be read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RegistryError(f"registry file {path} is not valid TOML: {exc}") from None
+        return read_toml(path, what="registry file")
+    except InputFileError as exc:
+        raise RegistryFileError(exc.problem, source=f"registry file {path}", line=exc.line, field=exc.field) \
+            from None
+
+
+def check_new_models(document: Mapping[str, Any], known: Mapping[str, Any], origin: str) -> None:
+    """A `[models."X"]` entry for a model the packaged catalogue lacks must declare it (tier, context_window):
+    one with only prices is a price override for a model id that was mistyped or is unknown, and says so."""
+    models = document.get("models")
+    if not isinstance(models, Mapping):
+        return
+    for model_id, spec in models.items():
+        if model_id in known or not isinstance(spec, Mapping) or "tier" in spec:
+            continue
+        what = "a price override for" if set(spec) <= {"prices"} else "settings for"
+        raise RegistryError(
+            f"invalid registry ({origin}): models.{model_id}: {what} the unknown model {model_id!r} (known: "
+            f"{', '.join(sorted(known))}); check the id, or add the model with tier and context_window")
 
 
 def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
@@ -58,15 +72,18 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         node = out
         for key in keys[:-1]:
             node = node.setdefault(key, {})
-        node[keys[-1]] = _literal(raw)
+        node[keys[-1]] = _literal(raw, name)
     return out
 
 
-def _literal(raw: str) -> Any:
+def _literal(raw: str, name: str) -> Any:
+    """A TOML literal (3, 0.5, true, "x", [..]) with the file's limits (no nan/inf, bounded); else the text."""
     try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw
+        return loads_toml(f"v = {raw}")["v"]
+    except InputFileError as exc:
+        if exc.problem.startswith("not valid TOML"):
+            return raw  # plain text: TIERWISE__STAGES__DRAFT__TIER=flash
+        raise RegistryFileError(exc.problem, source=f"environment variable {name}") from None
 
 
 def migrate_old_keys(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,11 +117,4 @@ def validate(document: dict[str, Any], origin: str) -> RegistryData:
         raise RegistryError(f"invalid registry ({origin}): {describe(exc)}") from None
 
 
-def describe(exc: ValidationError) -> str:
-    """One line per problem, each naming its key: `stages.draft.temperature: ...`."""
-    lines = []
-    for err in exc.errors(include_url=False):
-        key = ".".join(str(part) for part in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{key}: {message}" if key else message)
-    return "; ".join(lines)
+describe = strict.describe  # one line per problem, each naming its key: `stages.draft.temperature: ...`

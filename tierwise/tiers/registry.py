@@ -131,14 +131,23 @@ def build_registry(
     document = loader.packaged_document()
     origins = ["packaged"]
     user = loader.user_file(path, env)
+    known = dict(document.get("models") or {})
     if user is not None:
-        document = loader.deep_merge(document, loader.migrate_old_keys(loader.read_user_file(user)))
+        own = loader.read_user_file(user)
+        loader.check_new_models(own, known, f"packaged + {user}")
+        if isinstance(own.get("models"), Mapping):
+            known.update(own["models"])
+        document = loader.deep_merge(document, loader.migrate_old_keys(own))
         origins.append(str(user))
     from_env = loader.env_overrides(env)
     if from_env:
+        loader.check_new_models(from_env, known, "environment")
+        if isinstance(from_env.get("models"), Mapping):
+            known.update(from_env["models"])
         document = loader.deep_merge(document, loader.migrate_old_keys(from_env))
         origins.append("environment")
     if overrides:
+        loader.check_new_models(overrides, known, "overrides")
         document = loader.deep_merge(document, loader.migrate_old_keys(overrides))
         origins.append("overrides")
     origin = " + ".join(origins)
