@@ -15,12 +15,13 @@ from tierwise.evals.cli import eval_command, suggest_command
 from tierwise.ledger.cli import report_command
 from tierwise.routing.cli import calibrate_command, router_app
 
+
 class _Commands(typer.core.TyperGroup):
     """The one place the CLI turns a user's mistake into `error: ...`, exit 2 (every sub-command runs inside
     this invoke): a TierwiseError (an InputFileError from the strict parsing layer, a locked output, a bad
     setting) never shows a traceback, whichever command or helper raised it."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except TierwiseError as exc:

@@ -12,6 +12,7 @@ resume with other settings does not get answers made under the old ones.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -41,11 +42,29 @@ class StageCache(BaseCache[Sequence[tuple[str, Any]]]):
         self.path = Path(path)
         self._lock = threading.Lock()
         self._warned = False
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS writes (ns TEXT, key TEXT, enc TEXT, value BLOB, "
-                         "expires REAL, PRIMARY KEY (ns, key))")
+        try:
+            self._db = self._open()
+        except sqlite3.Error as exc:  # stored state is not trusted: junk here only costs a retry its savings
+            aside = self.path.with_name(f"{self.path.name}.unusable-{int(time.time())}")
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    self.path.with_name(self.path.name + suffix).rename(aside.with_name(aside.name + suffix))
+            log.warning("the stage cache %s is unusable (%s); moved it to %s and started a new one: items run "
+                        "again call their models again", self.path, exc, aside)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS writes (ns TEXT, key TEXT, enc TEXT, value BLOB, "
+                       "expires REAL, PRIMARY KEY (ns, key))")
+            db.execute("SELECT ns, key, enc, value, expires FROM writes LIMIT 1").fetchall()
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
 
     def get(self, keys: Sequence[FullKey]) -> dict[FullKey, Any]:
         found: dict[FullKey, Any] = {}
@@ -55,7 +74,11 @@ class StageCache(BaseCache[Sequence[tuple[str, Any]]]):
                 row = self._db.execute("SELECT enc, value, expires FROM writes WHERE ns = ? AND key = ?",
                                        (SEP.join(ns), key)).fetchone()
                 if row is not None and (row[2] is None or row[2] > now):
-                    found[(ns, key)] = self.serde.loads_typed((row[0], row[1]))
+                    try:
+                        found[(ns, key)] = self.serde.loads_typed((row[0], row[1]))
+                    except Exception as exc:  # noqa: BLE001 - a damaged entry is a miss: the stage runs again
+                        self._warn_once(f"an entry of the stage cache {self.path} cannot be read ({exc!r:.200}); "
+                                        "that stage runs again")
         return found
 
     async def aget(self, keys: Sequence[FullKey]) -> dict[FullKey, Any]:
@@ -73,10 +96,13 @@ class StageCache(BaseCache[Sequence[tuple[str, Any]]]):
                 try:
                     self._db.executemany("INSERT OR REPLACE INTO writes VALUES (?, ?, ?, ?, ?)", rows)
                 except sqlite3.Error as exc:  # a full disk: the cache only saves a retry money, never costs a result
-                    if not self._warned:
-                        self._warned = True
-                        log.warning("the stage cache %s cannot be written (%s): a retry will call the models again",
-                                    self.path, exc)
+                    self._warn_once(f"the stage cache {self.path} cannot be written ({exc}): a retry will call the "
+                                    "models again")
+
+    def _warn_once(self, message: str) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("%s", message)
 
     async def aset(self, pairs: Mapping[FullKey, tuple[Any, int | None]]) -> None:
         self.set(pairs)

@@ -27,6 +27,7 @@ from typing import Any
 from tierwise.context import Context, coerce_context
 from tierwise.errors import BackendUnavailableError, InvalidInputError, RegistryError, TierwiseError
 from tierwise.inputs import check_concurrency, check_path
+from tierwise.locks import exclusive
 from tierwise.outputs import check_output, save_with_fallback
 
 from .cache import StageCache, stage_cache_policy
@@ -95,6 +96,19 @@ async def arun_batch(
     summary = summary if summary is not None else BatchSummary()
     out = check_output(out, option="--out", inputs=[input_path, context.registry_path], make_parents=True)
     items = read_items(input_path)  # every bad line named before any call
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # One writer per output: the lock covers the output, its sidecar and its stage cache, from the claim to the
+    # cache's removal; a second run (or a --resume while this one goes) is refused at once, naming this pid.
+    with exclusive(out, what=f"--out {out}"):
+        return await _locked_batch(input_path, out, items, context=context, concurrency=concurrency,
+                                   resume=resume, overwrite=overwrite, retry_failed=retry_failed, group=group,
+                                   cache=cache, quiet=quiet, graph_factory=graph_factory, summary=summary)
+
+
+async def _locked_batch(input_path: str | Path, out: Path, items: list[Item], *, context: Context,
+                        concurrency: int, resume: bool, overwrite: bool, retry_failed: bool, group: bool,
+                        cache: bool, quiet: bool, graph_factory: Callable[..., Any] | None,
+                        summary: BatchSummary) -> BatchSummary:
     claim_output(out, input_path, items, resume=resume, overwrite=overwrite)  # before the journal is touched
     journal = Journal(out)
     stages_db = cache_path(out)

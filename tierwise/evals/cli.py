@@ -55,10 +55,14 @@ def eval_command(
     from .runner import run_eval
     from .summary import summarize
 
+    lock = None
     try:
         if not is_backend(backend):
             raise EvalError(f"--backend: unknown backend {backend!r}; choose auto, gemini, vertex, local or scripted")
         _check_outputs(out, html, png, inputs=[cases, registry])  # before any call is paid for
+        from tierwise.locks import OutputLock
+
+        lock = OutputLock(out, what=f"--out {out}").acquire()  # one writer per outcome table, until it is saved
         reg = build_registry(registry)
         loaded = load_cases(cases)
         chosen_tiers = _names(tiers) if tiers else list(reg.data.tier_order)
@@ -71,8 +75,13 @@ def eval_command(
                        concurrency=concurrency)
         rows = summarize(run, reg)
     except TierwiseError as exc:
+        if lock is not None:
+            lock.release()
         raise _fail(str(exc)) from None
-    trouble = _save(run, rows, out, html, png)
+    try:
+        trouble = _save(run, rows, out, html, png)
+    finally:
+        lock.release()
     if as_json:
         typer.echo(json.dumps({"run_id": run.run_id, "rows": [r.to_dict() for r in rows], "notes": run.notes,
                                "spend_usd": sum(o.cost_usd for o in run.outcomes),

@@ -100,10 +100,14 @@ def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str],
             return Outcome(case, stage, tier, tier, records[-1].model if records else "", "", 0.0,
                            f"failed: {exc.kind}", sum(r.cost_usd for r in records), seconds * 1000, 0, 0,
                            failed=True)
-        except InvalidInputError as exc:
-            raise EvalError(f"case {case.id!r} (line {case.line}), stage {stage!r}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - keep after paying: the cases already answered (and billed)
+            # are written; this one is a failed row saying why, as a batch line would
+            return _failed(case, stage, tier, exc, 0.0, started)
+        try:
+            verdict = check(case, result.value, judge)
+        except Exception as exc:  # noqa: BLE001 - the stage's answer is paid: its cost stays in the table
+            return _failed(case, stage, tier, exc, sum(r.cost_usd for r in result.records), started)
         seconds = time.perf_counter() - started
-        verdict = check(case, result.value, judge)
         record = result.record
         return Outcome(
             case, stage, tier, record.tier, record.model, answer_text(result.value), verdict.quality,
@@ -127,6 +131,12 @@ def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str],
         run.notes.append(f"{len(moved)} case(s) left out: a call ran on another tier than asked (a budget cap or "
                          f"a fallback), e.g. case {moved[0][0]!r}, stage {moved[0][1]!r}")
     return run
+
+
+def _failed(case: Case, stage: str, tier: str, exc: Exception, cost_usd: float, started: float) -> Outcome:
+    kind = "invalid_input" if isinstance(exc, InvalidInputError) else type(exc).__name__
+    return Outcome(case, stage, tier, tier, "", "", 0.0, f"failed: {kind}: {exc}"[:500], cost_usd,
+                   (time.perf_counter() - started) * 1000, 0, 0, failed=True)
 
 
 def _check_names(registry: Registry, stages: Sequence[str], tiers: Sequence[str]) -> None:
