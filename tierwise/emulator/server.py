@@ -15,11 +15,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
 import secrets
 import selectors
 import socket
 import socketserver
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +31,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tierwise.errors import TierwiseError
+from tierwise.locks import OutputLock
+from tierwise.outputs import save_with_fallback
 
 from . import faultwire, strict, wire
 from .backend import Backend, BackendError, GenerateRequest, Generation, token_limit_error
@@ -217,8 +223,9 @@ class _Handler(BaseHTTPRequestHandler):
         emulator.authorize(auth)
         try:
             payload = json.loads(raw) if raw.strip() else {}
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "Invalid UTF-8"
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else (
+                "Invalid UTF-8" if isinstance(exc, UnicodeDecodeError) else "Nesting or number too large")
             raise BackendError(400, f"Invalid JSON payload received. {detail}.") from None
         model, method = route["model"], route["method"]
         stream = method == "streamGenerateContent"
@@ -369,6 +376,11 @@ class Emulator:
         cassette_path = record or replay
         self.cassette = Cassette(cassette_path) if cassette_path else None
         self.recording = record is not None
+        self._folder_lock: OutputLock | None = None
+        if self.cassette is not None and (record is not None or on_miss == "upstream"):
+            _check_record_folder(self.cassette.directory)  # before the first paid call is forwarded
+        if replay is not None and self.cassette is not None:
+            self.cassette.check_all()  # a hand-edited file is named now, not served as a 500 later
         self.upstream = Upstream(upstream) if upstream else None
         self.on_miss = on_miss
         self._requests: list[GenerateRequest] = []
@@ -380,8 +392,16 @@ class Emulator:
     def start(self) -> Emulator:
         """Bind and serve in a daemon thread; returns ``self`` (idempotent)."""
         if self._server is None:
+            if self.cassette is not None and (self.recording or self.on_miss == "upstream"):
+                # One writer per record folder: a second recorder would drop answers that were paid for.
+                self._folder_lock = OutputLock(self.cassette.directory,
+                                               what=f"the record folder {self.cassette.directory}").acquire()
             self._stopping.clear()
-            self._server = _Server((self.host, self.port), self)
+            try:
+                self._server = _Server((self.host, self.port), self)
+            except BaseException:
+                self._release_folder()
+                raise
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(
                 target=self._server.serve,
@@ -402,6 +422,12 @@ class Emulator:
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._release_folder()
+
+    def _release_folder(self) -> None:
+        lock, self._folder_lock = self._folder_lock, None
+        if lock is not None:
+            lock.release()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -553,9 +579,28 @@ class Emulator:
             if self.on_miss != "upstream":
                 raise self.cassette.miss(call)
         assert self.upstream is not None
+        self.cassette.path(call)  # a model id that cannot be stored is refused before anything is paid for
         answer = self.upstream.send(path, call.sse, call.body, dict(auth))
-        self.cassette.record(call, answer)
+        try:
+            self.cassette.record(call, answer)
+        except (OSError, TierwiseError) as exc:  # paid for: keep it elsewhere, and still answer the client
+            self._save_elsewhere(call, answer, exc)
         return answer
+
+    def _save_elsewhere(self, call: Call, answer: Exchange, exc: BaseException) -> None:
+        assert self.cassette is not None
+        text = json.dumps(self.cassette.document(call, [answer.to_json()]), indent=1, ensure_ascii=False) + "\n"
+        try:
+            where, _ = save_with_fallback(self.cassette.path(call), lambda tmp: tmp.write_text(text, "utf-8"),
+                                          what="the recorded exchange")
+        except TierwiseError as lost:
+            logger.error("cannot store the exchange for models/%s:%s (%s): %s", call.model, call.method,
+                         getattr(exc, "strerror", None) or exc, lost)
+            return
+        logger.error("cannot store the exchange for models/%s:%s in %s (%s); saved it to %s instead: move it into "
+                     "%s/%s/ to replay it", call.model, call.method, self.cassette.directory,
+                     getattr(exc, "strerror", None) or exc, where, self.cassette.directory,
+                     self.cassette.path(call).parent.name)
 
     def _require_backend(self) -> Backend:
         if self.backend is None:
@@ -587,6 +632,22 @@ class Emulator:
             "supportedGenerationMethods": ["generateContent", "streamGenerateContent", "countTokens"],
             "thinking": bool(limits and (limits.thinking_levels or limits.thinking_budget)),
         }
+
+
+def _check_record_folder(folder: Path) -> None:
+    """The record folder can take files: a folder (made if missing) that is writable. Checked when the emulator
+    is built, before any call is forwarded upstream and paid for."""
+    from tierwise.errors import OutputPathError
+
+    if folder.exists() and not folder.is_dir():
+        raise OutputPathError(f"record: {folder} is a file, not a folder; name a folder for the recorded exchanges")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".tierwise-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputPathError(f"record: cannot write in {folder}: {exc.strerror or exc}") from None
 
 
 def _check_modes(
