@@ -13,6 +13,7 @@ from typing import Any, Literal, get_args
 from typing_extensions import TypeIs
 
 from tierwise.errors import InvalidArgumentError, InvalidInputError
+from tierwise.strict import url_problem
 
 Backend = Literal["auto", "gemini", "vertex", "local", "scripted"]
 
@@ -68,8 +69,9 @@ class Context:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise InvalidInputError(f"{name} must be text (str), got {type(value).__name__}")
-        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
-            raise InvalidInputError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+        problem = url_problem(self.base_url) if self.base_url is not None else None
+        if problem:
+            raise InvalidInputError(f"base_url {problem}")
 
 
 SETTINGS = tuple(f.name for f in fields(Context))

@@ -20,6 +20,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -141,6 +142,31 @@ def _check_text(text: str, source: object, line: int | None, field: str) -> None
     except UnicodeEncodeError as exc:
         raise InputFileError(f"the text holds a lone surrogate U+{ord(text[exc.start]):04X} (not valid Unicode)",
                              source=source, line=line, field=field or None) from None
+
+
+def url_problem(url: object) -> str | None:
+    """Why `url` cannot be a Gemini-compatible endpoint, or None: http(s), a host, no credentials, no spaces. One
+    check for every place a base URL comes from (--base-url, Context, $TIERWISE_BASE_URL, [endpoint], --upstream),
+    so `http://` fails at once as a setting instead of being retried as a dead server."""
+    if not isinstance(url, str):
+        return f"must be text, got {type(url).__name__}"
+    text = url.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        return f"contains spaces or control characters: {text!r}"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port out of range or not a number raises here
+    except ValueError as exc:
+        return f"is not a URL ({exc}): {text!r}"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"must start with http:// or https://, got {text!r}"
+    if not parts.hostname:
+        return f"has no host, got {text!r} (e.g. http://127.0.0.1:8765)"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry a user name or password (the API key goes in GOOGLE_API_KEY / GEMINI_API_KEY)"
+    if parts.query or parts.fragment:
+        return f"must not have a ?query or #fragment, got {text!r}"
+    return None
 
 
 def read_text(path: str | os.PathLike[str], *, what: str = "file") -> str:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from tierwise.context import Context
-from tierwise.errors import BackendUnavailableError, InvalidInputError
+from tierwise.errors import BackendUnavailableError, ConfigurationError
+from tierwise.strict import url_problem
 
 if TYPE_CHECKING:
     from tierwise.tiers import Registry
@@ -70,8 +71,9 @@ def operator_base_url(registry: Registry | None = None) -> str | None:
     """The operator's endpoint from the environment or the registry, if any (environment first)."""
     url = os.environ.get(BASE_URL_VARIABLE, "").strip()
     if url:
-        if not url.startswith(("http://", "https://")):
-            raise InvalidInputError(f"{BASE_URL_VARIABLE} must start with http:// or https://, got {url!r}")
+        problem = url_problem(url)
+        if problem:  # a setting that can never work: refused at once, not retried as a dead server
+            raise ConfigurationError(f"the environment variable {BASE_URL_VARIABLE} {problem}")
         return url.rstrip("/")
     configured = registry.data.endpoint.base_url if registry is not None else ""
     return configured.rstrip("/") or None

@@ -45,6 +45,9 @@ def classify_exception(exc: BaseException) -> Failure:
     from langchain_core import exceptions as lc
 
     message = _first_line(exc)
+    setting = configuration_problem(exc)
+    if setting is not None:  # retrying cannot fix a setting, and every model of the chain shares it
+        return Failure("configuration", setting, fatal=True)
     if isinstance(exc, lc.ContextOverflowError):
         return Failure("context_overflow", message)
     if isinstance(exc, lc.ModelRateLimitError):
@@ -66,6 +69,23 @@ def classify_exception(exc: BaseException) -> Failure:
     if isinstance(exc, json.JSONDecodeError | _unknown_response()):
         return Failure("malformed", message, True)  # the server's body was not the JSON it promised
     return Failure("error", message, True)
+
+
+def configuration_problem(exc: BaseException) -> str | None:
+    """What setting is wrong when `exc` says the call could never be made: an endpoint URL the HTTP client
+    cannot use (no host, another protocol), or no Google Cloud credentials for Vertex AI. None otherwise."""
+    import httpx
+
+    for err in _chain(exc):
+        if isinstance(err, httpx.UnsupportedProtocol | httpx.InvalidURL):
+            return (f"the endpoint URL is unusable ({_first_line(err)}); check --base-url, $TIERWISE_BASE_URL or "
+                    "[endpoint] base_url")
+        kind = f"{type(err).__module__}.{type(err).__name__}"
+        if kind == "google.auth.exceptions.DefaultCredentialsError":
+            return ("no Google Cloud credentials for Vertex AI: run `gcloud auth application-default login`, set "
+                    "GOOGLE_APPLICATION_CREDENTIALS, or use an express-mode key in GOOGLE_API_KEY "
+                    f"({_first_line(err)[:200]})")
+    return None
 
 
 def _aiohttp_errors() -> tuple[type, ...]:

@@ -77,7 +77,8 @@ def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
     retrying cannot fix (bad request, blocked, cut at max tokens) is not tried again in a later pass.
     """
     settings = plan.registry.data.resilience
-    deadline = clock() + settings.time_limits(plan.service_tier, 0.0)[1]  # Flex answers in minutes: a longer budget
+    started = clock()
+    deadline = started + settings.time_limits(plan.service_tier, 0.0)[1]  # Flex answers in minutes: a longer budget
     persist = plan.route.spec.critical
     chain = fitting(plan, _chain(plan))
     tries = dict.fromkeys((c.model_id for c in chain), 0)  # attempts so far per model, across passes
@@ -95,8 +96,8 @@ def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
                 continue
             tried_any = True
             try:  # the probe lease (if this call holds one) is released on every outcome
-                result, failure = yield from _on_model(plan, attempts, cooldowns, candidate, key, tries, deadline,
-                                                       clock, persist)
+                result, failure = yield from _on_model(plan, attempts, cooldowns, candidate, key, tries,
+                                                       (started, deadline), clock, persist)
             finally:
                 cooldowns.release(key, lease)
             if result is not None:
@@ -123,15 +124,23 @@ def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
 
 
 def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidate: StageModel, key: str,
-              tries: dict[str, int], deadline: float, clock: Callable[[], float],
+              tries: dict[str, int], window: tuple[float, float], clock: Callable[[], float],
               persist: bool) -> Generator[Action, Any, tuple[StageResult | None, Failure | None]]:
     """Up to `max_attempts` attempts on one model: (result, None) on success, else (None, the last failure)."""
     settings = plan.registry.data.resilience
+    started, deadline = window
     failure: Failure | None = None
     for n in range(1, settings.max_attempts + 1):
         remaining = deadline - clock()
         if remaining < 0.001:  # the client sends whole milliseconds, and 0 ms means "no timeout"
             break
+        if len(attempts.records) >= settings.max_total_attempts:
+            break  # a bound on attempts whatever the waits: no setting makes a stage call spin
+        if _endpoint_dead(attempts, clock() - started, settings.connect_budget_s):
+            raise give_up(plan, attempts, Failure(
+                "connection", f"{plan.endpoint.describe()} did not accept a connection within "
+                f"[resilience] connect_budget_s = {settings.connect_budget_s:g} s ({attempts.records[-1].error}); "
+                "is it running, and is the URL right?", fatal=True))
         tries[candidate.model_id] += 1
         if wants(plan.hooks, "before_attempt"):
             yield Hook("before_attempt", (plan, candidate, attempts))
@@ -156,6 +165,13 @@ def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidat
             break  # the server asks for longer than we may wait here: the next model
         yield Sleep(wait)
     return None, failure
+
+
+def _endpoint_dead(attempts: Attempts, elapsed_s: float, budget_s: float) -> bool:
+    """True when every attempt of this call failed to connect for `budget_s`: the endpoint is down or the URL is
+    wrong, which the whole request budget (minutes) would not change."""
+    records = attempts.records
+    return bool(records) and elapsed_s >= budget_s and all(r.error_kind == "connection" for r in records)
 
 
 def _chain(plan: CallPlan) -> list[StageModel]:
@@ -198,7 +214,8 @@ def backoff(settings: Any, attempt: int, retry_after_s: float | None, *, limit: 
     `limit` seconds (None: no limit, as for a critical stage, which waits as long as its time budget allows)."""
     if retry_after_s is not None and limit is not None and retry_after_s > limit:
         return None
-    delay: float = min(settings.max_delay_s, settings.base_delay_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    growth = 2.0 ** min(attempt - 1, 60)  # capped: 2 ** 1000 as a float overflows (and is past max_delay_s anyway)
+    delay: float = min(settings.max_delay_s, settings.base_delay_s * growth) * random.uniform(0.5, 1.0)
     return max(delay, retry_after_s or 0.0)
 
 

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
+from tierwise.strict import url_problem
+
 from .capabilities import DEFAULT_LEVEL_BUDGETS
 from .catalogue import (
     BATCH_IS_NOT_A_SERVICE_TIER,
@@ -23,6 +25,8 @@ __all__ = ["ModelSpec", "Price", "RegistryData", "StageSpec", "ThinkingLevel"]
 # Seconds: finite and at most a day (a longer wait is a typo, and huge values overflow time arithmetic).
 Seconds = Annotated[float, Field(gt=0.0, le=86_400.0)]
 Delay = Annotated[float, Field(ge=0.0, le=86_400.0)]
+# A retry's wait: at least 10 ms, so that no setting turns retries into a busy loop (0 gave 1,000+ attempts in 5 s).
+RetryDelay = Annotated[float, Field(ge=0.01, le=86_400.0)]
 Factor = Annotated[float, Field(gt=0.0, le=10.0)]  # a service tier's multiplier on the standard price
 RouteName = Literal["simple", "moderate", "complex", "extract"]
 # Service tier → multiplier on the standard price (Flex is half price, Priority +80%); the registry's
@@ -144,17 +148,24 @@ class EndpointSettings(_Strict):
 
     @model_validator(mode="after")
     def _url(self) -> EndpointSettings:
-        if self.base_url and not self.base_url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+        problem = url_problem(self.base_url) if self.base_url else None
+        if problem:
+            raise ValueError(f"base_url {problem}")
         return self
 
 
 class Resilience(_Strict):
     """Retries, waits and cooldowns of the call path (see tierwise/calls/loop.py)."""
 
-    max_attempts: PositiveInt = Field(default=3, description="Attempts per model before the next in the chain.")
-    base_delay_s: Delay = 0.5
-    max_delay_s: Delay = 8.0
+    max_attempts: int = Field(default=3, ge=1, le=100, description="Attempts per model before the next in the "
+                              "chain.")
+    max_total_attempts: int = Field(default=50, ge=1, le=10_000, description="Attempts of one stage call, across "
+                                    "models and passes: a bound whatever the waits.")
+    base_delay_s: RetryDelay = 0.5
+    max_delay_s: RetryDelay = 8.0
+    connect_budget_s: Seconds = Field(default=15.0, description="A call whose every attempt failed to connect "
+                                      "gives up after this long (a dead endpoint or a wrong URL), not the whole "
+                                      "request budget.")
     max_wait_s: Delay = Field(
         default=30.0, description="The longest Retry-After honoured on one model before moving down the chain."
     )
@@ -171,6 +182,12 @@ class Resilience(_Strict):
     flex_request_budget_s: Seconds = Field(
         default=1800.0, description="All attempts of one stage call on the Flex service tier."
     )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Resilience:
+        if self.max_delay_s < self.base_delay_s:
+            raise ValueError(f"max_delay_s ({self.max_delay_s:g}) is below base_delay_s ({self.base_delay_s:g})")
+        return self
 
     def time_limits(self, service_tier: str, stage_timeout_s: float) -> tuple[float, float]:
         """(one attempt's timeout, the whole stage call's budget) on `service_tier`: Flex answers in minutes, so
