@@ -38,7 +38,8 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
     x-gemini-service-tier, calls/served.py), else the one sent (a model that does not offer the plan's tier was sent
     standard)."""
     today, factors = date.today(), plan.registry.data.service_tiers
-    tier = served_tier(settings_for(plan, candidate).service_tier, reported)
+    tier = served_tier(settings_for(plan, candidate).service_tier, reported, offered=candidate.model.service_tiers,
+                       factors=factors, model=candidate.model_id)
     return CallRecord(
         call_id=uuid.uuid4().hex,
         stage=candidate.stage,
@@ -49,6 +50,7 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
         thinking_tokens=usage.thinking_tokens,
         cached_tokens=usage.cached_tokens,
         cost_usd=price(candidate.model, usage, today, service_tier=tier, factors=factors),
+        service_tier=tier,  # the tier billed: the ledger row stores this one, never the tier planned
         all_pro_cost_usd=price(plan.registry.top_model, usage, today, factors=factors),  # Pro, standard
         latency_ms=round(seconds * 1000, 3),
         outcome=outcome,

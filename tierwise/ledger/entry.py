@@ -92,6 +92,8 @@ def entry_row(record: Any, *, prompt_sha256: str | None = None, prompt_text: str
     Why a dict and not a LedgerEntry: this is what the journal writes on the caller's path (hook.py), one JSON
     line per attempt; the LedgerEntry is built later, in the journal's writer thread."""
     data = record.model_dump(mode="python")
+    if data.get("service_tier") is None:  # a record not priced by the call path: the entry's default (standard)
+        data.pop("service_tier", None)
     data.update({k: v for k, v in given.items() if v is not None})
     if prompt_sha256 is not None:
         data["prompt_sha256"], data["prompt_text"] = prompt_sha256, prompt_text

@@ -183,7 +183,9 @@ class SpendGuard:
             escalated=escalated,
             downgraded_from=(decision.requested.tier if decision.downgraded else None) if decision is not None
             else downgraded_from,
-            service_tier=decision.service_tier if decision is not None else service_tier,
+            # the tier billed, as the record says; a record without one: what the guard decided
+            service_tier=getattr(record, "service_tier", None) or (
+                decision.service_tier if decision is not None else service_tier),
             prompt=prompt,
             store_prompt=self.registry.data.ledger.store_prompts,
         )

@@ -68,6 +68,9 @@ class CallRecord(BaseModel):
     thinking_tokens: int = 0
     cached_tokens: int = 0
     cost_usd: float = 0.0
+    service_tier: str | None = Field(default=None, description="The service tier billed (what served the call, "
+                                     "never above what was sent); the ledger row stores this. Set by the call "
+                                     "path's pricing; None on records made elsewhere.")
     all_pro_cost_usd: float = Field(default=0.0, description="The same tokens at the top tier's prices.")
     latency_ms: float = 0.0
     outcome: Outcome = "ok"

@@ -12,13 +12,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from .catalogue import SERVICE_TIERS
 from .schema import DEFAULT_SERVICE_TIERS, ModelSpec
+
+log = logging.getLogger("tierwise.calls")
 
 PER_TOKEN = 1 / 1_000_000
 
@@ -72,15 +75,26 @@ def price(
     return round(dollars * factors[service_tier], 10)
 
 
-def served_tier(requested: str, reported: object = None) -> str:
-    """The service tier to bill: the one the response says served the call, else the one requested.
+def served_tier(requested: str, reported: object = None, *, offered: Sequence[str] | None = None,
+                factors: Mapping[str, float] | None = None, model: str = "the model") -> str:
+    """The service tier to bill: the one the response says served the call, else the one requested (sent).
 
     Gemini may serve a Priority request as standard and reports the tier served (`usageMetadata.serviceTier`:
     e.g. "standard", "FLEX", "SERVICE_TIER_PRIORITY", or google-genai's ServiceTier enum). Absent, "unspecified"
-    or unrecognised, the requested tier is billed (the SDK does not always expose what was served).
+    or unrecognised, the requested tier is billed (the SDK does not always expose what was served). A reported
+    tier that costs more than the one requested, or that the model does not offer (`offered`), is logged and
+    billed at the lower of the two prices: a response never raises the bill above what was asked for.
     """
     value = getattr(reported, "value", reported)
     if not isinstance(value, str):
         return requested
     name = value.strip().lower().removeprefix("service_tier_")
-    return name if name in SERVICE_TIERS else requested
+    if name not in SERVICE_TIERS or name == requested:
+        return requested
+    rates = factors or {}
+    dearer = rates.get(name, 1.0) > rates.get(requested, 1.0)
+    if dearer or (offered is not None and name not in offered):
+        why = "above the one requested" if dearer else f"one {model} does not offer ({', '.join(offered or ())})"
+        log.warning("%s answered on service tier %r, %s (%r): billed at the lower price", model, name, why, requested)
+        return min((requested, name), key=lambda tier: rates.get(tier, 1.0))
+    return name
