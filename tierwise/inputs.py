@@ -6,12 +6,15 @@ caller's terms before any model call is made or billed.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import json
 import math
 import os
 import unicodedata
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from tierwise.errors import InvalidArgumentError
 
@@ -184,3 +187,52 @@ def check_extract_schema(schema: Any, name: str = "extract_schema") -> type:
     what = type(schema).__name__ if not isinstance(schema, type) else f"the class {schema.__name__}"
     raise InvalidArgumentError(f"{name} must be a pydantic model class (a subclass of pydantic.BaseModel), "
                                f"got {what}")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def named_arguments(fn: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a public function or constructor so a call that does not fit its signature (an unknown or misspelt
+    keyword, a missing or extra argument) raises InvalidArgumentError naming the argument, not a bare TypeError.
+
+    Free on the happy path: the call is made as is, and only a TypeError raised by the call itself (its traceback
+    ends in this wrapper: the function was never entered) is translated; one from inside the function stays."""
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as exc:
+            if exc.__traceback__ is None or exc.__traceback__.tb_next is not None:
+                raise
+            raise InvalidArgumentError(_binding_problem(fn, exc, kwargs)) from None
+
+    if inspect.iscoroutinefunction(fn):  # stay a coroutine function (callers and LangGraph look)
+        @functools.wraps(fn)
+        async def awrapper(*args: Any, **kwargs: Any) -> Any:
+            return await wrapper(*args, **kwargs)  # type: ignore[misc]
+
+        return awrapper  # type: ignore[return-value]
+    return wrapper
+
+
+def _binding_problem(fn: Callable[..., Any], exc: TypeError, kwargs: Mapping[str, Any]) -> str:
+    name = getattr(fn, "__qualname__", getattr(fn, "__name__", "this function")).removesuffix(".__init__")
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+    except (TypeError, ValueError):
+        return f"{name}(): {exc}"
+    known = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    unknown = [key for key in kwargs if key not in known]
+    if unknown and not any(p.kind is p.VAR_KEYWORD for p in params):
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"{name}() has no argument {unknown[0]!r}; {hint}its arguments: {', '.join(known)}"
+    missing = [p.name for p in params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               and p.name not in kwargs]
+    detail = str(exc).split(") ", 1)[-1] if ") " in str(exc) else str(exc)
+    if "positional" in detail and not missing:
+        keyword_only = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+        return f"{name}(): {detail}; give {', '.join(keyword_only) or 'the arguments'} by name"
+    return f"{name}(): {detail} (its arguments: {', '.join(known)})"

@@ -168,7 +168,7 @@ def test_fault_files(tmp_path):
         ("a.toml", "[[faults]]\nmodel = 'x'\n", r"faults\[0\]: missing 'kind'"),
         ("b.toml", "[[faults]]\nkind = 'slow'\nretry_after = 1\n", r"faults\[0\]: 'retry_after' does not apply"),
         ("c.toml", "seeds = 1\n", "unknown top-level key 'seeds'"),
-        ("d.json", "{nope", "not valid JSON"),
+        ("d.json", "{nope", "not JSON"),
         ("e.json", '{"faults": {"kind": "slow"}}', "'faults' must be a list"),
     ],
 )
@@ -181,7 +181,7 @@ def test_bad_fault_files_name_file_and_key(tmp_path, name, text, message):
 
 
 def test_missing_file():
-    with pytest.raises(FaultError, match="cannot read fault file"):
+    with pytest.raises(FaultError, match="no such fault file"):
         parse_faults("/nonexistent/faults.toml")
 
 

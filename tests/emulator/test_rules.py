@@ -153,7 +153,7 @@ def test_file_errors_name_file_rule_and_key(tmp_path):
 
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
-    with pytest.raises(RuleError, match=r"broken\.json: not valid JSON"):
+    with pytest.raises(RuleError, match=r"broken\.json: not JSON"):
         ScriptedBackend.from_file(broken)
 
     top = tmp_path / "top.toml"

@@ -26,7 +26,7 @@ from typing import Any
 
 from tierwise.context import Context, coerce_context
 from tierwise.errors import BackendUnavailableError, InvalidInputError, RegistryError, TierwiseError
-from tierwise.inputs import check_concurrency, check_path
+from tierwise.inputs import check_concurrency, check_path, named_arguments
 from tierwise.locks import exclusive
 from tierwise.outputs import check_output, save_with_fallback
 
@@ -66,6 +66,7 @@ def cache_path(out: str | Path) -> Path:
     return out.with_name(out.name + ".cache.db")
 
 
+@named_arguments
 def run_batch(input_path: str | Path, out: str | Path, *, summary: BatchSummary | None = None,
               **options: Any) -> BatchSummary:
     """Sync entry point; see `arun_batch`. Pass `summary` to read the counts after a Ctrl-C."""
@@ -74,6 +75,7 @@ def run_batch(input_path: str | Path, out: str | Path, *, summary: BatchSummary 
     return summary
 
 
+@named_arguments
 async def arun_batch(
     input_path: str | Path,
     out: str | Path,

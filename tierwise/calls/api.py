@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tierwise.context import Context, coerce_context
-from tierwise.inputs import check_extract_schema, check_label, check_labels, check_tools
+from tierwise.inputs import check_extract_schema, check_label, check_labels, check_tools, named_arguments
 from tierwise.tiers import load_registry
 from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 
@@ -37,6 +37,7 @@ from .transport import call_parts
 CHARS_PER_TOKEN = 4  # a cheap upper-bound-ish estimate for the pre-call context-window check
 
 
+@named_arguments
 def call_stage(
     stage: str,
     messages: Any,
@@ -71,6 +72,7 @@ def call_stage(
         _hooks.run_point(plan.hooks, "after_call", plan, attempts, result, error)
 
 
+@named_arguments
 async def acall_stage(
     stage: str,
     messages: Any,

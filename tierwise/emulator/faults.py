@@ -16,10 +16,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tierwise.errors import InputFileError
+
 from .backend import GenerateRequest
 
 
-class FaultError(ValueError):
+class FaultError(InputFileError):
     """A fault spec that cannot be used; the message names the bad part."""
 
 

@@ -15,10 +15,11 @@ Every error names the item or key at fault.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from pathlib import Path
 from typing import Any
+
+from tierwise.errors import InputFileError
+from tierwise.strict import loads_json, loads_toml, read_text
 
 from .faults import Fault, FaultError, Faults
 
@@ -80,14 +81,11 @@ def load_faults(path: str | Path) -> Faults:
     """Read ``seed``, ``context_windows`` and ``faults`` from a TOML or JSON file."""
     path = Path(path)
     toml = path.suffix.lower() == ".toml"
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FaultError(f"{path}: cannot read fault file: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw) if toml else json.loads(raw)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise FaultError(f"{path}: not valid {'TOML' if toml else 'JSON'}: {exc}") from None
+    try:  # the strict layer: no NaN/Infinity, bounded nesting and numbers, errors naming the file and line
+        raw = read_text(path, what="fault file")
+        data = loads_toml(raw, source=path) if toml else loads_json(raw, source=path)
+    except InputFileError as exc:
+        raise FaultError(str(exc)) from None
     if isinstance(data, list):
         data = {"faults": data}
     if not isinstance(data, dict):

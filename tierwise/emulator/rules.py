@@ -8,17 +8,18 @@ through to another rule.
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from tierwise.errors import InputFileError
+from tierwise.strict import loads_json, loads_toml, read_text
+
 from .faults import BLOCK_REASONS, FINISH_REASONS, SERVED_TIERS
 
 
-class RuleError(ValueError):
+class RuleError(InputFileError):
     """A rule (or rule file) that cannot be used."""
 
 
@@ -192,16 +193,11 @@ def load_rules(path: str | Path) -> tuple[list[Rule], dict[str, Any]]:
     Returns the rules and the remaining top-level options (only ``context_window`` is allowed).
     """
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RuleError(f"{path}: cannot read rule file: {exc}") from None
-    try:
-        data = tomllib.loads(raw) if path.suffix.lower() == ".toml" else json.loads(raw)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise RuleError(
-            f"{path}: not valid {'TOML' if path.suffix.lower() == '.toml' else 'JSON'}: {exc}"
-        ) from None
+    try:  # the strict layer: no NaN/Infinity, bounded nesting and numbers, errors naming the file and line
+        raw = read_text(path, what="rule file")
+        data = loads_toml(raw, source=path) if path.suffix.lower() == ".toml" else loads_json(raw, source=path)
+    except InputFileError as exc:
+        raise RuleError(str(exc)) from None
     if isinstance(data, list):
         data = {"rules": data}
     if not isinstance(data, dict):

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tierwise.inputs import check_path, named_arguments
+
 from . import tokens
 from .backend import BackendError, GenerateRequest, Generation
 from .rules import Rule, RuleError, load_rules
@@ -25,18 +27,22 @@ class ScriptedBackend:
     ``thoughts`` and a small limit yields a short or empty answer with ``MAX_TOKENS``.
     """
 
+    @named_arguments
     def __init__(
         self, rules: Iterable[Rule | dict[str, Any]] = (), *, context_window: int = DEFAULT_CONTEXT_WINDOW
     ):
+        if isinstance(rules, str | bytes | dict) or not isinstance(rules, Iterable):
+            raise RuleError(f"rules must be a list of Rule objects or rule dicts, got {type(rules).__name__}")
         self.rules: list[Rule] = [Rule.from_dict(r, f"rules[{i}]") for i, r in enumerate(rules)]
         self.context_window = context_window
         self._hits: dict[int, int] = {}  # id(rule) -> times matched
         self._lock = threading.Lock()
 
     @classmethod
+    @named_arguments
     def from_file(cls, path: str | Path) -> ScriptedBackend:
         """Load rules from a ``.toml`` or ``.json`` file (errors name the file and the key)."""
-        rules, options = load_rules(path)
+        rules, options = load_rules(check_path(path, "path"))
         window = options.get("context_window", DEFAULT_CONTEXT_WINDOW)
         if not isinstance(window, int) or window <= 0:
             raise RuleError(f"{path}: context_window must be a positive integer")

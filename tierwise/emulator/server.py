@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tierwise.errors import TierwiseError
+from tierwise.inputs import named_arguments
 from tierwise.locks import OutputLock
 from tierwise.outputs import save_with_fallback
 
@@ -341,6 +342,7 @@ class Emulator:
     ``on_miss="upstream"`` forwards and records misses instead). No backend is needed then.
     """
 
+    @named_arguments
     def __init__(
         self,
         backend: Backend | None = None,
@@ -360,6 +362,7 @@ class Emulator:
         on_miss: str = "error",
         latency: LatencyModel | None = None,
     ):
+        _check_arguments(backend, record, replay, upstream, port)
         _check_modes(backend, record, replay, upstream, on_miss)
         self.backend = backend
         self.latency = latency  # None: answer at once; else take as long as the model would (latency.py)
@@ -632,6 +635,24 @@ class Emulator:
             "supportedGenerationMethods": ["generateContent", "streamGenerateContent", "countTokens"],
             "thinking": bool(limits and (limits.thinking_levels or limits.thinking_budget)),
         }
+
+
+def _check_arguments(backend: Any, record: Any, replay: Any, upstream: Any, port: Any) -> None:
+    """The constructor's arguments, by name: a wrong type is refused here, not as a TypeError deep inside."""
+    from tierwise.errors import InvalidArgumentError
+    from tierwise.inputs import check_path
+    from tierwise.strict import url_problem
+
+    if backend is not None and not callable(getattr(backend, "generate", None)):
+        raise InvalidArgumentError(f"backend must be an emulator backend (e.g. ScriptedBackend(...)) or None, got "
+                                   f"{type(backend).__name__}")
+    for name, value in (("record", record), ("replay", replay)):
+        if value is not None:
+            check_path(value, name)
+    if upstream is not None and (problem := url_problem(upstream)):
+        raise InvalidArgumentError(f"upstream {problem}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise InvalidArgumentError(f"port must be a whole number from 0 to 65535, got {port!r}")
 
 
 def _check_record_folder(folder: Path) -> None:

@@ -18,7 +18,8 @@ from langgraph.types import Checkpointer
 
 from tierwise.context import Context
 from tierwise.graph.branching import routed, targets
-from tierwise.inputs import check_count, check_graph_options, check_langchain_tools, check_search_tool
+from tierwise.graph.checked import checked
+from tierwise.inputs import check_count, check_graph_options, check_langchain_tools, check_search_tool, named_arguments
 from tierwise.nodes import pipeline
 from tierwise.nodes.agentic import analyze, builtin, route, run_tools, step
 from tierwise.search import SearchTool
@@ -28,6 +29,7 @@ from tierwise.state.agentic import AgentOutput, AgentState
 MAX_ROUNDS = 50  # rounds of tool calls a request may take at most (`max_rounds`)
 
 
+@named_arguments
 def build_agentic_graph(
     *, tools: Sequence[BaseTool] | None = None, search_tool: SearchTool | None = None, max_rounds: int = 5,
     checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "agentic",
@@ -48,7 +50,7 @@ def build_agentic_graph(
     builder.add_edge("tools", "step")
     builder.add_edge("analyze", "report")
     builder.add_edge("report", END)
-    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+    return checked(builder.compile(checkpointer=checkpointer, cache=cache, name=name))  # input keys checked
 
 
 def after_route(state: AgentState) -> Literal["step", "analyze", "report"]:

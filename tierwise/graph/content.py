@@ -14,13 +14,15 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
 from tierwise.context import Context
-from tierwise.inputs import check_graph_options
+from tierwise.graph.checked import checked
+from tierwise.inputs import check_graph_options, named_arguments
 from tierwise.nodes import pipeline
 from tierwise.nodes.content import draft, finalize, plan
 from tierwise.state import InputState
 from tierwise.state.content import ContentOutput, ContentState
 
 
+@named_arguments
 def build_content_graph(
     *, checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "content"
 ) -> CompiledStateGraph[ContentState, Context, InputState, ContentOutput]:
@@ -36,7 +38,7 @@ def build_content_graph(
     builder.add_edge("format", "finalize")
     builder.add_edge("finalize", "report")
     builder.add_edge("report", END)
-    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+    return checked(builder.compile(checkpointer=checkpointer, cache=cache, name=name))  # input keys checked
 
 
 # Exported for LangGraph Studio / `langgraph dev` (langgraph.json); no checkpointer, the server brings one.

@@ -18,11 +18,13 @@ from langgraph.types import CachePolicy, Checkpointer
 
 from tierwise.context import Context
 from tierwise.graph.branching import routed, targets
-from tierwise.inputs import check_graph_options
+from tierwise.graph.checked import checked
+from tierwise.inputs import check_graph_options, named_arguments
 from tierwise.nodes import draft, extract, judge, polish, reason, respond, triage
 from tierwise.state import Extraction, InputState, OutputState, State
 
 
+@named_arguments
 def build_graph(
     *, extract_schema: type = Extraction, checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None,
     cache_policy: CachePolicy[Any] | None = None, name: str = "tierwise",
@@ -48,7 +50,7 @@ def build_graph(
     builder.add_edge("reason", "respond")
     builder.add_edge("polish", "respond")
     builder.add_edge("respond", END)
-    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+    return checked(builder.compile(checkpointer=checkpointer, cache=cache, name=name))  # input keys checked
 
 
 # The branches: each deciding node records its decision in state (route, escalated) and goes where these say.

@@ -17,7 +17,8 @@ from langgraph.types import Checkpointer, Send
 
 from tierwise.context import Context
 from tierwise.graph.branching import routed
-from tierwise.inputs import check_count, check_graph_options, check_search_tool
+from tierwise.graph.checked import checked
+from tierwise.inputs import check_count, check_graph_options, check_search_tool, named_arguments
 from tierwise.nodes import pipeline
 from tierwise.nodes.research import claims, dedupe, queries, search, synthesize
 from tierwise.search import SearchTool, default_search
@@ -25,6 +26,7 @@ from tierwise.state import InputState
 from tierwise.state.research import ClaimsTask, ResearchOutput, ResearchState
 
 
+@named_arguments
 def build_research_graph(
     *, search_tool: SearchTool | None = None, per_query: int = 3, max_documents: int = 6,
     checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "research",
@@ -51,7 +53,7 @@ def build_research_graph(
     builder.add_edge("dedupe", "synthesize")
     builder.add_edge("synthesize", "report")
     builder.add_edge("report", END)
-    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+    return checked(builder.compile(checkpointer=checkpointer, cache=cache, name=name))  # input keys checked
 
 
 def fan_out(state: ResearchState) -> list[Send] | str:

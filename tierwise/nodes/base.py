@@ -32,6 +32,7 @@ from langgraph.types import Command
 from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, current_context
 from tierwise.calls.api import awarm
 from tierwise.context import Context
+from tierwise.inputs import named_arguments
 from tierwise.ledger.errors import BudgetExceededError
 from tierwise.tiers import Registry, load_registry
 
@@ -43,6 +44,8 @@ class StageCall:
     schema: type | None = None
     tools: tuple[Any, ...] | None = None  # LangChain tools to bind: the result's value is then the AIMessage
 
+
+StageCall.__init__ = named_arguments(StageCall.__init__)  # type: ignore[method-assign]  # misuse named, not TypeError
 
 StateT = TypeVar("StateT", bound=Mapping[str, Any])
 """What a node reads: one of the graph state TypedDicts in tierwise.state."""
@@ -71,6 +74,7 @@ def node_runnable(
     return node
 
 
+@named_arguments
 def stage_node(name: str, prepare: Prepare[StateT], finish: Finish[StateT]) -> Runnable[StateT, Update]:
     """A graph node running one stage: `prepare` builds the call (or returns the update itself), `finish` reads
     the result into a state update. Where to go next is the graph's business (its conditional edges)."""

@@ -8,11 +8,12 @@ import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tierwise.errors import RegistryError, UnknownStageError
+from tierwise.errors import InvalidArgumentError, RegistryError, UnknownStageError
+from tierwise.inputs import check_path, named_arguments
 
 from . import list_prices, loader
 from .capabilities import CallSettings, settings_for
@@ -119,6 +120,7 @@ class Registry:
         return soon
 
 
+@named_arguments
 def build_registry(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -127,6 +129,7 @@ def build_registry(
     today: date | None = None,
 ) -> Registry:
     """Packaged file ← user file ← TIERWISE__* environment ← `overrides`, validated and date-checked."""
+    _check_arguments(path, env, overrides, today)
     env = os.environ if env is None else env
     document = loader.packaged_document()
     origins = ["packaged"]
@@ -157,16 +160,30 @@ def build_registry(
     return registry
 
 
+def _check_arguments(path: Any, env: Any, overrides: Any, today: Any) -> None:
+    """The builder's arguments, refused by name (not a TypeError from deep inside the merge)."""
+    if path is not None:
+        check_path(path, "path")
+    for name, value in (("env", env), ("overrides", overrides)):
+        if value is not None and not isinstance(value, Mapping):
+            raise InvalidArgumentError(f"{name} must be a dict (mapping), got {type(value).__name__}")
+    if today is not None and (not isinstance(today, date) or isinstance(today, datetime)):
+        raise InvalidArgumentError(f"today must be a datetime.date, got {type(today).__name__}")
+
+
 _cache: dict[str | None, tuple[float, tuple[Any, ...], Registry]] = {}
 RECHECK_SECONDS = 1.0
 
 
+@named_arguments
 def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
     """Cached `build_registry` for the hot path.
 
     Edits to the user file, TIERWISE__* variables or the working directory are picked up within a second:
     checking them on every call cost more than the rest of the call path together.
     """
+    if path is not None:
+        check_path(path, "path")
     registry = fresh_registry(path)
     if registry is not None:
         return registry
