@@ -161,5 +161,5 @@ def test_file_errors_name_file_rule_and_key(tmp_path):
     with pytest.raises(RuleError, match="unknown top-level key 'colour'"):
         ScriptedBackend.from_file(top)
 
-    with pytest.raises(RuleError, match="missing.toml: cannot read"):
+    with pytest.raises(RuleError, match="missing.toml: no such rule file"):
         ScriptedBackend.from_file(tmp_path / "missing.toml")
