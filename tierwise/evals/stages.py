@@ -3,10 +3,10 @@ as it runs in production, not a paraphrase of it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tierwise.context import Context
+from tierwise.strict import loads_json
 
 from .cases import Case
 from .errors import EvalError
@@ -58,7 +58,7 @@ def answer_json(value: Any) -> Any:
     text = answer_text(value).strip()
     if text.startswith("```"):
         text = text.strip("`").removeprefix("json").strip()
-    return json.loads(text)
+    return loads_json(text)  # strict (an InputFileError is a ValueError): a hostile answer cannot crash the check
 
 
 def request_text(messages: Any) -> str:

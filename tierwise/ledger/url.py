@@ -44,22 +44,30 @@ def open_ledger(url: str | None = None, *, create: bool = True) -> Ledger:
     `postgresql://user@host:5432/db` → PostgreSQL (needs `tierwise[postgres]`).
     """
     url = resolve_url(url)
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme in ("postgresql", "postgres"):
+    kind, path = parse_url(url)
+    if kind == "postgresql":
         from .postgres import PostgresLedger
 
         return PostgresLedger(url)
+    from .sqlite import SQLiteLedger
+
+    return SQLiteLedger(path, create=create)
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """("postgresql", url) or ("sqlite", path); LedgerError for a URL no ledger can be opened at (a setting to
+    fix, not an outage): an unknown scheme, an in-memory SQLite database."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql", url
     if scheme == "sqlite":
         path = url[len("sqlite://"):].removeprefix("/")
         if not path or path == ":memory:":
             raise LedgerError("an in-memory SQLite ledger would vanish with its connection; give a file path")
-    elif scheme:
-        raise LedgerError(f"unknown ledger URL scheme {scheme!r} in {url!r}; use sqlite:///PATH or postgresql://…")
-    else:
-        path = url
-    from .sqlite import SQLiteLedger
-
-    return SQLiteLedger(path, create=create)
+        return "sqlite", path
+    if scheme:
+        raise LedgerError(f"unknown ledger URL scheme {scheme!r}; use sqlite:///PATH or postgresql://…")
+    return "sqlite", url
 
 
 _shared: dict[str, Ledger] = {}
@@ -105,6 +113,7 @@ def close_shared() -> None:
 def check_ledger(context: Any) -> None:
     """Refuse to start on a ledger whose schema this tierwise cannot read (its calls would go unrecorded). An
     unreachable ledger is left to the call path, which answers anyway and warns."""
+    from tierwise.errors import ConfigurationError
     from tierwise.tiers import load_registry
 
     from .errors import LedgerError, LedgerSchemaError
@@ -112,6 +121,12 @@ def check_ledger(context: Any) -> None:
     registry = load_registry(context.registry_path)
     if not registry.data.ledger.enabled:
         return
+    url = resolve_url(None, registry)
+    try:  # a URL that can never work is a setting to fix, refused now and naming where it came from
+        parse_url(url)
+    except LedgerError as exc:
+        setting = f"${ENV_URL}" if os.environ.get(ENV_URL, "").strip() else "[ledger] url"
+        raise ConfigurationError(f"{setting}: {exc}") from None
     try:
         shared_ledger(resolve_url(None, registry))
     except LedgerSchemaError:
