@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tierwise.errors import InvalidArgumentError
 from tierwise.inputs import check_path, named_arguments
 
 from . import tokens
@@ -32,7 +33,8 @@ class ScriptedBackend:
         self, rules: Iterable[Rule | dict[str, Any]] = (), *, context_window: int = DEFAULT_CONTEXT_WINDOW
     ):
         if isinstance(rules, str | bytes | dict) or not isinstance(rules, Iterable):
-            raise RuleError(f"rules must be a list of Rule objects or rule dicts, got {type(rules).__name__}")
+            raise InvalidArgumentError(f"rules must be a list of Rule objects or rule dicts (a file: "
+                                       f"ScriptedBackend.from_file), got {type(rules).__name__}")
         self.rules: list[Rule] = [Rule.from_dict(r, f"rules[{i}]") for i, r in enumerate(rules)]
         self.context_window = context_window
         self._hits: dict[int, int] = {}  # id(rule) -> times matched
