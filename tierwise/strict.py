@@ -114,10 +114,10 @@ def loads_toml(text: str, *, source: object = None) -> dict[str, Any]:
 
 def check_tree(value: Any, *, source: object = None, line: int | None = None) -> None:
     """Depth, finite and bounded numbers, and text that is valid Unicode, checked without recursion."""
-    stack: list[tuple[Any, int, str]] = [(value, 0, "")]
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]  # depth: how many arrays/objects hold this one
     while stack:
         node, depth, field = stack.pop()
-        if depth > MAX_DEPTH:
+        if depth > MAX_DEPTH and isinstance(node, dict | list):
             raise InputFileError(f"nested deeper than {MAX_DEPTH} levels", source=source, line=line)
         if isinstance(node, dict):
             for key, item in node.items():
