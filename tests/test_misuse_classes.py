@@ -345,3 +345,27 @@ def test_a_misspelt_graph_input_key_is_refused(payload, message):
     graph = build_graph()
     with pytest.raises(InvalidInputError, match=message):
         graph.invoke(payload, context={"backend": "scripted"})
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"GOOGLE_API_KEY": "AIza-secret-key\n"}, "GOOGLE_API_KEY holds a space, a line break"),
+    ({"GEMINI_API_KEY": "clé-secrète"}, "GEMINI_API_KEY holds"),
+    ({"GOOGLE_CLOUD_PROJECT": "my project"}, "GOOGLE_CLOUD_PROJECT"),
+    ({"GOOGLE_CLOUD_PROJECT": "p", "GOOGLE_CLOUD_LOCATION": "../evil"}, "GOOGLE_CLOUD_LOCATION"),
+])
+def test_unusable_credentials_settings_fail_at_once(monkeypatch, env, message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    backend = "vertex" if "GOOGLE_CLOUD_PROJECT" in env else "gemini"
+    output = refused(["run", "hello", "--backend", backend])
+    assert message in output and "secret" not in output and "secrète" not in output
+
+
+def test_a_stage_cache_path_that_is_a_folder_is_a_warning(tmp_path, caplog):
+    from tierwise.batch.cache import StageCache
+
+    (tmp_path / "c.db").mkdir()
+    cache = StageCache(tmp_path / "c.db")
+    assert cache.get([(("triage",), "k")]) == {}
+    cache.close()
+    assert "in memory only" in caplog.text and (tmp_path / "c.db").is_dir()  # the user's folder is left alone

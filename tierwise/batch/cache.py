@@ -43,18 +43,25 @@ class StageCache(BaseCache[Sequence[tuple[str, Any]]]):
         self._lock = threading.Lock()
         self._warned = False
         try:
-            self._db = self._open()
+            self._db = self._open(self.path)
         except sqlite3.Error as exc:  # stored state is not trusted: junk here only costs a retry its savings
-            aside = self.path.with_name(f"{self.path.name}.unusable-{int(time.time())}")
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(OSError):
-                    self.path.with_name(self.path.name + suffix).rename(aside.with_name(aside.name + suffix))
-            log.warning("the stage cache %s is unusable (%s); moved it to %s and started a new one: items run "
-                        "again call their models again", self.path, exc, aside)
-            self._db = self._open()
+            if self.path.is_file():
+                aside = self.path.with_name(f"{self.path.name}.unusable-{int(time.time())}")
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(OSError):
+                        self.path.with_name(self.path.name + suffix).rename(aside.with_name(aside.name + suffix))
+                log.warning("the stage cache %s is unusable (%s); moved it to %s and started a new one: items run "
+                            "again call their models again", self.path, exc, aside)
+                with contextlib.suppress(sqlite3.Error):
+                    self._db = self._open(self.path)
+                    return
+            log.warning("cannot use %s as the stage cache (%s); this run keeps stage answers in memory only",
+                        self.path, exc)
+            self._db = self._open(":memory:")
 
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+    @staticmethod
+    def _open(path: Path | str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -52,9 +53,16 @@ class Endpoint:
 
 
 def api_key_from_env() -> str | None:
+    """The API key from the environment, checked: a key with a space, a newline (`$(cat key.txt)`) or a non-ASCII
+    character cannot go in an HTTP header, so it is a setting to fix now, not a failure to retry per call. The
+    message names the variable, never the key."""
     for name in KEY_VARIABLES:
-        if os.environ.get(name):
-            return os.environ[name]
+        key = os.environ.get(name)
+        if key:
+            if not (key.isascii() and key.isprintable()) or any(ch.isspace() for ch in key):
+                raise ConfigurationError(f"{name} holds a space, a line break or a non-ASCII character; an API key "
+                                         "is one word of letters, digits and - or _ (strip the newline?)")
+            return key
     return None
 
 
@@ -115,6 +123,10 @@ def vertex_endpoint(operator: str | None = None) -> Endpoint:
     API key in GOOGLE_API_KEY / GEMINI_API_KEY. `operator`: the operator's own endpoint for it, if configured."""
     project = os.environ.get(PROJECT_VARIABLE, "").strip() or None
     location = os.environ.get(LOCATION_VARIABLE, "").strip() or DEFAULT_LOCATION
+    for name, value in ((PROJECT_VARIABLE, project), (LOCATION_VARIABLE, location)):
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.:_-]*", value):
+            raise ConfigurationError(f"{name} = {value[:80]!r} is not a Google Cloud project id or location "
+                                     "(letters, digits, '-', e.g. my-project / us-central1 / global)")
     key = api_key_from_env()
     if project is None and not key:
         raise BackendUnavailableError(

@@ -77,6 +77,9 @@ def configuration_problem(exc: BaseException) -> str | None:
     import httpx
 
     for err in _chain(exc):
+        if isinstance(err, httpx.LocalProtocolError | UnicodeEncodeError):
+            return (f"the request cannot be sent as HTTP ({_first_line(err)[:200]}): a header value, such as the "
+                    "API key, holds a line break or a non-ASCII character")
         if isinstance(err, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return (f"the endpoint URL is unusable ({_first_line(err)}); check --base-url, $TIERWISE_BASE_URL or "
                     "[endpoint] base_url")
