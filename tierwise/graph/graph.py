@@ -16,7 +16,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import CachePolicy, Checkpointer
 
+from tierwise.calls.runtime import CallRuntime
 from tierwise.context import Context
+from tierwise.graph.bind import bind_runtime
 from tierwise.graph.branching import routed, targets
 from tierwise.graph.checked import checked
 from tierwise.inputs import check_graph_options, named_arguments
@@ -27,7 +29,7 @@ from tierwise.state import Extraction, InputState, OutputState, State
 @named_arguments
 def build_graph(
     *, extract_schema: type = Extraction, checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None,
-    cache_policy: CachePolicy[Any] | None = None, name: str = "tierwise",
+    cache_policy: CachePolicy[Any] | None = None, name: str = "tierwise", runtime: CallRuntime | None = None,
 ) -> CompiledStateGraph[State, Context, InputState, OutputState]:
     """The compiled graph. `extract_schema`: your pydantic model for the extract stage. `cache` + `cache_policy`:
     LangGraph node caching of the model stages (a hit calls no model, so nothing is billed twice)."""
@@ -50,7 +52,7 @@ def build_graph(
     builder.add_edge("reason", "respond")
     builder.add_edge("polish", "respond")
     builder.add_edge("respond", END)
-    return checked(builder.compile(checkpointer=checkpointer, cache=cache, name=name))  # input keys checked
+    return checked(bind_runtime(builder.compile(checkpointer=checkpointer, cache=cache, name=name), runtime))
 
 
 # The branches: each deciding node records its decision in state (route, escalated) and goes where these say.
