@@ -233,7 +233,8 @@ def _run_cli(args: list[str], files: dict[str, str]) -> None:
     assert "Traceback" not in output, output
     assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
     if result.exit_code == 2:
-        assert sum(line.startswith("error:") for line in output.splitlines()) == 1 or "Usage:" in output, output
+        click_usage = "Usage:" in output or "─ Error ─" in output  # click's own refusal of the command line
+        assert sum(line.startswith("error:") for line in output.splitlines()) == 1 or click_usage, output
     named = {Path(a).name for a in args}
     allowed = named | {f"{n}{suffix}" for n in named for suffix in (".batch.json", ".cache.db", ".cache.db-wal",
                                                                      ".cache.db-shm", ".unwritten.jsonl")}
