@@ -369,3 +369,11 @@ def test_a_stage_cache_path_that_is_a_folder_is_a_warning(tmp_path, caplog):
     assert cache.get([(("triage",), "k")]) == {}
     cache.close()
     assert "in memory only" in caplog.text and (tmp_path / "c.db").is_dir()  # the user's folder is left alone
+
+
+@pytest.mark.parametrize("field", ['"task_type": "a\\u0007b"', '"task_type": "x", "request_id": "\\u200b"',
+                                   '"task_type": "' + "t" * 201 + '"'])
+def test_a_bad_label_on_a_later_batch_line_is_refused_before_any_call(tmp_path, field):
+    lines = ['{"input": "first"}'] * 3 + ['{"input": "late", ' + field + '}']
+    assert "in.jsonl:4:" in refused(batch(tmp_path, lines))
+    assert not (tmp_path / "out.jsonl").exists()

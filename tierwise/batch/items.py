@@ -16,6 +16,7 @@ from typing import Any
 
 from tierwise.calls.messages import check_text
 from tierwise.errors import InputFileError, InvalidInputError
+from tierwise.inputs import MAX_LABEL_CHARS, MAX_REQUEST_ID_CHARS, check_label
 from tierwise.strict import loads_json, read_text
 
 KEYS = ("id", "input", "task_type", "request_id", "metadata")
@@ -92,6 +93,8 @@ def parse_line(raw: str, number: int) -> Item:
     for key in ("task_type", "request_id"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise InvalidInputError(f'"{key}" must be a string, got {type(data[key]).__name__}')
+        # what the call path checks, here: a bad label on line 900 is refused before line 1 is run and billed
+        check_label(data.get(key), f'"{key}"', MAX_REQUEST_ID_CHARS if key == "request_id" else MAX_LABEL_CHARS)
     metadata = data.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise InvalidInputError(f'"metadata" must be a JSON object, got {type(metadata).__name__}')
