@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -173,6 +174,9 @@ def read_text(path: str | os.PathLike[str], *, what: str = "file") -> str:
     """A text file's contents (UTF-8, a byte-order mark dropped); InputFileError saying why it cannot be read."""
     path = Path(path)
     try:
+        kind = path.stat().st_mode
+        if stat.S_ISCHR(kind) or stat.S_ISBLK(kind):  # /dev/zero would be read for ever; a pipe (<(...)) is fine
+            raise InputFileError(f"is a device, not a {what}", source=path)
         return path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise InputFileError(f"no such {what}", source=path) from None

@@ -10,6 +10,7 @@ for each call, and counts what it injected. It never touches HTTP, so any backen
 from __future__ import annotations
 
 import fnmatch
+import math
 import random
 import threading
 from collections import Counter
@@ -26,7 +27,8 @@ class FaultError(InputFileError):
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite number (not a bool): `inf` or `nan` as a wait would overflow or never end."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _int(value: Any) -> bool:
@@ -45,7 +47,7 @@ SERVED_TIERS = ("standard", "flex", "priority")
 
 # Each parameter: (check, what it must be).
 _PARAMS: dict[str, tuple[Any, str]] = {
-    "retry_after": (lambda v: _number(v) and v >= 0, "a non-negative number of seconds"),
+    "retry_after": (lambda v: _number(v) and 0 <= v <= 86_400, "a number of seconds in [0, 86400]"),
     "header": (lambda v: isinstance(v, bool), "true or false"),
     "retry_info": (lambda v: isinstance(v, bool), "true or false"),
     "message": (lambda v: isinstance(v, str) and bool(v), "a non-empty string"),
