@@ -426,3 +426,38 @@ def test_points_no_hook_acts_on_are_not_yielded():
         driver = Driver(plan().replace(hooks=hooks), {LITE: [good()]})
         driver.run()
         assert driver.log == [("call", LITE)]
+
+
+def refused_connection() -> Reply:
+    return Reply(None, httpx.ConnectError("[Errno 111] Connection refused"), 0.001)
+
+
+def test_a_dead_endpoint_gives_up_after_the_connect_budget_not_the_request_budget():
+    """A critical stage keeps retrying transient failures for its whole request budget (180 s); when every
+    attempt failed to connect, it stops after connect_budget_s and says why."""
+    the_plan = plan("polish", connect_budget_s=5.0, max_delay_s=1.0, base_delay_s=0.5)
+    assert the_plan.route.spec.critical
+    driver = Driver(the_plan, {m: [refused_connection()] * 100 for m in (LITE, OLD_LITE, FLASH,
+                                                                         "gemini-3.1-pro-preview")})
+    with pytest.raises(ModelCallError, match=r"did not accept a connection within \[resilience\] "
+                                             r"connect_budget_s = 5 s") as failed:
+        driver.run()
+    assert failed.value.kind == "connection"
+    assert driver.clock.now - 1000.0 < 5.0 + 2.0  # one wait (<= max_delay_s) past the budget at most
+
+
+def test_a_configuration_failure_is_not_retried():
+    driver = Driver(plan("polish"), {"gemini-3.1-pro-preview": [
+        Reply(None, httpx.UnsupportedProtocol("Request URL is missing an 'http://' or 'https://' protocol."), 0.0)]})
+    with pytest.raises(ModelCallError, match="configuration: the endpoint URL is unusable") as failed:
+        driver.run()
+    assert failed.value.kind == "configuration" and [a for a in driver.log if a[0] == "call"] == [
+        ("call", "gemini-3.1-pro-preview")]
+
+
+def test_no_retry_setting_makes_a_stage_call_spin():
+    the_plan = plan("polish", base_delay_s=0.01, max_delay_s=0.01, max_total_attempts=7, request_budget_s=3600.0)
+    driver = Driver(the_plan, {m: [timeout()] * 100 for m in (LITE, OLD_LITE, FLASH, "gemini-3.1-pro-preview")})
+    with pytest.raises(ModelCallError):
+        driver.run()
+    assert sum(1 for a in driver.log if a[0] == "call") <= 7

@@ -60,6 +60,8 @@ def classify_exception(exc: BaseException) -> Failure:
         return Failure("not_found", message)
     if isinstance(exc, lc.ModelInvalidRequestError):
         return Failure("bad_request", message)
+    if isinstance(exc, httpx.ConnectTimeout):  # no connection at all (a dead or firewalled host): the connect budget
+        return Failure("connection", message, True)
     if isinstance(exc, httpx.TimeoutException | lc.ModelTimeoutError | TimeoutError):
         return Failure("timeout", message, True)
     if isinstance(exc, lc.ModelAPIError):

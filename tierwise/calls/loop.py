@@ -119,6 +119,8 @@ def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
             last = last or Failure("cooling_down", "every model of this stage is cooling down after failures")
         if wait is None or now + wait >= deadline:
             break
+        if _endpoint_dead(attempts, now + wait - started, settings.connect_budget_s):
+            raise give_up(plan, attempts, _dead(plan, attempts, settings.connect_budget_s))  # no wait past it
         yield Sleep(wait)
     raise give_up(plan, attempts, last or Failure("cooling_down", "every model of this stage is cooling down"))
 
@@ -137,10 +139,7 @@ def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidat
         if len(attempts.records) >= settings.max_total_attempts:
             break  # a bound on attempts whatever the waits: no setting makes a stage call spin
         if _endpoint_dead(attempts, clock() - started, settings.connect_budget_s):
-            raise give_up(plan, attempts, Failure(
-                "connection", f"{plan.endpoint.describe()} did not accept a connection within "
-                f"[resilience] connect_budget_s = {settings.connect_budget_s:g} s ({attempts.records[-1].error}); "
-                "is it running, and is the URL right?", fatal=True))
+            raise give_up(plan, attempts, _dead(plan, attempts, settings.connect_budget_s))
         tries[candidate.model_id] += 1
         if wants(plan.hooks, "before_attempt"):
             yield Hook("before_attempt", (plan, candidate, attempts))
@@ -163,6 +162,8 @@ def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidat
         wait = backoff(settings, n, failure.retry_after_s, limit=None if persist else settings.max_wait_s)
         if wait is None or clock() + wait >= deadline:
             break  # the server asks for longer than we may wait here: the next model
+        if _endpoint_dead(attempts, clock() + wait - started, settings.connect_budget_s):
+            raise give_up(plan, attempts, _dead(plan, attempts, settings.connect_budget_s))
         yield Sleep(wait)
     return None, failure
 
@@ -172,6 +173,12 @@ def _endpoint_dead(attempts: Attempts, elapsed_s: float, budget_s: float) -> boo
     wrong, which the whole request budget (minutes) would not change."""
     records = attempts.records
     return bool(records) and elapsed_s >= budget_s and all(r.error_kind == "connection" for r in records)
+
+
+def _dead(plan: CallPlan, attempts: Attempts, budget_s: float) -> Failure:
+    return Failure("connection", f"{plan.endpoint.describe()} did not accept a connection within [resilience] "
+                   f"connect_budget_s = {budget_s:g} s ({attempts.records[-1].error}); is it running, and is the "
+                   "URL right?", fatal=True)
 
 
 def _chain(plan: CallPlan) -> list[StageModel]:
