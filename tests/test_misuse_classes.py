@@ -377,3 +377,28 @@ def test_a_bad_label_on_a_later_batch_line_is_refused_before_any_call(tmp_path, 
     lines = ['{"input": "first"}'] * 3 + ['{"input": "late", ' + field + '}']
     assert "in.jsonl:4:" in refused(batch(tmp_path, lines))
     assert not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize("claimed", ["priority", "flex"])
+def test_a_response_claiming_another_tier_is_stored_and_billed_as_the_lower(tmp_path, claimed):
+    """End to end: the real client against the emulator, whose response says `claimed` served a standard request
+    (the draft stage's lite model serves standard, flex and priority). The ledger row stores the tier billed."""
+    from tierwise import Runtime, call_stage
+    from tierwise.emulator import Emulator, Fault, Faults, ScriptedBackend
+    from tierwise.ledger.url import open_ledger
+    from tierwise.tiers import Usage, price
+
+    ledger = tmp_path / "l.db"
+    with Emulator(ScriptedBackend([{"reply": "fine"}]), faults=Faults([Fault("served_tier", tier=claimed)])) as emu, \
+            Runtime(backend="gemini", api_key="k", base_url=emu.base_url, ledger=str(ledger)) as rt:
+        result = call_stage("draft", "hello", runtime=rt)
+        rt.close()
+    record = result.record
+    billed = "standard" if claimed == "priority" else "flex"  # never above the tier sent (standard)
+    assert record.service_tier == billed
+    usage = Usage(input_tokens=record.input_tokens, output_tokens=record.output_tokens)
+    model = build_registry().model(record.model)
+    assert record.cost_usd == pytest.approx(price(model, usage, __import__("datetime").date.today(),
+                                                  service_tier=billed))
+    with open_ledger(f"sqlite:///{ledger}") as stored:
+        assert [e.service_tier for e in stored.entries()] == [billed]
