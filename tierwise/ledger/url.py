@@ -143,16 +143,17 @@ class LedgerPool:
             ledger.close()
 
 
-def check_ledger(pool: LedgerPool, registry: Registry) -> None:
+def check_ledger(pool: LedgerPool, registry: Registry, *, stand_in: bool = False) -> None:
     """Refuse to start on a ledger whose schema this tierwise cannot read (its calls would go unrecorded). An
-    unreachable ledger is left to the call path, which answers anyway and warns."""
+    unreachable ledger is left to the call path, which answers anyway and warns. `stand_in`: the run answers from
+    a stand-in, so the ledger to check is the one its calls go to."""
     from tierwise.errors import ConfigurationError
 
     from .errors import LedgerSchemaError
 
     if not registry.data.ledger.enabled:
         return
-    url = pool.resolve(registry)
+    url = pool.resolve(registry, stand_in=stand_in)
     try:  # a URL that can never work is a setting to fix, refused now and naming where it came from
         parse_url(url)
     except LedgerError as exc:
@@ -160,7 +161,7 @@ def check_ledger(pool: LedgerPool, registry: Registry) -> None:
                    else "[ledger] url")
         raise ConfigurationError(f"{setting}: {exc}") from None
     try:
-        pool.ledger(pool.resolve(registry))
+        pool.ledger(url)
     except LedgerSchemaError:
         raise
     except LedgerError:
