@@ -117,12 +117,11 @@ class LedgerHook(CallHook):
                 journal_for(ledger).append(entry_row(
                     record, request_id=labels.get("request_id"), route=labels.get("route"),
                     escalated=labels.get("escalated"), downgraded_from=plan.downgraded_from,
-                    service_tier=plan.service_tier, **note["columns"]))
+                    **note["columns"]))  # service_tier: the record's, the one that served (and billed) it
                 return
             guard.after_call(record, route=labels.get("route"), escalated=labels.get("escalated"),
                              prompt=note["prompt"], request_id=labels.get("request_id"),
-                             downgraded_from=plan.downgraded_from,
-                             service_tier=plan.service_tier, reservation_id=note.get("held"))
+                             downgraded_from=plan.downgraded_from, reservation_id=note.get("held"))
             note.pop("held", None)  # settled with the record
         except LedgerError as exc:
             self._warn_once(f"a call record could not be stored: {exc}")
