@@ -7,6 +7,8 @@ package itself imports none of ledger/, evals/ or emulator/.
 
 from __future__ import annotations
 
+import importlib.util
+
 from tierwise.calls import endpoint, hooks
 
 
@@ -14,7 +16,12 @@ def default_hooks() -> list[hooks.CallHook]:
     from tierwise.evals.shadow_hook import ShadowHook
     from tierwise.ledger.hook import LedgerHook
 
-    return [LedgerHook(), ShadowHook()]
+    defaults: list[hooks.CallHook] = [LedgerHook(), ShadowHook()]
+    if importlib.util.find_spec("opentelemetry") is not None:  # tierwise[otel]: spans once a provider is set up
+        from tierwise.telemetry import OpenTelemetryHook
+
+        defaults.append(OpenTelemetryHook())
+    return defaults
 
 
 class _Launcher:
