@@ -60,9 +60,13 @@ class OpenTelemetryHook(CallHook):
         provider = self._provider if self._provider is not None else trace.get_tracer_provider()
         if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
             return None  # not set up (yet): checked again on the next call
-        from tierwise import __version__
+        from importlib.metadata import PackageNotFoundError, version
 
-        tracer = provider.get_tracer(SCOPE, __version__)
+        try:
+            installed: str | None = version("tierwise")
+        except PackageNotFoundError:  # run from a source tree
+            installed = None
+        tracer = provider.get_tracer(SCOPE, installed)
         if self._provider is not None:
             self._tracer = tracer  # an explicit provider never changes
         return tracer
