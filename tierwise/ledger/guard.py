@@ -20,17 +20,21 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tierwise.tiers import Registry, StageModel
+from tierwise.tiers.schema import TenantCaps
 
 from .base import Hold, Ledger
-from .errors import BudgetExceededError
+from .errors import BudgetExceededError, LedgerError
 from .money import usd
-from .periods import Spend, utc
+from .periods import Spend, TenantLimit, TenantSpend, refusal_scope, tenant_scope, utc
 from .url import ENV_URL, is_shared, resolve_url, shared_ledger
+
+usd_text = usd  # `usd` is also the name of an amount in the methods below
 
 WAIT_S = 0.05  # how often an attempt waiting for reservations in flight to settle looks again (jittered)
 
@@ -64,6 +68,27 @@ class Decision:
         return labels
 
 
+@dataclass(frozen=True)
+class TenantCap:
+    """One tenant of a request (label `key` = `value`) and the caps it is held to."""
+
+    key: str
+    value: str
+    caps: TenantCaps
+
+    @property
+    def scope(self) -> str:
+        return tenant_scope(self.key, self.value)
+
+    @property
+    def limit(self) -> TenantLimit:
+        return TenantLimit(self.scope, self.caps.hard_daily_usd, self.caps.hard_monthly_usd)
+
+    def where(self, setting: str) -> str:
+        """The registry key of one of its caps, as the user would edit it."""
+        return f"budget.per_label.{self.key}.{setting}"
+
+
 class SpendGuard:
     """Budget rules from `registry.data.budget`, spend from `ledger`. Cheap to build: make one per call."""
 
@@ -95,18 +120,30 @@ class SpendGuard:
         service_tier: str = "standard",
         at: datetime | None = None,
         worst_usd: float = 0.0,
+        tenants: Mapping[str, str] | None = None,
     ) -> Decision:
         """Decide how to run this call; raises `BudgetExceededError` when a hard cap is reached.
 
         `worst_usd`: the most the call can cost as asked (see tierwise/calls/worst.py): a soft cap that it, with
-        the reservations of attempts in flight, would cross moves the call now rather than after the fact."""
+        the reservations of attempts in flight, would cross moves the call now rather than after the fact.
+        `tenants`: the request's budgeted labels (`tenants_of`): each one's own caps apply too."""
         budget = self.registry.data.budget
         unchanged = Decision(stage_model, stage_model, service_tier, service_tier)
         if not budget.any_cap:
             return unchanged  # no caps: no database read on the hot path
-        spend = self.ledger.spend(utc(at), task_type)
-        _check_hard(budget, spend)
-        reason = _soft_reason(budget, spend, task_type, worst_usd)
+        moment = utc(at)
+        spend = self.ledger.spend(moment, task_type)
+        caps = self.tenant_caps(tenants)
+        held = self.ledger.tenant_spend([c.scope for c in caps], moment) if caps else {}
+        try:
+            _check_hard(budget, spend)
+            for cap in caps:
+                _check_tenant_hard(cap, held[cap.scope])
+        except BudgetExceededError:
+            self._count_refusal(tenants, moment)
+            raise
+        reason = _soft_reason(budget, spend, task_type, worst_usd) or next(
+            (why for cap in caps if (why := _tenant_soft_reason(cap, held[cap.scope], worst_usd))), None)
         if reason is None or stage_model.spec.critical:
             return Decision(stage_model, stage_model, service_tier, service_tier, reason, spend)
         target = stage_model
@@ -116,39 +153,93 @@ class SpendGuard:
         tier = budget.service_tier_when_capped or service_tier
         return Decision(target, stage_model, tier, service_tier, reason, spend)
 
+    def tenants_of(self, labels: Mapping[str, Any]) -> dict[str, str]:
+        """The request's labels that budgets are kept per (`[budget.per_label]`), e.g. {"user": "alice"}."""
+        per_label = self.registry.data.budget.per_label
+        return {key: str(labels[key]) for key in per_label if labels.get(key) is not None}
+
+    def tenant_caps(self, tenants: Mapping[str, str] | None) -> list[TenantCap]:
+        """Each tenant's caps: its label's `[budget.per_label.KEY]`, or the value's own override."""
+        per_label = self.registry.data.budget.per_label
+        return [TenantCap(key, value, per_label[key].caps_for(value)) for key, value in sorted((tenants or {}).items())
+                if key in per_label]
+
     def try_reserve(self, usd: float, task_type: str | None = None, *, ttl_s: float,
-                    at: datetime | None = None) -> tuple[str, Hold]:
+                    at: datetime | None = None, tenants: Mapping[str, str] | None = None) -> tuple[str, Hold]:
         """One attempt at holding `usd` (see `Ledger.reserve`): (reservation id, what the ledger decided)."""
         budget = self.registry.data.budget
+        caps = self.tenant_caps(tenants)
         reservation_id = uuid.uuid4().hex
         hold = self.ledger.reserve(reservation_id, usd, task_type=task_type, expires_at=time.time() + ttl_s,
-                                   hard_day_usd=budget.hard_daily_usd, hard_month_usd=budget.hard_monthly_usd, at=at)
+                                   hard_day_usd=budget.hard_daily_usd, hard_month_usd=budget.hard_monthly_usd, at=at,
+                                   tenants=[cap.limit for cap in caps if cap.limit.hard_day_usd is not None
+                                            or cap.limit.hard_month_usd is not None])
         if not hold.admitted:
-            _check_fits(budget, hold.spend, usd)  # raises if it cannot fit even once the calls in flight settle
+            try:  # raises if it cannot fit even once the calls in flight settle
+                _check_fits(budget, hold.spend, usd)
+                for cap in caps:
+                    if cap.scope in hold.tenants:
+                        _check_tenant_fits(cap, hold.tenants[cap.scope], usd)
+            except BudgetExceededError:
+                self._count_refusal(tenants, at)
+                raise
         return reservation_id, hold
 
     def reserve(self, usd: float, task_type: str | None = None, *, ttl_s: float, deadline: float,
-                at: datetime | None = None) -> str:
-        """Hold `usd` (an attempt's worst case) against the hard caps; returns the reservation id to settle
-        (`after_call(..., reservation_id=)`) or `release`. Waits, until `deadline` (time.monotonic()), while
-        attempts in flight hold what it needs; raises `BudgetExceededError` when it cannot fit at all."""
+                at: datetime | None = None, tenants: Mapping[str, str] | None = None) -> str:
+        """Hold `usd` (an attempt's worst case) against the hard caps, the global ones and each tenant's; returns
+        the reservation id to settle (`after_call(..., reservation_id=)`) or `release`. Waits, until `deadline`
+        (time.monotonic()), while attempts in flight hold what it needs; raises `BudgetExceededError` when it
+        cannot fit at all."""
         while True:
-            reservation_id, hold = self.try_reserve(usd, task_type, ttl_s=ttl_s, at=at)
+            reservation_id, hold = self.try_reserve(usd, task_type, ttl_s=ttl_s, at=at, tenants=tenants)
             if hold.admitted:
                 return reservation_id
-            _check_deadline(self.registry.data.budget, hold.spend, usd, deadline)
+            self._check_deadline(hold, usd, deadline, tenants, at)
             time.sleep(WAIT_S * random.uniform(0.5, 1.5))
 
     async def areserve(self, usd: float, task_type: str | None = None, *, ttl_s: float, deadline: float,
-                       at: datetime | None = None) -> str:
+                       at: datetime | None = None, tenants: Mapping[str, str] | None = None) -> str:
         """`reserve` with the database work in a worker thread and the waiting on the event loop (a waiter must
         not occupy the thread pool the settles it waits for run in)."""
         while True:
-            reservation_id, hold = await asyncio.to_thread(self.try_reserve, usd, task_type, ttl_s=ttl_s, at=at)
+            reservation_id, hold = await asyncio.to_thread(self.try_reserve, usd, task_type, ttl_s=ttl_s, at=at,
+                                                           tenants=tenants)
             if hold.admitted:
                 return reservation_id
-            _check_deadline(self.registry.data.budget, hold.spend, usd, deadline)
+            if time.monotonic() >= deadline:
+                await asyncio.to_thread(self._check_deadline, hold, usd, deadline, tenants, at)
             await asyncio.sleep(WAIT_S * random.uniform(0.5, 1.5))
+
+    def _check_deadline(self, hold: Hold, usd: float, deadline: float, tenants: Mapping[str, str] | None,
+                        at: datetime | None) -> None:
+        if time.monotonic() < deadline:
+            return
+        self._count_refusal(tenants, at)
+        for cap in self.tenant_caps(tenants):
+            spent = hold.tenants.get(cap.scope)
+            if spent is None:
+                continue
+            for setting, limit, amount, _, _ in _tenant_hard(cap, spent, held=True):
+                if amount + usd > limit:
+                    daily = setting == "hard_daily_usd"
+                    raise BudgetExceededError(
+                        f"hard cap {usd_text(limit)} for {cap.key} {cap.value!r} ({cap.where(setting)}): its calls "
+                        f"in flight hold {usd_text(spent.reserved_day_usd if daily else spent.reserved_month_usd)} "
+                        f"of it and this call may cost up to {usd_text(usd)}; they did not finish within the stage's "
+                        "time budget",
+                        cap=cap.where(setting), limit_usd=limit, spent_usd=spent.day_usd if daily else spent.month_usd)
+        _check_deadline(self.registry.data.budget, hold.spend, usd, deadline)
+
+    def _count_refusal(self, tenants: Mapping[str, str] | None, at: datetime | None) -> None:
+        """Count a refused call against each of its tenants, for `tierwise report --by label:KEY` (best effort: a
+        refusal stands whether or not it could be counted)."""
+        if not tenants:
+            return
+        try:
+            self.ledger.count_refusal([refusal_scope(k, v) for k, v in tenants.items()], at)
+        except LedgerError:
+            pass
 
     def release(self, reservation_id: str) -> None:
         """Drop a reservation whose attempt was not recorded (it expires anyway if this fails)."""
@@ -166,6 +257,8 @@ class SpendGuard:
         downgraded_from: str | None = None,
         service_tier: str | None = None,
         reservation_id: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        tenants: Mapping[str, str] | None = None,
     ) -> Spend:
         """Store the priced `record` (idempotent per call id) and add its cost to the counters, atomically —
         settling `reservation_id` (the attempt's hold) in the same transaction.
@@ -186,6 +279,8 @@ class SpendGuard:
             service_tier=decision.service_tier if decision is not None else service_tier,
             prompt=prompt,
             store_prompt=self.registry.data.ledger.store_prompts,
+            labels=dict(labels) if labels else None,
+            tenants=dict(tenants) if tenants else None,
         )
         return self.ledger.record(entry, reservation_id)
 
@@ -217,6 +312,50 @@ def _check_hard(budget: Any, spend: Spend) -> None:
                 f"{until} or until budget.{key} is raised",
                 cap=key, limit_usd=cap, spent_usd=spent,
             )
+
+
+def _tenant_hard(cap: TenantCap, spent: TenantSpend, held: bool) -> list[tuple[str, float, float, str, str]]:
+    """(setting, cap, amount, when, until) for each of the tenant's hard caps."""
+    day, month = (spent.held_day(), spent.held_month()) if held else (spent.day_usd, spent.month_usd)
+    caps = [("hard_daily_usd", cap.caps.hard_daily_usd, day, "today (UTC)", "tomorrow (UTC)"),
+            ("hard_monthly_usd", cap.caps.hard_monthly_usd, month, "this month (UTC)", "next month (UTC)")]
+    return [(setting, limit, amount, when, until) for setting, limit, amount, when, until in caps if limit is not None]
+
+
+def _check_tenant_hard(cap: TenantCap, spent: TenantSpend) -> None:
+    for setting, limit, amount, when, until in _tenant_hard(cap, spent, held=False):
+        if amount >= limit:
+            kind = "daily" if setting == "hard_daily_usd" else "monthly"
+            raise BudgetExceededError(
+                f"hard {kind} cap {usd_text(limit)} for {cap.key} {cap.value!r} reached: {usd_text(amount)} spent "
+                f"{when}; no new model calls for this {cap.key} until {until} or until {cap.where(setting)} is "
+                "raised", cap=cap.where(setting), limit_usd=limit, spent_usd=amount)
+
+
+def _check_tenant_fits(cap: TenantCap, spent: TenantSpend, worst: float) -> None:
+    for setting, limit, amount, when, until in _tenant_hard(cap, spent, held=False):
+        if amount + worst > limit:
+            kind = "daily" if setting == "hard_daily_usd" else "monthly"
+            raise BudgetExceededError(
+                f"hard {kind} cap {usd_text(limit)} for {cap.key} {cap.value!r} would be exceeded: "
+                f"{usd_text(amount)} spent {when} and this call may cost up to {usd_text(worst)}; no such call for "
+                f"this {cap.key} until {until} or until {cap.where(setting)} is raised",
+                cap=cap.where(setting), limit_usd=limit, spent_usd=amount)
+
+
+def _tenant_soft_reason(cap: TenantCap, spent: TenantSpend, worst: float) -> str | None:
+    caps = ((cap.caps.daily_usd, spent.day_usd, spent.held_day(), "daily", "today (UTC)"),
+            (cap.caps.monthly_usd, spent.month_usd, spent.held_month(), "monthly", "this month (UTC)"))
+    for limit, amount, held, kind, when in caps:
+        if limit is None:
+            continue
+        label = f"soft {kind} cap {usd_text(limit)} for {cap.key} {cap.value!r}"
+        if amount >= limit:
+            return f"{label} reached: {usd_text(amount)} spent {when}"
+        if held + worst > limit:
+            return (f"{label} would be reached: {usd_text(amount)} spent {when}, {usd_text(held - amount)} held by "
+                    f"calls in flight, up to {usd_text(worst)} for this call")
+    return None
 
 
 def _check_fits(budget: Any, spend: Spend, worst: float) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from tierwise.calls.hooks import CallHook
 from tierwise.calls.plan import Attempts, CallPlan
@@ -29,6 +31,7 @@ from .sqlite import SQLiteLedger
 log = logging.getLogger("tierwise.calls")
 _NOTE = "ledger"  # Attempts.notes key: this call's hashed prompt, deadline and the reservation it holds
 SHADOW = "shadow"  # shadow traffic is capped apart ([shadow] daily_usd): it reserves nothing from [budget]
+LABELS_OF_TIERWISE = frozenset({"route", "request_id", "escalated", "purpose"})  # columns of their own
 
 
 class LedgerHook(CallHook):
@@ -52,7 +55,8 @@ class LedgerHook(CallHook):
         if guard is None:
             return plan
         worst = worst_case_usd(plan, plan.route) if plan.registry.data.budget.any_cap else 0.0
-        decision = guard.before_call(plan.route, plan.task_type, service_tier=plan.service_tier, worst_usd=worst)
+        decision = guard.before_call(plan.route, plan.task_type, service_tier=plan.service_tier, worst_usd=worst,
+                                     tenants=guard.tenants_of(plan.labels))
         return _apply(plan, decision)
 
     async def abefore_call(self, plan: CallPlan) -> CallPlan:
@@ -66,7 +70,8 @@ class LedgerHook(CallHook):
             return
         guard, worst, ttl_s, deadline = reserving(attempts, candidate)
         try:
-            _note(attempts)["held"] = guard.reserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+            _note(attempts)["held"] = guard.reserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline,
+                                                    tenants=guard.tenants_of(plan.labels))
         except BudgetExceededError as refused:
             refused.records = list(attempts.records)  # the attempts already billed stay in the caller's records
             raise
@@ -77,7 +82,8 @@ class LedgerHook(CallHook):
             return
         guard, worst, ttl_s, deadline = reserving(attempts, candidate)
         try:
-            _note(attempts)["held"] = await guard.areserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+            _note(attempts)["held"] = await guard.areserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline,
+                                                           tenants=guard.tenants_of(plan.labels))
         except BudgetExceededError as refused:
             refused.records = list(attempts.records)
             raise
@@ -110,6 +116,8 @@ class LedgerHook(CallHook):
         if "prompt" not in note:  # made once per stage call, not per attempt
             note["prompt"] = prompt_text(list(plan.messages))
         labels = plan.labels
+        if "tenancy" not in note:  # the request's own labels, and the budgeted ones among them (counters)
+            note["tenancy"] = tenancy(labels, guard.tenants_of(labels))
         try:
             if (ledger := _journaled(guard)) is not None:
                 if "columns" not in note:  # hashed once per stage call (the synchronous path hashes in the guard)
@@ -117,11 +125,12 @@ class LedgerHook(CallHook):
                 journal_for(ledger).append(entry_row(
                     record, request_id=labels.get("request_id"), route=labels.get("route"),
                     escalated=labels.get("escalated"), downgraded_from=plan.downgraded_from,
-                    **note["columns"]))  # service_tier: the record's, the one that served (and billed) it
+                    **note["tenancy"], **note["columns"]))  # service_tier: the record's, the one that served it
                 return
             guard.after_call(record, route=labels.get("route"), escalated=labels.get("escalated"),
                              prompt=note["prompt"], request_id=labels.get("request_id"),
-                             downgraded_from=plan.downgraded_from, reservation_id=note.get("held"))
+                             downgraded_from=plan.downgraded_from, reservation_id=note.get("held"),
+                             **note["tenancy"])
             note.pop("held", None)  # settled with the record
         except LedgerError as exc:
             self._warn_once(f"a call record could not be stored: {exc}")
@@ -168,6 +177,14 @@ class LedgerHook(CallHook):
         if message not in self._warned:
             self._warned.add(message)
             log.warning(message)
+
+
+def tenancy(labels: Mapping[str, Any], tenants: dict[str, str]) -> dict[str, dict[str, str]]:
+    """What a ledger row keeps of the request's labels (its `extra`): the caller's own (`labels`: user, team...,
+    not tierwise's route, request id or trace notes) and, for the counters, the budgeted ones (`tenants`)."""
+    own = {k: str(v) for k, v in labels.items() if k not in LABELS_OF_TIERWISE and not k.startswith("tierwise_")
+           and v is not None}
+    return {key: value for key, value in (("labels", own), ("tenants", tenants)) if value}
 
 
 def _note(attempts: Attempts) -> dict:
