@@ -24,6 +24,7 @@ WORKER = Path(__file__).with_name("spend_worker.py")
 
 
 def check_cap(label: str, url: str, calls: list[dict]) -> None:
+    calls = [c for c in calls if not c.get("refused")]
     with open_ledger(url) as ledger:
         stored = ledger.entries()
         spend = ledger.spend()
