@@ -140,7 +140,7 @@ async def _adrive(loop: Loop, plan: CallPlan) -> StageResult:
 
 
 def _invoke(plan: CallPlan, call: Call) -> Reply:
-    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s, call.max_output_tokens)
     from .tracecost import with_trace_costs  # LangChain's callbacks: imported on the first call, not with tierwise
 
     runnable, config, kwargs, pricer = with_trace_costs(runnable, config, kwargs, plan, call.candidate)
@@ -157,7 +157,7 @@ def _invoke(plan: CallPlan, call: Call) -> Reply:
 
 
 async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
-    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s, call.max_output_tokens)
     from .tracecost import with_trace_costs  # LangChain's callbacks: imported on the first call, not with tierwise
 
     runnable, config, kwargs, pricer = with_trace_costs(runnable, config, kwargs, plan, call.candidate)

@@ -38,6 +38,7 @@ class Call:
 
     candidate: StageModel
     timeout_s: float
+    max_output_tokens: int | None = None  # lower than the stage's, when a hook asked (Attempts.output_limit)
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,12 @@ def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidat
         if remaining < 0.001:  # the client sends whole milliseconds, and 0 ms means "no timeout"
             break
         tries[candidate.model_id] += 1
+        attempts.output_limit = None
         if wants(plan.hooks, "before_attempt"):
             yield Hook("before_attempt", (plan, candidate, attempts))
         attempt_s = settings.time_limits(plan.service_tier, candidate.spec.timeout_s)[0]
-        reply: Reply = yield Call(candidate, min(attempt_s, remaining))
+        limit, attempts.output_limit = attempts.output_limit, None
+        reply: Reply = yield Call(candidate, min(attempt_s, remaining), limit)
         result, failure = _judge(plan, attempts, candidate, tries[candidate.model_id], reply)
         if wants(plan.hooks, "after_attempt"):
             yield Hook("after_attempt", (plan, attempts.records[-1], attempts))

@@ -14,12 +14,13 @@ from .shadow import ShadowPair
 
 @dataclass(frozen=True)
 class Hold:
-    """What `Ledger.reserve` decided: `admitted` (the reservation is stored) and the spend it decided on — committed
-    and held by attempts in flight, this one included when admitted."""
+    """What `Ledger.reserve` decided: `admitted` (the reservation is stored), the spend it decided on — committed
+    and held by attempts in flight, this one included when admitted — and how much it holds."""
 
     admitted: bool
     spend: Spend
     tenants: dict[str, TenantSpend] = field(default_factory=dict)  # per tenant scope asked about (see `reserve`)
+    usd: float = 0.0  # what it holds: the amount asked, or less when `min_usd` let it take what was left
 
 
 class Ledger(ABC):
@@ -41,13 +42,16 @@ class Ledger(ABC):
     @abstractmethod
     def reserve(self, reservation_id: str, usd: float, *, task_type: str | None, expires_at: float,
                 hard_day_usd: float | None, hard_month_usd: float | None, at: datetime | None = None,
-                tenants: Sequence[TenantLimit] = ()) -> Hold:
+                tenants: Sequence[TenantLimit] = (), min_usd: float | None = None) -> Hold:
         """Hold `usd` for an attempt about to be made, atomically with the check: admitted only if committed spend
         plus every live reservation plus `usd` stays within each hard cap given (None: no cap) — the global ones,
         and each of `tenants`' own (its committed spend and its own holds only: one tenant's spend never counts
         against another's cap). Across threads, processes and machines sharing the database, no two reservations
         can both take the last of a cap. `expires_at` (seconds since the epoch): after it the hold no longer
-        counts (its process died)."""
+        counts (its process died).
+
+        `min_usd`: when `usd` cannot fit even once every reservation in flight settles, hold what is left under the
+        tightest cap instead, if that is at least `min_usd` (the caller then limits the attempt to that amount)."""
 
     @abstractmethod
     def release(self, reservation_id: str) -> None:
@@ -56,6 +60,10 @@ class Ledger(ABC):
     def tenant_spend(self, scopes: Sequence[str], at: datetime | None = None) -> dict[str, TenantSpend]:
         """Per tenant scope (`periods.tenant_scope`): committed spend and live holds, today and this month."""
         raise NotImplementedError(f"{type(self).__name__} keeps no per-tenant budgets")
+
+    def output_tokens(self, stage: str, model: str, limit: int) -> list[int]:
+        """Output tokens (thinking included) of the `limit` latest good answers of `stage` on `model`."""
+        raise NotImplementedError(f"{type(self).__name__} does not list output tokens")
 
     def count_refusal(self, scopes: Sequence[str], at: datetime | None = None) -> None:
         """Count one refused call today for each refusal scope (`periods.refusal_scope`)."""

@@ -16,6 +16,7 @@ The counters live in the ledger's database and move in the same transaction as t
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import time
@@ -37,6 +38,8 @@ from .url import ENV_URL, is_shared, resolve_url, shared_ledger
 usd_text = usd  # `usd` is also the name of an amount in the methods below
 
 WAIT_S = 0.05  # how often an attempt waiting for reservations in flight to settle looks again (jittered)
+OBSERVED_SAMPLES = 500  # the most recent good answers of a stage and model that its output limit near a cap reads
+OBSERVED_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class SpendGuard:
     def __init__(self, ledger: Ledger, registry: Registry) -> None:
         self.ledger = ledger
         self.registry = registry
+        self._observed: dict[tuple[str, str, float, int], tuple[float, int | None]] = {}  # observed_output_tokens
 
     @classmethod
     def for_registry(cls, registry: Registry, url: str | None = None) -> SpendGuard:
@@ -165,21 +169,25 @@ class SpendGuard:
                 if key in per_label]
 
     def try_reserve(self, usd: float, task_type: str | None = None, *, ttl_s: float,
-                    at: datetime | None = None, tenants: Mapping[str, str] | None = None) -> tuple[str, Hold]:
-        """One attempt at holding `usd` (see `Ledger.reserve`): (reservation id, what the ledger decided)."""
+                    at: datetime | None = None, tenants: Mapping[str, str] | None = None,
+                    min_usd: float | None = None) -> tuple[str, Hold]:
+        """One attempt at holding `usd` (see `Ledger.reserve`, and `min_usd` there): (reservation id, what the
+        ledger decided). Raises `BudgetExceededError` when not even `min_usd` (else `usd`) could fit once every call
+        in flight settles."""
         budget = self.registry.data.budget
         caps = self.tenant_caps(tenants)
         reservation_id = uuid.uuid4().hex
         hold = self.ledger.reserve(reservation_id, usd, task_type=task_type, expires_at=time.time() + ttl_s,
                                    hard_day_usd=budget.hard_daily_usd, hard_month_usd=budget.hard_monthly_usd, at=at,
                                    tenants=[cap.limit for cap in caps if cap.limit.hard_day_usd is not None
-                                            or cap.limit.hard_month_usd is not None])
+                                            or cap.limit.hard_month_usd is not None], min_usd=min_usd)
         if not hold.admitted:
+            least = usd if min_usd is None else min(usd, min_usd)
             try:  # raises if it cannot fit even once the calls in flight settle
-                _check_fits(budget, hold.spend, usd)
+                _check_fits(budget, hold.spend, least)
                 for cap in caps:
                     if cap.scope in hold.tenants:
-                        _check_tenant_fits(cap, hold.tenants[cap.scope], usd)
+                        _check_tenant_fits(cap, hold.tenants[cap.scope], least)
             except BudgetExceededError:
                 self._count_refusal(tenants, at)
                 raise
@@ -191,25 +199,57 @@ class SpendGuard:
         the reservation id to settle (`after_call(..., reservation_id=)`) or `release`. Waits, until `deadline`
         (time.monotonic()), while attempts in flight hold what it needs; raises `BudgetExceededError` when it
         cannot fit at all."""
+        return self.reserve_within(usd, None, task_type, ttl_s=ttl_s, deadline=deadline, at=at, tenants=tenants)[0]
+
+    def reserve_within(self, usd: float, min_usd: float | None, task_type: str | None = None, *, ttl_s: float,
+                       deadline: float, at: datetime | None = None,
+                       tenants: Mapping[str, str] | None = None) -> tuple[str, float]:
+        """`reserve`, but near a hard cap, where `usd` cannot fit even once the calls in flight settle, hold what is
+        left if it is at least `min_usd`: (reservation id, the amount held). The caller limits the attempt to it
+        (a lower max output), so the cap still holds exactly and spend gets closer to it."""
         while True:
-            reservation_id, hold = self.try_reserve(usd, task_type, ttl_s=ttl_s, at=at, tenants=tenants)
+            reservation_id, hold = self.try_reserve(usd, task_type, ttl_s=ttl_s, at=at, tenants=tenants,
+                                                    min_usd=min_usd)
             if hold.admitted:
-                return reservation_id
-            self._check_deadline(hold, usd, deadline, tenants, at)
+                return reservation_id, hold.usd
+            self._check_deadline(hold, usd if min_usd is None else min(usd, min_usd), deadline, tenants, at)
             time.sleep(WAIT_S * random.uniform(0.5, 1.5))
 
     async def areserve(self, usd: float, task_type: str | None = None, *, ttl_s: float, deadline: float,
                        at: datetime | None = None, tenants: Mapping[str, str] | None = None) -> str:
         """`reserve` with the database work in a worker thread and the waiting on the event loop (a waiter must
         not occupy the thread pool the settles it waits for run in)."""
+        return (await self.areserve_within(usd, None, task_type, ttl_s=ttl_s, deadline=deadline, at=at,
+                                           tenants=tenants))[0]
+
+    async def areserve_within(self, usd: float, min_usd: float | None, task_type: str | None = None, *,
+                              ttl_s: float, deadline: float, at: datetime | None = None,
+                              tenants: Mapping[str, str] | None = None) -> tuple[str, float]:
+        """`reserve_within` off the event loop (see `areserve`)."""
         while True:
             reservation_id, hold = await asyncio.to_thread(self.try_reserve, usd, task_type, ttl_s=ttl_s, at=at,
-                                                           tenants=tenants)
+                                                           tenants=tenants, min_usd=min_usd)
             if hold.admitted:
-                return reservation_id
+                return reservation_id, hold.usd
             if time.monotonic() >= deadline:
-                await asyncio.to_thread(self._check_deadline, hold, usd, deadline, tenants, at)
+                least = usd if min_usd is None else min(usd, min_usd)
+                await asyncio.to_thread(self._check_deadline, hold, least, deadline, tenants, at)
             await asyncio.sleep(WAIT_S * random.uniform(0.5, 1.5))
+
+    def observed_output_tokens(self, stage: str, model: str, quantile: float, min_samples: int) -> int | None:
+        """The `quantile` of the output tokens (thinking included) of the stage's recent good answers on `model`,
+        from the ledger; None with fewer than `min_samples` of them. Kept on the guard for a minute."""
+        key = (stage, model, quantile, min_samples)
+        kept = self._observed.get(key)
+        if kept is not None and time.monotonic() - kept[0] < OBSERVED_TTL_S:
+            return kept[1]
+        try:
+            seen = sorted(self.ledger.output_tokens(stage, model, OBSERVED_SAMPLES))
+        except (LedgerError, NotImplementedError):
+            seen = []
+        value = seen[min(len(seen) - 1, math.ceil(quantile * len(seen)) - 1)] if len(seen) >= min_samples else None
+        self._observed[key] = (time.monotonic(), value)
+        return value
 
     def _check_deadline(self, hold: Hold, usd: float, deadline: float, tenants: Mapping[str, str] | None,
                         at: datetime | None) -> None:

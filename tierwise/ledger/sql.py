@@ -161,7 +161,7 @@ class SqlLedger(ShadowStore, Ledger):
 
     def reserve(self, reservation_id: str, usd: float, *, task_type: str | None, expires_at: float,
                 hard_day_usd: float | None, hard_month_usd: float | None, at: datetime | None = None,
-                tenants: Sequence[TenantLimit] = ()) -> Hold:
+                tenants: Sequence[TenantLimit] = (), min_usd: float | None = None) -> Hold:
         moment, now = utc(at), time.time()
         day, month = day_key(moment), month_key(moment)
         with self._write() as cur:
@@ -179,30 +179,36 @@ class SqlLedger(ShadowStore, Ledger):
             counters = self._counters(cur, moment, task_type)
             reserved = self._reserved(cur, moment, task_type, now)
             spend = Spend.from_counters(moment, task_type, counters, reserved=reserved)
-            admitted = ((hard_day_usd is None or spend.held_day() + usd <= hard_day_usd)
-                        and (hard_month_usd is None or spend.held_month() + usd <= hard_month_usd))
             held: dict[str, TenantSpend] = {}
             if tenants:
                 cur.execute(self._sql("DELETE FROM tierwise_label_holds WHERE expires_at <= ?"), (now,))
                 held = self._tenant_spend(cur, moment, [t.scope for t in tenants], now)
-                admitted = admitted and all(
-                    (t.hard_day_usd is None or held[t.scope].held_day() + usd <= t.hard_day_usd)
-                    and (t.hard_month_usd is None or held[t.scope].held_month() + usd <= t.hard_month_usd)
-                    for t in tenants)
+            # (cap, committed, committed + held) for every hard cap this attempt is held to
+            caps = [(hard_day_usd, spend.day_usd, spend.held_day()), (hard_month_usd, spend.month_usd,
+                                                                      spend.held_month())]
+            for t in tenants:
+                caps += [(t.hard_day_usd, held[t.scope].day_usd, held[t.scope].held_day()),
+                         (t.hard_month_usd, held[t.scope].month_usd, held[t.scope].held_month())]
+            room = min((cap - in_use for cap, _, in_use in caps if cap is not None), default=float("inf"))
+            room_settled = min((cap - spent for cap, spent, _ in caps if cap is not None), default=float("inf"))
+            amount = usd
+            if usd > room and min_usd is not None and usd > room_settled and min_usd <= room:
+                amount = room  # the full worst case cannot fit even once the calls in flight settle: take what is left
+            admitted = amount <= room
             if admitted:
                 cur.execute(self._sql("INSERT INTO tierwise_reservations (reservation_id, day, month, task_type, usd, "
                                       "expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
-                            (reservation_id, day, month, task_type, float(usd), float(expires_at)))
+                            (reservation_id, day, month, task_type, float(amount), float(expires_at)))
                 for t in tenants:
                     cur.execute(self._sql("INSERT INTO tierwise_label_holds (reservation_id, scope, day, month, usd, "
                                           "expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
-                                (reservation_id, t.scope, day, month, float(usd), float(expires_at)))
+                                (reservation_id, t.scope, day, month, float(amount), float(expires_at)))
                     was = held[t.scope]
-                    held[t.scope] = TenantSpend(was.day_usd, was.month_usd, was.reserved_day_usd + usd,
-                                                was.reserved_month_usd + usd)
+                    held[t.scope] = TenantSpend(was.day_usd, was.month_usd, was.reserved_day_usd + amount,
+                                                was.reserved_month_usd + amount)
                 spend = Spend.from_counters(moment, task_type, counters, reserved=(
-                    reserved[0] + usd, reserved[1] + usd, reserved[2] + (usd if task_type else 0.0)))
-        return Hold(admitted, spend, held)
+                    reserved[0] + amount, reserved[1] + amount, reserved[2] + (amount if task_type else 0.0)))
+        return Hold(admitted, spend, held, amount if admitted else 0.0)
 
     def release(self, reservation_id: str) -> None:
         with self._write() as cur:
@@ -230,6 +236,13 @@ class SqlLedger(ShadowStore, Ledger):
         holds = {scope: (float(d), float(m)) for scope, d, m in cur.fetchall()}
         return {scope: TenantSpend(committed.get((day, scope), 0.0), committed.get((month, scope), 0.0),
                                    *holds.get(scope, (0.0, 0.0))) for scope in scopes}
+
+    def output_tokens(self, stage: str, model: str, limit: int) -> list[int]:
+        """Output tokens (thinking included) of the `limit` latest good answers of `stage` on `model`."""
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT output_tokens FROM tierwise_calls WHERE stage = ? AND model = ? AND "
+                                  "outcome = 'ok' ORDER BY started_at DESC LIMIT ?"), (stage, model, limit))
+            return [int(row[0]) for row in cur.fetchall()]
 
     def count_refusal(self, scopes: Sequence[str], at: datetime | None = None) -> None:
         """One more refused call today for each of `scopes` (`refusal_scope`s): `tierwise report --by label:K`."""
