@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import random
 import time
 import uuid
@@ -33,7 +32,6 @@ from .base import Hold, Ledger
 from .errors import BudgetExceededError, LedgerError
 from .money import usd
 from .periods import Spend, TenantLimit, TenantSpend, refusal_scope, tenant_scope, utc
-from .url import ENV_URL, is_shared, resolve_url, shared_ledger
 
 usd_text = usd  # `usd` is also the name of an amount in the methods below
 
@@ -93,28 +91,13 @@ class TenantCap:
 
 
 class SpendGuard:
-    """Budget rules from `registry.data.budget`, spend from `ledger`. Cheap to build: make one per call."""
+    """Budget rules from `registry.data.budget`, spend from `ledger`. Cheap to build; a Runtime keeps one per
+    registry in its LedgerPool."""
 
     def __init__(self, ledger: Ledger, registry: Registry) -> None:
         self.ledger = ledger
         self.registry = registry
         self._observed: dict[tuple[str, str, float, int], tuple[float, int | None]] = {}  # observed_output_tokens
-
-    @classmethod
-    def for_registry(cls, registry: Registry, url: str | None = None) -> SpendGuard:
-        """A guard on the process-wide ledger the registry (or $TIERWISE_LEDGER_URL, or `url`) points to.
-        The call path asks several times per call: the guard is kept while its registry, the URL it resolves to
-        and the shared ledger behind it stay the same."""
-        key = (id(registry), url, os.environ.get(ENV_URL))
-        kept = _guards.get(key)
-        if kept is not None and kept[0] is registry and is_shared(kept[1], kept[2].ledger):
-            return kept[2]
-        resolved = resolve_url(url, registry)
-        guard = cls(shared_ledger(resolved), registry)
-        if len(_guards) >= 64:  # registries reloaded after edits leave old keys behind
-            _guards.clear()
-        _guards[key] = (registry, resolved, guard)
-        return guard
 
     def before_call(
         self,
@@ -335,7 +318,6 @@ class SpendGuard:
         return await asyncio.to_thread(self.after_call, record, decision, **kwargs)
 
 
-_guards: dict[tuple[int, str | None, str | None], tuple[Registry, str, SpendGuard]] = {}
 
 
 def _check_hard(budget: Any, spend: Spend) -> None:
