@@ -83,7 +83,8 @@ def test_a_tenant_past_its_soft_cap_steps_down(scripted, tmp_path):
     assert row.downgraded_from == "flash"
 
 
-def test_run_takes_labels(tmp_path):
+def test_run_takes_labels(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIERWISE_LEDGER_URL", f"sqlite:///{tmp_path}/named.db")  # the scripted demo's calls: here
     (tmp_path / "reg.toml").write_text(REGISTRY)
     result = runner.invoke(app, ["run", "Is this urgent?", "--backend", "scripted", "--registry",
                                  str(tmp_path / "reg.toml"), "--label", "user=carol", "--label", "team=ops", "--json"])

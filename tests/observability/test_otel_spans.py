@@ -18,9 +18,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from pipeline import JUDGE, pipeline_rules
 
 from tierwise import build_graph
-from tierwise.calls import hooks
 from tierwise.ledger import open_ledger
 from tierwise.ledger.report import summarize
+from tierwise.runtime import Runtime
 from tierwise.telemetry import OpenTelemetryHook
 
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
@@ -33,13 +33,13 @@ def rules():
 
 
 @pytest.fixture
-def provider():
+def traced():
+    """(a graph whose runtime sends spans to an in-memory exporter, the exporter)."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    hooks.install(OpenTelemetryHook(provider))
-    yield provider, exporter
-    hooks.uninstall("otel")
+    with Runtime(hooks=[OpenTelemetryHook(provider)]) as rt:
+        yield build_graph(runtime=rt), exporter
     provider.shutdown()
 
 
@@ -94,25 +94,25 @@ def from_sdk(exporter: InMemorySpanExporter) -> list[dict]:
             for s in exporter.get_finished_spans()]
 
 
-def test_spans_in_memory(scripted, provider):
-    _, exporter = provider
+def test_spans_in_memory(scripted, traced):
+    graph, exporter = traced
     _, context = scripted(rules())
-    result = build_graph().invoke({"input": "Charged twice: urgent?"}, context=context)
+    result = graph.invoke({"input": "Charged twice: urgent?"}, context=context)
     check(from_sdk(exporter), result)
 
 
-def test_spans_from_async_calls(scripted, provider):
-    _, exporter = provider
+def test_spans_from_async_calls(scripted, traced):
+    graph, exporter = traced
     _, context = scripted(rules())
-    result = asyncio.run(build_graph().ainvoke({"input": "Charged twice: urgent?"}, context=context))
+    result = asyncio.run(graph.ainvoke({"input": "Charged twice: urgent?"}, context=context))
     check(from_sdk(exporter), result)
 
 
-def test_a_refused_call_is_a_span_too(scripted, provider, tmp_path):
-    _, exporter = provider
+def test_a_refused_call_is_a_span_too(scripted, traced, tmp_path):
+    graph, exporter = traced
     (tmp_path / "tierwise.toml").write_text("[budget]\nhard_daily_usd = 0.0000001\n")
     _, context = scripted(rules())
-    result = build_graph().invoke({"input": "Charged twice: urgent?"}, context=context)
+    result = graph.invoke({"input": "Charged twice: urgent?"}, context=context)
     assert result["failure"]["kind"] == "budget"
     [stage] = from_sdk(exporter)
     assert stage["attributes"]["tierwise.outcome"] == "refused" and stage["status"] == "ERROR"
@@ -120,9 +120,10 @@ def test_a_refused_call_is_a_span_too(scripted, provider, tmp_path):
 
 
 def test_no_provider_set_up_no_spans(scripted):
-    """The default hook (installed with the extra) emits nothing while the global provider is OpenTelemetry's
-    default: there is nowhere to send spans."""
+    """The default hook (a Runtime's, with the extra installed) emits nothing while the global provider is
+    OpenTelemetry's default: there is nowhere to send spans."""
     assert OpenTelemetryHook().tracer() is None
+    assert any(isinstance(h, OpenTelemetryHook) for h in Runtime().hooks)
     _, context = scripted(rules())
     assert build_graph().invoke({"input": "Charged twice: urgent?"}, context=context)["total_cost_usd"] > 0
 
@@ -192,14 +193,38 @@ def test_spans_over_otlp_http(scripted):
     receiver = Receiver()
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=receiver.url)))
-    hooks.install(OpenTelemetryHook(provider))
     try:
         _, context = scripted(rules())
-        result = build_graph().invoke({"input": "Charged twice: urgent?"}, context=context)
+        with Runtime(hooks=[OpenTelemetryHook(provider)]) as rt:
+            result = build_graph(runtime=rt).invoke({"input": "Charged twice: urgent?"}, context=context)
         provider.force_flush()
     finally:
-        hooks.uninstall("otel")
         provider.shutdown()
         receiver.server.shutdown()
     assert receiver.requests
     check(receiver.spans(), result)
+
+
+def test_an_explicit_provider_and_the_global_one_send_each_span_once(scripted):
+    """A runtime has the default hook (the global provider) and the application's own: with both set up, the
+    default steps aside, so no span is sent twice."""
+    from opentelemetry import trace
+
+    exporter, mine = InMemorySpanExporter(), InMemorySpanExporter()
+    global_provider, provider = TracerProvider(), TracerProvider()
+    global_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.add_span_processor(SimpleSpanProcessor(mine))
+    real = trace._TRACER_PROVIDER  # OpenTelemetry lets the global provider be set once per process: restore it
+    trace._TRACER_PROVIDER = global_provider
+    try:
+        _, context = scripted(rules())
+        with Runtime(hooks=[OpenTelemetryHook(provider)]) as rt:
+            result = build_graph(runtime=rt).invoke({"input": "Charged twice: urgent?"}, context=context)
+        assert exporter.get_finished_spans() == ()
+        check(from_sdk(mine), result)
+        with Runtime() as rt:  # the default hook alone: the global provider gets the spans
+            again = build_graph(runtime=rt).invoke({"input": "Charged twice: urgent?"}, context=context)
+        stages = {c.stage for c in again["calls"]}
+        assert len(exporter.get_finished_spans()) == len(again["calls"]) + len(stages)
+    finally:
+        trace._TRACER_PROVIDER = real

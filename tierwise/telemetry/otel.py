@@ -33,7 +33,6 @@ from tierwise.tiers import StageModel
 if TYPE_CHECKING:
     from tierwise.tiers import Registry
 
-_NOTE = "otel"  # Attempts.notes key: this call's stage span and the attempt span in flight
 SCOPE = "tierwise"
 OPERATION = "generate_content"  # GenAI semconv: the operation name for Gemini's generateContent
 
@@ -47,6 +46,7 @@ class OpenTelemetryHook(CallHook):
     def __init__(self, tracer_provider: Any = None, *, tracer: Any = None) -> None:
         self._provider = tracer_provider
         self._tracer = tracer
+        self._note = f"otel-{id(self)}"  # Attempts.notes key: this call's stage span and its attempt span in flight
 
     def enabled(self, registry: Registry) -> bool:
         return True
@@ -71,9 +71,20 @@ class OpenTelemetryHook(CallHook):
             self._tracer = tracer  # an explicit provider never changes
         return tracer
 
+    def _tracer_for(self, plan: CallPlan) -> Any:
+        """This hook's tracer for the call, or None. The default hook (global provider) steps aside when the
+        runtime also has one of its own (the application's explicit provider): each span is sent once."""
+        if not self._explicit and any(isinstance(h, OpenTelemetryHook) and h._explicit for h in plan.hooks):
+            return None
+        return self.tracer()
+
+    @property
+    def _explicit(self) -> bool:
+        return self._provider is not None or self._tracer is not None
+
     def before_attempt(self, plan: CallPlan, candidate: StageModel, attempts: Attempts) -> None:
-        note = attempts.notes.setdefault(_NOTE, {})
-        tracer = note.get("tracer") or self.tracer()
+        note = attempts.notes.setdefault(self._note, {})
+        tracer = note.get("tracer") or self._tracer_for(plan)
         if tracer is None:
             return
         note["tracer"] = tracer
@@ -86,15 +97,15 @@ class OpenTelemetryHook(CallHook):
             kind=trace.SpanKind.CLIENT, attributes=_request(plan, candidate))
 
     def after_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
-        note = attempts.notes.get(_NOTE)
+        note = attempts.notes.get(self._note)
         if note and note.get("attempt") is not None:
             _end_attempt(note, record, plan)
 
     def after_call(self, plan: CallPlan, attempts: Attempts, result: StageResult | None,
                    error: BaseException | None) -> None:
-        note = attempts.notes.setdefault(_NOTE, {})
+        note = attempts.notes.setdefault(self._note, {})
         if "stage" not in note:  # refused before any attempt (a hard cap): the refusal is worth a span too
-            tracer = self.tracer()
+            tracer = self._tracer_for(plan)
             if tracer is None:
                 return
             _start_stage(tracer, plan, note)
