@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import emulator_process, scratch_dir  # noqa: E402 - the benchmarks' shared helpers
 
-from tierwise import Context, build_graph  # noqa: E402
+from tierwise import Context, Runtime, build_graph  # noqa: E402
 
 RULES = [
     {"system": "triage step", "reply": {"intent": "question", "complexity": 1, "confidence": "high"}},
@@ -59,18 +59,17 @@ async def run(graph, context: Context, concurrency: int) -> dict[str, int]:
 
 def measure(base_url: str, cap: float, concurrency: int, fit: bool) -> dict:
     from tierwise.ledger import open_ledger
-    from tierwise.ledger.url import close_shared
 
-    scratch = scratch_dir()
-    graph = build_graph()
-    warm = Context(base_url=base_url, registry_path=str(_registry(scratch, "warm.toml", "")))
-    asyncio.run(_warm_up(graph, warm))
-    with open_ledger() as ledger:
-        before = ledger.spend().day_usd
-    capped = _registry(scratch, "capped.toml", f"[budget]\nhard_daily_usd = {before + cap!r}\n"
-                                               f"fit_output_near_cap = {'true' if fit else 'false'}\n")
-    counts = asyncio.run(run(graph, Context(base_url=base_url, registry_path=str(capped)), concurrency))
-    close_shared()
+    scratch = scratch_dir()  # a fresh ledger for each measure
+    with Runtime() as rt:
+        graph = build_graph(runtime=rt)
+        warm = Context(base_url=base_url, registry_path=str(_registry(scratch, "warm.toml", "")))
+        asyncio.run(_warm_up(graph, warm))
+        with open_ledger() as ledger:
+            before = ledger.spend().day_usd
+        capped = _registry(scratch, "capped.toml", f"[budget]\nhard_daily_usd = {before + cap!r}\n"
+                                                   f"fit_output_near_cap = {'true' if fit else 'false'}\n")
+        counts = asyncio.run(run(graph, Context(base_url=base_url, registry_path=str(capped)), concurrency))
     with open_ledger() as ledger:
         spend = ledger.spend()
     spent = spend.day_usd - before

@@ -117,3 +117,27 @@ def test_untraced_calls_are_left_as_they_are(scripted, tmp_path, monkeypatch):
     result = build_graph().invoke({"input": "Charged twice: urgent?"}, context=context)
     assert len(seen) == len(result["calls"]) and all(seen)
     assert result["total_cost_usd"] > 0
+
+
+def test_tracing_switched_on_by_the_environment(tmp_path):
+    """The usual set-up: LANGSMITH_TRACING=true and nothing else in code (`tierwise run`, a process of its own)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    ledger = f"sqlite:///{tmp_path}/env.db"
+    with LangSmithSink() as sink:
+        env = {**os.environ, "LANGSMITH_TRACING": "true", "LANGSMITH_ENDPOINT": sink.url,
+               "LANGSMITH_API_KEY": "ls-test-key", "LANGSMITH_PROJECT": "tierwise-env", "TIERWISE_LEDGER_URL": ledger}
+        done = subprocess.run([sys.executable, "-m", "tierwise.cli", "run", "Charged twice: urgent?", "--backend",
+                               "scripted", "--json"], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        runs = sink.llm_runs()
+    assert len(runs) == len(result["calls"]) >= 3
+    costs = sorted(run["extra"]["metadata"]["usage_metadata"]["total_cost"] for run in runs)
+    assert costs == pytest.approx(sorted(c["cost_usd"] for c in result["calls"]), abs=1e-12)
+    assert sum(costs) == pytest.approx(result["total_cost_usd"], abs=1e-12)
+    with open_ledger(ledger) as stored:
+        assert sum(e.cost_usd for e in stored.entries()) == pytest.approx(sum(costs), abs=1e-12)
