@@ -8,10 +8,12 @@ from typing import Literal
 from tierwise.calls import StageResult
 from tierwise.calls.messages import check_request
 from tierwise.context import Context
-from tierwise.prompts import render
 from tierwise.state import State, Triage, TriageResult
 
 from .base import StageCall, registry, stage_node
+from .declare import Stage
+
+STAGE = Stage("triage", prompt="triage", reads=("input",), schema=Triage)
 
 LEARNED_COMPLEXITY: dict[str, Literal[1, 3, 5]] = {"simple": 1, "moderate": 3, "complex": 5}
 
@@ -21,15 +23,17 @@ def prepare(state: State, context: Context) -> StageCall | State:
     reg = registry(context)
     settings = reg.data.router
     if settings.strategy != "llm":
-        from tierwise.routing.runtime import route_for, router_at
+        from tierwise.calls.runtime import current_runtime
+        from tierwise.routing.runtime import RouterFiles, route_for
 
-        decision = router_at(reg.path(settings.model_path)).decide(text, settings.threshold)
+        routers = current_runtime().resource(RouterFiles, RouterFiles)
+        decision = routers.router_at(reg.path(settings.model_path)).decide(text, settings.threshold)
         if settings.strategy == "learned" or decision.confidence >= settings.hybrid_confidence:
             route = route_for(decision)
             triage = TriageResult(intent="question", complexity=LEARNED_COMPLEXITY[route],
                                   confidence="high" if decision.confidence >= 0.75 else "medium", source="learned")
             return {"steps": ["triage"], "triage": triage, "route": route}
-    return StageCall("triage", render("triage", input=text), Triage)
+    return STAGE.call({"input": text})
 
 
 def finish(state: State, result: StageResult, context: Context) -> State:
