@@ -129,6 +129,9 @@ def with_trace_costs(runnable: Any, config: dict[str, Any], kwargs: dict[str, An
 
 
 def _traced(callbacks: Any) -> bool:
+    """Whether LangChain would trace this call to LangSmith: a tracer among the callbacks, or tracing switched on
+    (environment, `tracing_v2_enabled()`). Gap: LangChain's own test for the latter is private; it is what its
+    callback set-up calls, so both agree."""
     from langchain_core.tracers.context import _tracing_v2_is_enabled
 
     if _tracing_v2_is_enabled():
