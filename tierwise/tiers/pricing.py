@@ -56,11 +56,37 @@ def price(
     (pass the registry's `service_tiers`); an unknown tier is a ValueError rather than a silent full price.
     A model without any price is a ValueError too (the registry refuses such a model when it loads).
     """
+    return price_parts(model, usage, on, service_tier=service_tier, factors=factors).total_usd
+
+
+@dataclass(frozen=True)
+class Cost:
+    """One call's bill and where it comes from, as tracing tools show it: input (cached part included) plus
+    output (thinking part included) is the total; the service tier that served it is already applied."""
+
+    total_usd: float = 0.0
+    input_usd: float = 0.0
+    output_usd: float = 0.0
+    cached_input_usd: float = 0.0  # the cached part of input_usd
+    thinking_usd: float = 0.0  # the thinking part of output_usd
+    service_tier: str = "standard"
+
+
+def price_parts(
+    model: ModelSpec,
+    usage: Usage,
+    on: date,
+    *,
+    service_tier: str = "standard",
+    factors: Mapping[str, float] | None = None,
+) -> Cost:
+    """`price`, itemised: the parts add up to the total (the total is rounded to 1e-10 USD; output takes the
+    rounding so that input + output == total exactly as floats)."""
     factors = DEFAULT_SERVICE_TIERS if factors is None else factors
     if service_tier not in factors or service_tier not in SERVICE_TIERS:
         raise ValueError(f"unknown service tier {service_tier!r} (known: {sorted(factors)})")
     if usage.cache_hit:
-        return 0.0
+        return Cost(service_tier=service_tier)
     p = model.price_on(on)
     long = p.long_context_threshold is not None and usage.input_tokens > p.long_context_threshold
     # (the registry refuses a long_context_threshold without long_input and long_output)
@@ -69,10 +95,17 @@ def price(
     rate_cached = p.long_cached_input if long else p.cached_input
     rate_cached = rate_in if rate_cached is None else rate_cached  # no cached rate known: full price
     cached = min(usage.cached_tokens, usage.input_tokens)
+    factor = factors[service_tier]
     dollars = (
         (usage.input_tokens - cached) * rate_in + cached * rate_cached + usage.output_tokens * rate_out
     ) * PER_TOKEN
-    return round(dollars * factors[service_tier], 10)
+    total = round(dollars * factor, 10)
+    input_usd = min(total, round(((usage.input_tokens - cached) * rate_in + cached * rate_cached) * PER_TOKEN
+                                 * factor, 10))
+    thinking = min(usage.thinking_tokens, usage.output_tokens)
+    return Cost(total_usd=total, input_usd=input_usd, output_usd=total - input_usd,
+                cached_input_usd=round(cached * rate_cached * PER_TOKEN * factor, 10),
+                thinking_usd=round(thinking * rate_out * PER_TOKEN * factor, 10), service_tier=service_tier)
 
 
 def served_tier(requested: str, reported: object = None, *, offered: Sequence[str] | None = None,
