@@ -14,7 +14,7 @@ from typing import Any
 
 from tierwise.errors import RegistryError, UnknownStageError
 
-from . import list_prices, loader
+from . import families, list_prices, loader
 from .capabilities import CallSettings, settings_for
 from .schema import ModelSpec, RegistryData, StageSpec
 
@@ -88,7 +88,11 @@ class Registry:
                             level_budgets=self.data.thinking.level_budgets)
 
     def model(self, model_id: str) -> ModelSpec:
-        return self.data.models[model_id]
+        """A catalogued model by id or alias; an unknown name is a RegistryError naming the closest known ones."""
+        found = self.data.models.get(self.data.aliases.get(model_id, model_id))
+        if found is None:
+            raise RegistryError(self.data.unknown_model(model_id))
+        return found
 
     def models_in_use(self) -> dict[str, str]:
         """model id → the key that puts it in use (a tier, or a stage's fallback chain)."""
@@ -142,7 +146,7 @@ def build_registry(
         document = loader.deep_merge(document, loader.migrate_old_keys(overrides))
         origins.append("overrides")
     origin = " + ".join(origins)
-    document = list_prices.with_list_prices(document)
+    document = list_prices.with_list_prices(families.with_families(document))
     registry = Registry(loader.validate(document, origin), origin, user.resolve().parent if user else None)
     registry.check_shutdowns(today or date.today())
     return registry
