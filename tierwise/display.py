@@ -142,8 +142,9 @@ def render_registry(registry: Any) -> None:
     from rich.table import Table
 
     from tierwise.tiers import list_prices
+    from tierwise.tiers.pricing import today as utc_today
 
-    data, today, console = registry.data, date.today(), _console()
+    data, today, console = registry.data, utc_today(), _console()
     listed = list_prices.version()
     console.print(escape(f"registry: {registry.origin}"))
     console.print(f"prices: genai-prices {listed} (bundled data, never fetched) + registry overrides" if listed

@@ -27,7 +27,7 @@ class RunOn(CallHook):
 
     def before_call(self, plan):
         spec = plan.registry.model(self.model_id)
-        route = StageModel(plan.stage, plan.route.spec, spec.tier, self.model_id, spec)
+        route = StageModel(plan.stage, plan.route.spec, spec.tier or plan.route.tier, self.model_id, spec)
         return plan.replace(route=route, service_tier=self.service_tier, stay_on_tier=True)
 
 

@@ -46,6 +46,7 @@ class Reply:
     error: BaseException | None
     seconds: float
     served_tier: str | None = None  # what the response said served it (x-gemini-service-tier), if it said
+    seen: tuple[Any, ...] = ()  # each HTTP response's own tier and usage (calls/served.py), when read
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
         return None, failure
     value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
-                                          "unusable" if unusable else "ok", unusable, reply.served_tier))
+                                          "unusable" if unusable else "ok", unusable, reply.served_tier, reply.seen))
     if unusable:
         return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None

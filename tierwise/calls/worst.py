@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from tierwise.tiers import StageModel, Usage, price
+from tierwise.tiers.pricing import today
 
 from .plan import CallPlan
 
@@ -38,7 +39,7 @@ def worst_case_usage(plan: CallPlan, candidate: StageModel) -> Usage:
 
 def worst_case_usd(plan: CallPlan, candidate: StageModel, on: date | None = None) -> float:
     """The largest cost one attempt of `candidate` can have, at the plan's service tier."""
-    return price(candidate.model, worst_case_usage(plan, candidate), on or date.today(),
+    return price(candidate.model, worst_case_usage(plan, candidate), on or today(),
                  service_tier=plan.service_tier, factors=plan.registry.data.service_tiers)
 
 

@@ -82,6 +82,7 @@ class ScriptedBackend:
             cached_tokens=min(rule.cached_tokens, prompt),
             tool_calls=calls,
             served_tier=rule.served_tier,
+            search_queries=list(rule.searches or ()) if request.google_search else [],
         )
 
     def _match(self, request: GenerateRequest) -> tuple[Rule, dict[str, str]]:

@@ -16,6 +16,7 @@ from tierwise.errors import RegistryError, UnknownStageError
 
 from . import families, list_prices, loader
 from .capabilities import CallSettings, settings_for
+from .pricing import today as utc_today
 from .schema import ModelSpec, RegistryData, StageSpec
 
 SHUTDOWN_WARNING_DAYS = 30
@@ -148,7 +149,7 @@ def build_registry(
     origin = " + ".join(origins)
     document = list_prices.with_list_prices(families.with_families(document))
     registry = Registry(loader.validate(document, origin), origin, user.resolve().parent if user else None)
-    registry.check_shutdowns(today or date.today())
+    registry.check_shutdowns(today or utc_today())
     return registry
 
 
@@ -173,7 +174,7 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         return cached[2]
     user = loader.user_file(path, os.environ)
     env_items = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(loader.ENV_PREFIX)))
-    key = (os.getcwd(), str(user) if user else None, _mtime(user) if user else None, env_items, date.today())
+    key = (os.getcwd(), str(user) if user else None, _mtime(user) if user else None, env_items, utc_today())
     if cached is not None and cached[1] == key:
         registry = cached[2]
     else:
