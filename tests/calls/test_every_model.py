@@ -88,3 +88,19 @@ def test_a_priority_call_served_as_standard_is_billed_as_standard(asynchronous):
     ratio = (served_priority.record.cost_usd / served_priority.record.all_pro_cost_usd) / (
         served_standard.record.cost_usd / served_standard.record.all_pro_cost_usd)
     assert ratio == pytest.approx(factor, rel=1e-6)
+
+
+@pytest.mark.parametrize(("model_id", "sent"), [("gemini-3.1-flash-lite", None), ("gemini-3.5-flash-lite", None),
+                                                ("gemini-2.5-flash", 0.0)])
+def test_gemini_3_models_get_no_temperature_below_their_default(emulator, model_id, sent):
+    """Google's Gemini 3 prompting guide: keep temperature at its default 1.0 (lower "may lead to unexpected
+    behavior, looping, or degraded performance"); triage's 0.0 reaches only models without that advice."""
+    from tierwise import Context
+
+    hooks.install(RunOn(model_id, "standard"))
+    try:
+        call_stage("triage", "Is this urgent?", context=Context(base_url=emulator.base_url))
+    finally:
+        hooks.uninstall("test-run-on")
+    request = emulator.requests[-1]
+    assert request.model == model_id and request.generation_config.get("temperature") == sent

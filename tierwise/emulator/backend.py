@@ -106,6 +106,7 @@ class GenerateRequest:
     effective_thinking_level: str | None = None
     sampling_ignored: bool = False
     google_search: bool = False  # a googleSearch tool is bound: the model may ground on Google Search
+    continuation_token: str | None = None  # sent back to resume an answer (google-genai automatic continuation)
 
     @property
     def media_token_count(self) -> int:
@@ -157,6 +158,7 @@ class Generation:
     block_reason: str | None = None
     served_tier: str | None = None
     search_queries: list[str] = field(default_factory=list)
+    continuation_token: str | None = None  # base64: the answer goes on in a next request that sends it back
 
 
 @runtime_checkable

@@ -108,6 +108,7 @@ def _request_model(vertex: bool) -> type[pydantic.BaseModel]:
         "tool_config": (types.ToolConfig | None, None),
         "cached_content": (str | None, None),
         "service_tier": (types.ServiceTier | None, None),
+        "continuation_token": (bytes | None, None),  # resumes an answer that ended with CONTINUATION
     }
     if vertex:
         fields["labels"] = (dict[str, str] | None, None)

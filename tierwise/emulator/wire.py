@@ -48,6 +48,9 @@ def _texts(content: Any, where: str) -> str:
     return "\n".join(texts)
 
 
+_URLSAFE = str.maketrans("-_", "+/")
+
+
 def _media(content: Any, found: dict[str, int]) -> None:
     """Add the prompt tokens of ``content``'s inlineData / fileData parts to ``found`` (by modality)."""
     if not isinstance(content, dict):
@@ -63,7 +66,9 @@ def _media(content: Any, found: dict[str, int]) -> None:
         data = None
         if media is inline:
             try:
-                data = base64.b64decode(str(media.get("data") or ""), validate=False)
+                # proto3 JSON bytes: standard or URL-safe base64, padded or not (google-genai sends URL-safe)
+                raw = str(media.get("data") or "").translate(_URLSAFE)
+                data = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
             except (binascii.Error, ValueError):
                 raise _invalid("Invalid value at 'contents.parts.inline_data.data' (TYPE_BYTES): "
                                "not valid base64.") from None
@@ -216,6 +221,7 @@ def parse_request(
         cached_content=_get(body, "cachedContent"),
         call_signatures=_call_signatures(contents),
         google_search=_binds_search(_get(body, "tools")),
+        continuation_token=_get(body, "continuationToken"),
     )
 
 
@@ -306,9 +312,12 @@ def render(request: GenerateRequest, gen: Generation, response_id: str, *, signa
 
 
 def _grounded(body: dict[str, Any], gen: Generation) -> dict[str, Any]:
-    """The Google Search queries the model ran, as ``groundingMetadata.webSearchQueries`` (Gemini 3 bills each)."""
+    """The Google Search queries the model ran, as ``groundingMetadata.webSearchQueries`` (Gemini 3 bills each),
+    and the ``continuationToken`` of an answer that goes on in a next request."""
     if gen.search_queries:
         body["candidates"][0]["groundingMetadata"] = {"webSearchQueries": list(gen.search_queries)}
+    if gen.continuation_token:
+        body["candidates"][0]["continuationToken"] = gen.continuation_token
     return body
 
 
