@@ -52,7 +52,7 @@ def with_families(document: Mapping[str, Any]) -> dict[str, Any]:
     models = document.get("models")
     if not isinstance(families, Mapping) or not isinstance(models, Mapping):
         return dict(document)
-    tiers = document.get("tiers") if isinstance(document.get("tiers"), Mapping) else {}
+    tiers: Mapping[str, Any] = document["tiers"] if isinstance(document.get("tiers"), Mapping) else {}
     listed = [m for m in list_prices.google_models() if family_of(m, families) is not None]
     filled: dict[str, Any] = {}
     for model_id in [*listed, *(m for m in models if m not in listed)]:

@@ -76,7 +76,7 @@ def price(
     p = model.price_on(on)
     long = p.long_context_threshold is not None and usage.input_tokens > p.long_context_threshold
     # (the registry refuses a long_context_threshold without long_input and long_output)
-    listed = p.service_tier_rates.get(service_tier)
+    listed = p.service_tier_rates.get(service_tier)  # type: ignore[call-overload]  # checked above: a tier
     if listed is not None:  # the tier's own rates (flat: genai-prices lists no long-context tier rates)
         rate_in, rate_out, rate_cached = listed.input, listed.output, listed.cached_input
         audio_in, audio_cached, factor = listed.input_audio, listed.cached_input_audio, 1.0
@@ -95,7 +95,7 @@ def price(
     tokens = ((text - cached_text) * rate_in + cached_text * rate_cached + (audio - cached_audio) * audio_in
               + cached_audio * audio_cached + usage.output_tokens * rate_out) * PER_TOKEN * factor
     searches = usage.search_queries * (p.search_per_1k or 0.0) / 1000  # a per-query charge: no tier factor
-    return round(tokens + searches, 10)
+    return round(float(tokens + searches), 10)
 
 
 def price_source(model: ModelSpec, on: date, service_tier: str) -> str:
