@@ -27,7 +27,7 @@ class ModelLimits:
     """The request limits of one model.
 
     ``thinking_levels`` (lower case) empty means the model takes no ``thinkingLevel`` (pre-Gemini 3);
-    models that take levels answer with a ``thoughtSignature`` on their first part, as Gemini 3 does.
+    models that take levels answer with a ``thoughtSignature`` (on the last part, or the first function call).
     ``sampling`` False (fixed sampling): the model ignores ``temperature`` / ``topP`` / ``topK`` and refuses
     presence/frequency penalties and a request ending with a model turn (Gemini 3.5 Flash-Lite's model page).
     ``input_modalities`` are ``promptTokensDetails`` names (TEXT, IMAGE, AUDIO, VIDEO, DOCUMENT).
