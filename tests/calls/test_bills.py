@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 import pytest
 from langchain_core.messages import HumanMessage
 
-from tierwise import Context, call_stage
-from tierwise.calls import CallHook, hooks
+from tierwise import Context, Runtime, call_stage
+from tierwise.calls import CallHook
 from tierwise.emulator import Emulator, ScriptedBackend
 from tierwise.tiers import ModelSpec, Price, StageModel, Usage, list_prices, load_registry, price
 from tierwise.tiers.pricing import price_source, today
@@ -36,15 +36,9 @@ class RunOn(CallHook):
 
 
 def _run(rules, stage, messages, model_id=None, **kwargs):
-    if model_id is not None:
-        hooks.install(RunOn(model_id))
-    try:
-        with Emulator(ScriptedBackend(rules)) as emu:
-            result = call_stage(stage, messages, context=Context(base_url=emu.base_url), **kwargs)
-            return result, emu.requests
-    finally:
-        if model_id is not None:
-            hooks.uninstall("test-bills-run-on")
+    with Runtime(hooks=[RunOn(model_id)] if model_id else []) as rt, Emulator(ScriptedBackend(rules)) as emu:
+        result = call_stage(stage, messages, context=Context(base_url=emu.base_url), runtime=rt, **kwargs)
+        return result, emu.requests
 
 
 def _wav(seconds: int) -> str:
