@@ -50,10 +50,9 @@ def test_a_priority_call_vertex_served_on_demand_is_billed_at_standard(monkeypat
     """Vertex says which tier served a call in usageMetadata.trafficType (LangChain drops it): bill that one."""
     import asyncio
 
-    from tierwise import Runtime, acall_stage
-    from tierwise.calls import hooks
+    from tierwise import CallHook, acall_stage
 
-    class Priority(hooks.CallHook):
+    class Priority(CallHook):
         name = "test-priority"
 
         def before_call(self, plan):
@@ -62,13 +61,12 @@ def test_a_priority_call_vertex_served_on_demand_is_billed_at_standard(monkeypat
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
     monkeypatch.setenv("GOOGLE_API_KEY", "vertex-express-key")
     rules = [{"reply": "fine", "served_tier": "standard", "user": "downgraded"}, {"reply": "fine"}]
-    with Emulator(ScriptedBackend(rules)) as emu:
+    with Runtime(hooks=[Priority()]) as rt, Emulator(ScriptedBackend(rules)) as emu:
         monkeypatch.setenv("TIERWISE_BASE_URL", emu.base_url)
-        with Runtime(hooks=[Priority()]) as rt:
-            context = Context(backend="vertex")
-            run = (lambda text: asyncio.run(acall_stage("judge", text, context=context, runtime=rt))) if (
-                asynchronous) else (lambda text: call_stage("judge", text, context=context, runtime=rt))
-            downgraded, as_asked = run("downgraded please"), run("as asked")
+        context = Context(backend="vertex")
+        run = (lambda text: asyncio.run(acall_stage("judge", text, context=context, runtime=rt))) \
+            if asynchronous else (lambda text: call_stage("judge", text, context=context, runtime=rt))
+        downgraded, as_asked = run("downgraded please"), run("as asked")
     from tierwise.tiers import load_registry
 
     factor = load_registry().data.service_tiers["priority"]
