@@ -163,3 +163,15 @@ def test_prices_are_read_on_the_utc_day_whatever_the_local_zone(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_gemini_2_5_grounding_is_billed_per_grounded_prompt():
+    """Google's pricing page: Gemini 3 bills each search query ($14/1,000), Gemini 2.5 each grounded prompt
+    ($35/1,000), however many queries it ran."""
+    rules = [{"reply": "It rained.", "searches": ["weather paris", "paris rain", "paris forecast"]}]
+    day = today()
+    bound, _ = _run(rules, "agent_step", "Did it rain?", "gemini-2.5-flash", tools=[{"google_search": {}}])
+    unbound, _ = _run(rules, "agent_step", "Did it rain?", "gemini-2.5-flash")
+    per_prompt = load_registry().model("gemini-2.5-flash").price_on(day).search_per_1k / 1000
+    assert per_prompt == pytest.approx(0.035)
+    assert bound.record.cost_usd - unbound.record.cost_usd == pytest.approx(per_prompt, rel=1e-6)

@@ -110,6 +110,7 @@ class _Reader:
         self.usable = encoding in ("", "identity", "gzip", "deflate")
         self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in ("gzip", "deflate") else None
         self._buffer = b""
+        self._last: bytes | None = None  # the latest SSE data line, parsed at the end
 
     def feed(self, data: bytes) -> None:
         if self._inflate is not None:
@@ -123,6 +124,8 @@ class _Reader:
     def close(self, complete: bool) -> None:
         if self.sse:
             self._line(self._buffer)
+            if self._last is not None:  # usage and traffic type are running totals: the last chunk has them
+                self._parse(self._last)
         elif self._buffer:
             try:
                 document = json.loads(self._buffer)
@@ -135,11 +138,17 @@ class _Reader:
 
     def _line(self, line: bytes) -> None:
         line = line.strip()
-        if line.startswith(b"data:"):
-            try:
-                self.seen.note(json.loads(line[5:]))
-            except ValueError:
-                pass
+        if not line.startswith(b"data:"):
+            return
+        if b'"groundingMetadata"' in line:  # grounding queries may come on any chunk: read each that has some
+            self._parse(line)
+        self._last = line
+
+    def _parse(self, line: bytes) -> None:
+        try:
+            self.seen.note(json.loads(line[5:]))
+        except ValueError:
+            pass
 
 
 @functools.cache

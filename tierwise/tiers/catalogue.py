@@ -100,6 +100,9 @@ class ModelSpec(_Strict):
         default=None, ge=0.0, le=2.0, description="Its default temperature where Google advises not to go below it "
         "(Gemini 3: 1.0, per the Gemini 3 prompting guide); a stage's lower temperature is then not sent unless the "
         "stage opts in with `low_temperature`. None: no such advice.")
+    grounding_billed_per: Literal["query", "prompt"] = Field(
+        default="query", description="Google Search grounding is billed per search query the model ran (Gemini 3) "
+        "or per grounded prompt (Gemini 2.5), at the price entry's search_per_1k.")
     function_call_signatures: bool | None = Field(
         default=None,
         description="It refuses (400) a request whose current turn sends back a model step's first functionCall "

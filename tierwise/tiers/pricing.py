@@ -94,7 +94,8 @@ def price(
     text, cached_text = usage.input_tokens - audio, cached - cached_audio
     tokens = ((text - cached_text) * rate_in + cached_text * rate_cached + (audio - cached_audio) * audio_in
               + cached_audio * audio_cached + usage.output_tokens * rate_out) * PER_TOKEN * factor
-    searches = usage.search_queries * (p.search_per_1k or 0.0) / 1000  # a per-query charge: no tier factor
+    charged = min(usage.search_queries, 1) if model.grounding_billed_per == "prompt" else usage.search_queries
+    searches = charged * (p.search_per_1k or 0.0) / 1000  # a per-search charge: no service-tier factor
     return round(float(tokens + searches), 10)
 
 
