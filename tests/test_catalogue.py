@@ -117,3 +117,16 @@ def test_tiers_shows_defaults_and_what_each_stage_sends():
     assert "minimal*" in result.output and "medium*" in result.output
     check = runner.invoke(app, ["tiers", "--check"])
     assert check.exit_code == 0, check.output
+
+
+def test_an_override_of_token_rates_keeps_the_listed_audio_and_search_rates():
+    """A negotiated input/output price does not make audio input cheaper or grounding free; `tiers --check`
+    then finds nothing to disagree about but the rates the override names."""
+    from tierwise.tiers.price_check import check_overrides
+
+    registry = build_registry(overrides={"models": {"gemini-3.1-flash-lite": {"prices": [
+        {"effective": date(2026, 12, 10), "input": 0.2, "output": 1.2, "source": "our contract"}]}}})
+    entry = registry.model("gemini-3.1-flash-lite").price_on(date(2026, 12, 10))
+    assert (entry.input, entry.input_audio, entry.search_per_1k) == (0.2, 0.5, 14.0)
+    [check] = check_overrides(registry.data)
+    assert [d.split(" ")[0] for d in check.differences] == ["input", "output", "cached_input"]

@@ -201,7 +201,9 @@ def render_registry(registry: Any) -> None:
         stages.add_column(column)
     for name, s in data.stages.items():
         thinking = s.thinking_level or (str(s.thinking_budget) if s.thinking_budget is not None else "-")
-        stages.add_row(escape(name), escape(s.tier), f"{s.temperature:g}", str(s.max_output_tokens), thinking,
+        temperature = f"{s.temperature:g}" + (f" (below Gemini 3's default: {s.low_temperature})"
+                                              if s.low_temperature else "")
+        stages.add_row(escape(name), escape(s.tier), escape(temperature), str(s.max_output_tokens), thinking,
                        "yes" if s.critical else "", escape(", ".join(s.fallbacks) or "-"))
     console.print(stages)
     render_sent(registry, console)

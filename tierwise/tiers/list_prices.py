@@ -182,22 +182,42 @@ def with_list_prices(document: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(spec, Mapping) and isinstance(model_id, str):
             own = spec.get("prices") or []
             first_own = _earliest(own)
-            listed = [entry for entry in entries(model_id) or () if first_own is None or entry["effective"] < first_own]
-            spec = {**spec, "prices": [*own, *listed]} if isinstance(own, list) else spec
+            every = entries(model_id) or ()
+            listed = [entry for entry in every if first_own is None or entry["effective"] < first_own]
+            if isinstance(own, list):
+                spec = {**spec, "prices": [*(_completed(entry, every) for entry in own), *listed]}
         filled[model_id] = spec
     return {**document, "models": filled}
 
 
+# What an override that names only token rates keeps from genai-prices: a negotiated input/output price does not
+# make audio cheaper than listed or grounding free. An override that sets one of these keys sets it for good.
+INHERITED = ("input_audio", "cached_input_audio", "search_per_1k")
+
+
+def _completed(entry: Any, listed: tuple[dict[str, Any], ...]) -> Any:
+    """A registry price entry with the keys it leaves out of INHERITED taken from genai-prices' entry in force on
+    its effective date."""
+    day = _day(entry.get("effective")) if isinstance(entry, Mapping) else None
+    if day is None or not listed:
+        return entry
+    in_force = [e for e in listed if e["effective"] <= day] or [listed[0]]
+    source = in_force[-1]
+    extra = {key: source[key] for key in INHERITED if key not in entry and key in source}
+    return {**entry, **extra} if extra else entry
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, date) else None
+
+
 def _earliest(own: Any) -> date | None:
     """The earliest effective date among the registry's entries (unreadable ones are left to validation)."""
-    days = []
-    for entry in own if isinstance(own, list) else []:
-        day = entry.get("effective") if isinstance(entry, Mapping) else None
-        if isinstance(day, str):
-            try:
-                day = date.fromisoformat(day)
-            except ValueError:
-                continue
-        if isinstance(day, date):
-            days.append(day)
-    return min(days) if days else None
+    entries_ = own if isinstance(own, list) else []
+    days = [_day(entry.get("effective")) for entry in entries_ if isinstance(entry, Mapping)]
+    return min((day for day in days if day is not None), default=None)

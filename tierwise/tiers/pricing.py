@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from .catalogue import SERVICE_TIERS
+from .catalogue import SERVICE_TIERS, ServiceTier
 from .schema import DEFAULT_SERVICE_TIERS, ModelSpec
 
 PER_TOKEN = 1 / 1_000_000
@@ -76,7 +76,7 @@ def price(
     p = model.price_on(on)
     long = p.long_context_threshold is not None and usage.input_tokens > p.long_context_threshold
     # (the registry refuses a long_context_threshold without long_input and long_output)
-    listed = p.service_tier_rates.get(service_tier)  # type: ignore[call-overload]  # checked above: a tier
+    listed = p.service_tier_rates.get(cast(ServiceTier, service_tier))  # checked above: a Gemini service tier
     if listed is not None:  # the tier's own rates (flat: genai-prices lists no long-context tier rates)
         rate_in, rate_out, rate_cached = listed.input, listed.output, listed.cached_input
         audio_in, audio_cached, factor = listed.input_audio, listed.cached_input_audio, 1.0
