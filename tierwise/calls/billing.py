@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from tierwise.state.records import CallRecord
-from tierwise.tiers import StageModel, Usage, price
-from tierwise.tiers.pricing import is_cache_hit, served_tier
+from tierwise.tiers import Cost, StageModel, Usage, price, price_parts
+from tierwise.tiers.pricing import add_costs, is_cache_hit, served_tier
+from tierwise.tiers.pricing import today as utc_today
 
 from .failures import Failure
 from .plan import CallPlan
@@ -25,7 +26,11 @@ Outcome = Literal["ok", "unusable", "error"]
 
 def usage_of(message: Any) -> Usage:
     """LangChain's usage metadata → billable counts (output_tokens already includes thinking)."""
-    meta = getattr(message, "usage_metadata", None) or {}
+    return usage_from(getattr(message, "usage_metadata", None) or {})
+
+
+def usage_from(meta: Mapping[str, Any]) -> Usage:
+    """A LangChain usage dict (a message's `usage_metadata`, or a trace's copy of it) → billable counts."""
     details_in = meta.get("input_token_details") or {}
     details_out = meta.get("output_token_details") or {}
     return Usage(
@@ -76,23 +81,39 @@ def total(usages: Sequence[Usage]) -> Usage:
         "search_queries")})
 
 
-def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
-                  outcome: Outcome, failure: Failure | None, reported: Any = None,
-                  seen: Sequence[Any] = ()) -> CallRecord:
-    """One attempt as a CallRecord, billed at the service tier that served it: `reported` (the response's
+def attempt_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any = None,
+                 today: date | None = None) -> Cost:
+    """One request's bill, itemised, at the service tier that served it: `reported` (the response's
     x-gemini-service-tier, calls/served.py), else the one sent (a model that does not offer the plan's tier was sent
-    standard). `seen`: each HTTP response's own usage and tier (calls/served.py), billed request by request."""
-    now, factors = datetime.now(UTC), plan.registry.data.service_tiers
-    today = now.date()
-    requested = settings_for(plan, candidate).service_tier
+    standard)."""
+    tier = served_tier(settings_for(plan, candidate).service_tier, reported)
+    return price_parts(candidate.model, usage, today or utc_today(), service_tier=tier,
+                       factors=plan.registry.data.service_tiers)
+
+
+def call_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any = None, seen: Sequence[Any] = (),
+              today: date | None = None) -> tuple[Cost, Usage, list[Usage]]:
+    """One attempt's bill, its usage and its requests' usages: from each HTTP response's own body when the call
+    path read them all (`seen`, calls/served.py: audio, grounding, each request priced on its own), else from
+    LangChain's totals (`usage`) at the `reported` tier."""
     hops = hop_usages(seen) if not usage.cache_hit else None
     if hops is None:
-        hops = [(usage, reported)]
-    else:
-        usage = total([hop for hop, _ in hops])
-    cost = sum(price(candidate.model, hop, today, service_tier=served_tier(requested, tier), factors=factors)
-               for hop, tier in hops)
-    all_pro = sum(price(plan.registry.top_model, hop, today, factors=factors) for hop, _ in hops)  # Pro, standard
+        return attempt_cost(plan, candidate, usage, reported, today), usage, [usage]
+    cost = add_costs([attempt_cost(plan, candidate, hop, tier, today) for hop, tier in hops])
+    return cost, total([hop for hop, _ in hops]), [hop for hop, _ in hops]
+
+
+def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
+                  outcome: Outcome, failure: Failure | None, reported: Any = None,
+                  cost: Cost | None = None, seen: Sequence[Any] = ()) -> CallRecord:
+    """One attempt as a CallRecord, priced on the UTC date it started. `cost`: its bill as already priced for the
+    trace (calls/tracecost.py, with the same `call_cost`), so the trace and the record agree to the cent; else
+    priced here."""
+    now, factors = datetime.now(UTC), plan.registry.data.service_tiers
+    today = now.date()
+    priced, usage, requests = call_cost(plan, candidate, usage, reported, seen, today)
+    cost = cost or priced
+    all_pro = sum(price(plan.registry.top_model, request, today, factors=factors) for request in requests)
     return CallRecord(
         call_id=uuid.uuid4().hex,
         stage=candidate.stage,
@@ -102,8 +123,13 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
         output_tokens=usage.output_tokens,
         thinking_tokens=usage.thinking_tokens,
         cached_tokens=usage.cached_tokens,
-        cost_usd=round(cost, 10),
-        all_pro_cost_usd=round(all_pro, 10),
+        cost_usd=cost.total_usd,
+        input_cost_usd=cost.input_usd,
+        output_cost_usd=cost.output_usd,
+        cached_input_cost_usd=cost.cached_input_usd,
+        thinking_cost_usd=cost.thinking_usd,
+        service_tier=cost.service_tier,
+        all_pro_cost_usd=round(all_pro, 10),  # Pro, standard
         latency_ms=round(seconds * 1000, 3),
         outcome=outcome,
         error=failure.message if failure else None,

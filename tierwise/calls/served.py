@@ -202,5 +202,10 @@ def listen() -> tuple[list[Seen], contextvars.Token[list[Seen] | None]]:
     return box, _served.set(box)
 
 
+def current() -> list[Seen]:
+    """The responses noted so far for the call in progress (empty: none, or nobody listening)."""
+    return list(_served.get() or ())
+
+
 def stop(token: contextvars.Token[list[Seen] | None]) -> None:
     _served.reset(token)

@@ -12,8 +12,8 @@ from .plan import CallPlan
 from .served import VERTEX_TIER_HEADER
 
 
-def call_parts(plan: CallPlan, candidate: StageModel,
-               timeout_s: float) -> tuple[Any, list[Any], dict[str, Any], dict[str, Any]]:
+def call_parts(plan: CallPlan, candidate: StageModel, timeout_s: float,
+               max_output_tokens: int | None = None) -> tuple[Any, list[Any], dict[str, Any], dict[str, Any]]:
     labels = {"tierwise_stage": candidate.stage, "tierwise_tier": candidate.tier, "tierwise_model": candidate.model_id}
     if plan.task_type:
         labels["tierwise_task_type"] = plan.task_type
@@ -35,6 +35,8 @@ def call_parts(plan: CallPlan, candidate: StageModel,
         kwargs["http_options"] = {"headers": {VERTEX_TIER_HEADER: settings.service_tier}}
     elif settings.service_tier != "standard":
         kwargs["service_tier"] = settings.service_tier  # sent as the request's serviceTier
+    if max_output_tokens is not None and max_output_tokens < settings.max_output_tokens:
+        kwargs["max_output_tokens"] = max_output_tokens  # this attempt's lower limit (Attempts.output_limit)
     runnable = runnable_for(candidate, settings, plan.endpoint, plan.schema, plan.tools, plan.loop)
     return runnable, list(plan.messages), config, kwargs
 

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -68,11 +68,38 @@ def price(
     prompt exceeds the threshold: price each request (each automatic-continuation hop) on its own.
     A model without any price is a ValueError too (the registry refuses such a model when it loads).
     """
+    return price_parts(model, usage, on, service_tier=service_tier, factors=factors).total_usd
+
+
+@dataclass(frozen=True)
+class Cost:
+    """One call's bill and where it comes from, as tracing tools show it: input (cached part included) plus
+    output (thinking part included) is the total; the service tier that served it is already applied."""
+
+    total_usd: float = 0.0
+    input_usd: float = 0.0
+    output_usd: float = 0.0
+    cached_input_usd: float = 0.0  # the cached part of input_usd
+    search_usd: float = 0.0  # the Google Search grounding part of input_usd
+    thinking_usd: float = 0.0  # the thinking part of output_usd
+    service_tier: str = "standard"
+
+
+def price_parts(
+    model: ModelSpec,
+    usage: Usage,
+    on: date,
+    *,
+    service_tier: str = "standard",
+    factors: Mapping[str, float] | None = None,
+) -> Cost:
+    """`price`, itemised: the parts add up to the total (the total is rounded to 1e-10 USD; output takes the
+    rounding so that input + output == total exactly as floats)."""
     factors = DEFAULT_SERVICE_TIERS if factors is None else factors
     if service_tier not in factors or service_tier not in SERVICE_TIERS:
         raise ValueError(f"unknown service tier {service_tier!r} (known: {sorted(factors)})")
     if usage.cache_hit:
-        return 0.0
+        return Cost(service_tier=service_tier)
     p = model.price_on(on)
     long = p.long_context_threshold is not None and usage.input_tokens > p.long_context_threshold
     # (the registry refuses a long_context_threshold without long_input and long_output)
@@ -92,11 +119,30 @@ def price(
     audio = min(usage.audio_tokens, usage.input_tokens)
     cached_audio = min(usage.cached_audio_tokens, cached, audio)
     text, cached_text = usage.input_tokens - audio, cached - cached_audio
-    tokens = ((text - cached_text) * rate_in + cached_text * rate_cached + (audio - cached_audio) * audio_in
-              + cached_audio * audio_cached + usage.output_tokens * rate_out) * PER_TOKEN * factor
+    cached_usd = (cached_text * rate_cached + cached_audio * audio_cached) * PER_TOKEN * factor
+    input_tokens_usd = ((text - cached_text) * rate_in + (audio - cached_audio) * audio_in) * PER_TOKEN * factor
     charged = min(usage.search_queries, 1) if model.grounding_billed_per == "prompt" else usage.search_queries
-    searches = charged * (p.search_per_1k or 0.0) / 1000  # a per-search charge: no service-tier factor
-    return round(float(tokens + searches), 10)
+    search_usd = charged * (p.search_per_1k or 0.0) / 1000  # a per-search charge: no service-tier factor
+    output_usd = usage.output_tokens * rate_out * PER_TOKEN * factor
+    total = round(float(input_tokens_usd + cached_usd + search_usd + output_usd), 10)
+    input_usd = min(total, round(float(input_tokens_usd + cached_usd + search_usd), 10))
+    thinking = min(usage.thinking_tokens, usage.output_tokens)
+    return Cost(total_usd=total, input_usd=input_usd, output_usd=total - input_usd,
+                cached_input_usd=round(float(cached_usd), 10), search_usd=round(float(search_usd), 10),
+                thinking_usd=round(thinking * rate_out * PER_TOKEN * factor, 10), service_tier=service_tier)
+
+
+def add_costs(costs: Sequence[Cost]) -> Cost:
+    """The bill of several requests of one call (google-genai's continuation hops), each priced on its own; the
+    tier named is the last request's."""
+    if not costs:
+        return Cost()
+    total = round(sum(c.total_usd for c in costs), 10)
+    input_usd = min(total, round(sum(c.input_usd for c in costs), 10))
+    return Cost(total_usd=total, input_usd=input_usd, output_usd=total - input_usd,
+                cached_input_usd=round(sum(c.cached_input_usd for c in costs), 10),
+                search_usd=round(sum(c.search_usd for c in costs), 10),
+                thinking_usd=round(sum(c.thinking_usd for c in costs), 10), service_tier=costs[-1].service_tier)
 
 
 def price_source(model: ModelSpec, on: date, service_tier: str) -> str:
