@@ -171,7 +171,7 @@ def test_resumed_output_reader(lines):
 
 
 REGISTRY_KEYS = st.sampled_from(["thresholds", "resilience", "stages", "models", "budget", "tiers", "tier_order",
-                                 "service_tiers", "endpoint", "router", "shadow"])
+                                 "service_tiers", "endpoint", "router", "shadow", "families", "aliases"])
 LEAVES = JSON_VALUES | st.dates() | st.datetimes()
 
 

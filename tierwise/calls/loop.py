@@ -48,6 +48,7 @@ class Reply:
     seconds: float
     served_tier: str | None = None  # what the response said served it (x-gemini-service-tier), if it said
     cost: Any = None  # its bill as priced for the trace (a tierwise.tiers.Cost), if it was traced
+    seen: tuple[Any, ...] = ()  # each HTTP response's own tier and usage (calls/served.py), when read
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,8 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
         return None, failure
     value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
-                                          "unusable" if unusable else "ok", unusable, reply.served_tier, reply.cost))
+                                          "unusable" if unusable else "ok", unusable, reply.served_tier, reply.cost,
+                                          reply.seen))
     if unusable:
         return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None

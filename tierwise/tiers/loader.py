@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -52,12 +53,16 @@ def check_new_models(document: Mapping[str, Any], known: Mapping[str, Any], orig
     if not isinstance(models, Mapping):
         return
     for model_id, spec in models.items():
-        if model_id in known or not isinstance(spec, Mapping) or "tier" in spec:
+        filled = known.get(model_id)
+        if not isinstance(spec, Mapping) or "tier" in spec or (isinstance(filled, Mapping) and "tier" in filled):
             continue
         what = "a price override for" if set(spec) <= {"prices"} else "settings for"
+        catalogued = [m for m, s in known.items() if isinstance(s, Mapping) and "tier" in s]
+        close = difflib.get_close_matches(str(model_id), catalogued, n=3)
+        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
         raise RegistryError(
-            f"invalid registry ({origin}): models.{model_id}: {what} the unknown model {model_id!r} (known: "
-            f"{', '.join(sorted(known))}); check the id, or add the model with tier and context_window")
+            f"invalid registry ({origin}): models.{model_id}: {what} the unknown model {model_id!r}; {hint}check "
+            "the id (`tierwise tiers` lists the catalogue), or add the model with tier and context_window")
 
 
 def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:

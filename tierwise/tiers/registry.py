@@ -8,15 +8,16 @@ import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from tierwise.errors import InvalidArgumentError, RegistryError, UnknownStageError
 from tierwise.inputs import check_path, named_arguments
 
-from . import list_prices, loader
+from . import families, list_prices, loader
 from .capabilities import CallSettings, settings_for
+from .pricing import today as utc_today
 from .schema import ModelSpec, RegistryData, StageSpec
 
 SHUTDOWN_WARNING_DAYS = 30
@@ -95,7 +96,11 @@ class Registry:
         return found
 
     def model(self, model_id: str) -> ModelSpec:
-        return self.data.models[model_id]
+        """A catalogued model by id or alias; an unknown name is a RegistryError naming the closest known ones."""
+        found = self.data.models.get(self.data.aliases.get(model_id, model_id))
+        if found is None:
+            raise RegistryError(self.data.unknown_model(model_id))
+        return found
 
     def models_in_use(self) -> dict[str, str]:
         """model id → the key that puts it in use (a tier, or a stage's fallback chain)."""
@@ -140,26 +145,25 @@ def build_registry(
     document = loader.packaged_document()
     origins = ["packaged"]
     user = loader.user_file(path, env)
-    known = dict(document.get("models") or {})
+    edits: list[tuple[Mapping[str, Any], str]] = []  # the user's documents, checked for unknown models below
     if user is not None:
         own = loader.read_user_file(user)
-        loader.check_new_models(own, known, f"packaged + {user}")
-        if isinstance(own.get("models"), Mapping):
-            known.update(own["models"])
+        edits.append((own, f"packaged + {user}"))
         document = loader.deep_merge(document, loader.migrate_old_keys(own))
         origins.append(str(user))
     from_env = loader.env_overrides(env)
     if from_env:
-        loader.check_new_models(from_env, known, "environment")
-        if isinstance(from_env.get("models"), Mapping):
-            known.update(from_env["models"])
+        edits.append((from_env, "environment"))
         document = loader.deep_merge(document, loader.migrate_old_keys(from_env))
         origins.append("environment")
     if overrides:
-        loader.check_new_models(overrides, known, "overrides")
+        edits.append((overrides, "overrides"))
         document = loader.deep_merge(document, loader.migrate_old_keys(overrides))
         origins.append("overrides")
     origin = " + ".join(origins)
+    document = families.with_families(document)
+    for edit, where in edits:  # a price or setting for a model no family or entry declares: a typo, said so
+        loader.check_new_models(edit, document.get("models") or {}, where)
     document = list_prices.with_list_prices(document)
     registry = Registry(loader.validate(document, origin), origin, user.resolve().parent if user else None)
     registry.check_shutdowns(today or utc_today())
@@ -235,11 +239,6 @@ def on_event_loop() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def utc_today() -> date:
-    """Today in UTC: the one clock for dated prices, shutdowns and caps."""
-    return datetime.now(UTC).date()
 
 
 def _mtime(path: Path) -> float | None:
