@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import faultwire, strict, wire
 from .backend import Backend, BackendError, GenerateRequest, Generation, token_limit_error
+from .batches import BatchSettings, BatchStore, rpc_status
 from .catalogue import ModelLimits, build_catalogue
 from .faults import Fault, Faults, window_for
 from .latency import LatencyModel
@@ -46,6 +47,9 @@ _VERTEX_ROUTE = re.compile(
     r"(?P<model>[^/:]+)(?::(?P<method>\w+))?$"
 )
 _LIST_ROUTE = re.compile(r"^/(?:v1|v1beta|v1alpha)/models/?$")
+_BATCH_ROUTE = re.compile(r"^/v1beta/batches(?:/(?P<id>[^/:]+)(?::(?P<method>\w+))?)?/?$")
+_FILE_ROUTE = re.compile(r"^/(?:download/)?v1beta/files/(?P<id>[^/:]+)(?::(?P<method>download))?$")
+_UPLOAD_ROUTE = "/upload/v1beta/files"
 _METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 _MAX_BODY = 64 * 1024 * 1024
 _UNREGISTERED = (
@@ -204,6 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
         if verb == "GET" and _LIST_ROUTE.match(path):
             self._send_json(200, {"models": [emulator.model_info(m) for m in emulator.model_ids()]})
             return
+        if self._batch_api(verb, path, query, raw):
+            return
         route = _GEMINI_ROUTE.match(path)
         api = "gemini"
         if route is None and (route := _VERTEX_ROUTE.match(path)) is not None:
@@ -252,6 +258,54 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(200, frames[0], "application/json; charset=UTF-8")
         else:
             self._send_json(200, frames[0], headers)
+
+    def _batch_api(self, verb: str, path: str, query: dict[str, list[str]], raw: bytes) -> bool:
+        """The Batch API and the Files API (batches.py); False when `path` is not one of theirs."""
+        emulator = self.server.emulator
+        store = emulator.batches
+        base = emulator.base_url
+        first = {k: v[0] for k, v in query.items() if v}
+        if path == _UPLOAD_ROUTE and verb == "POST" and "upload_id" in first:  # the upload URL authorizes
+            body, headers = store.upload_chunk(first["upload_id"], raw, self.headers, base, emulator.upload_parts)
+            self._send_json(200, body, headers)
+            return True
+        generate = _GEMINI_ROUTE.match(path)
+        batch = _BATCH_ROUTE.match(path)
+        file = _FILE_ROUTE.match(path)
+        if not (path == _UPLOAD_ROUTE or batch or file or (generate and generate["method"] == "batchGenerateContent")):
+            return False
+        emulator.authorize(self._auth(query))
+        if generate:
+            if verb != "POST":
+                raise BackendError(404, f"Method not found: {verb} {path}")
+            self._send_json(200, store.create(generate["model"], _json(raw), len(raw)))
+        elif path == _UPLOAD_ROUTE:
+            if verb != "POST":
+                raise BackendError(404, f"Method not found: {verb} {path}")
+            body, headers = store.upload_start(_json(raw), self.headers, base)
+            self._send_json(200, body, headers)
+        elif file:
+            if verb != "GET":
+                raise BackendError(404, f"Method not found: {verb} {path}")
+            if file["method"] == "download":
+                self._send_raw(200, store.download(file["id"]), "application/octet-stream")
+            else:
+                self._send_json(200, store.file(file["id"], base))
+        elif batch:
+            job, method = batch["id"], batch["method"]
+            if job is None and verb == "GET":
+                size = first.get("pageSize")
+                self._send_json(200, store.list(int(size) if size and size.isdigit() else None,
+                                                first.get("pageToken")))
+            elif job is not None and method is None and verb == "GET":
+                self._send_json(200, store.get(job))
+            elif job is not None and method is None and verb == "DELETE":
+                self._send_json(200, store.delete(job))
+            elif job is not None and method == "cancel" and verb == "POST":
+                self._send_json(200, store.cancel(job))
+            else:
+                raise BackendError(404, f"Method not found: {verb} {path}")
+        return True
 
     def _auth(self, query: dict[str, list[str]]) -> dict[str, str]:
         """The client's credentials as headers to forward (read here, never stored)."""
@@ -312,6 +366,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "Invalid UTF-8"
+        raise BackendError(400, f"Invalid JSON payload received. {detail}.") from None
+
+
 def _frame_bytes(frame: Any) -> bytes:
     return frame if isinstance(frame, bytes) else json.dumps(frame, ensure_ascii=False).encode()
 
@@ -352,6 +414,7 @@ class Emulator:
         upstream: str | None = None,
         on_miss: str = "error",
         latency: LatencyModel | None = None,
+        batch: BatchSettings | None = None,
     ):
         _check_modes(backend, record, replay, upstream, on_miss)
         self.backend = backend
@@ -376,6 +439,24 @@ class Emulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        # The Batch API (batches.py): jobs answer through the same checks, backend and faults as generateContent
+        self.batches = BatchStore(self.batch_answer, lambda model: not self.strict or self.limits(model) is not None,
+                                  batch)
+        self.upload_parts: dict[str, bytearray] = {}  # resumable uploads in progress
+
+    def batch_answer(self, model: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | None,
+                                                                          dict[str, Any] | None]:
+        """One request of a batch job: (the GenerateContentResponse, None) or (None, its google.rpc.Status)."""
+        try:
+            self.check(model, payload, "generateContent")
+            request = wire.parse_request(model, payload, stream=False, method="generateContent")
+            self.record(request)
+            frames = self.answer(request, secrets.token_urlsafe(16))
+        except BackendError as err:
+            return None, rpc_status(err)
+        if not frames or not isinstance(frames[0], dict):  # a cut or corrupted answer: that request failed
+            return None, rpc_status(BackendError(500, "Internal error encountered."))
+        return frames[0], None
 
     def start(self) -> Emulator:
         """Bind and serve in a daemon thread; returns ``self`` (idempotent)."""
