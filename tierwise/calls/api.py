@@ -24,6 +24,7 @@ from tierwise.inputs import check_extract_schema, check_label, check_labels, che
 from tierwise.tiers import load_registry
 from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 
+from . import deferred as _deferred
 from . import hooks as _hooks
 from . import served
 from .cooldown import cooldowns
@@ -155,14 +156,22 @@ def _invoke(plan: CallPlan, call: Call) -> Reply:
 async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
     runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
     box, token = served.listen()
+    note, noted = _deferred.noting(_scope(plan, call)) if plan.deferred is not None else (None, None)
     started = time.perf_counter()
     try:
         output = await runnable.ainvoke(messages, config=config, **kwargs)
-        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None)
+        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None, note and note.key)
     except Exception as exc:  # noqa: BLE001
-        return Reply(None, exc, time.perf_counter() - started)
+        return Reply(None, exc, time.perf_counter() - started, key=note and note.key)
     finally:
         served.stop(token)
+        if noted is not None:
+            _deferred.stop_noting(noted)
+
+
+def _scope(plan: CallPlan, call: Call) -> str:
+    """What, besides the request body, tells a deferred attempt apart: the request and stage it serves."""
+    return f"{plan.labels.get('request_id') or ''}|{plan.stage}|{call.candidate.model_id}"
 
 
 def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None,
@@ -182,7 +191,9 @@ def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[A
     route = registry.stage(stage, task_type=task_type, tier=tier)  # unknown stage/tier: an error before any call
     normalized = normalize(messages)
     prompt_tokens = sum(len(text_of(m)) for m in normalized) // CHARS_PER_TOKEN
-    return CallPlan(route=route, registry=registry, endpoint=resolve_endpoint(context, registry),
+    deferred = _deferred.current()  # a caller chose the Batch API for this scope (tierwise.batch, --api batch)
+    return CallPlan(processing="batch" if deferred is not None else "standard", deferred=deferred,
+                    route=route, registry=registry, endpoint=resolve_endpoint(context, registry),
                     messages=tuple(normalized), context=context, hooks=_hooks.for_registry(registry), schema=schema,
                     tools=tools, task_type=task_type, labels=labels, prompt_tokens=prompt_tokens,
                     parent_config=ensure_config())

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from tierwise.state.records import CallRecord
 from tierwise.tiers import StageModel, Usage, price
-from tierwise.tiers.pricing import is_cache_hit, served_tier
+from tierwise.tiers.pricing import batch_price, is_cache_hit, served_tier
 
 from .failures import Failure
 from .plan import CallPlan
@@ -33,14 +33,21 @@ def usage_of(message: Any) -> Usage:
 
 
 def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
-                  outcome: Outcome, failure: Failure | None, reported: Any = None) -> CallRecord:
+                  outcome: Outcome, failure: Failure | None, reported: Any = None,
+                  call_id: str | None = None) -> CallRecord:
     """One attempt as a CallRecord, billed at the service tier that served it: `reported` (the response's
     x-gemini-service-tier, calls/served.py), else the one sent (a model that does not offer the plan's tier was sent
-    standard)."""
+    standard). A Batch API attempt (`plan.processing == "batch"`) is billed at the batch rates; its `call_id` is its
+    request key, so that the same request answered again after a crash is one ledger row."""
     today, factors = date.today(), plan.registry.data.service_tiers
-    tier = served_tier(settings_for(plan, candidate).service_tier, reported)
+    batch = plan.processing == "batch"
+    tier = "standard" if batch else served_tier(settings_for(plan, candidate).service_tier, reported)
+    if batch:
+        cost = batch_price(candidate.model_id, candidate.model, usage, today)
+    else:
+        cost = price(candidate.model, usage, today, service_tier=tier, factors=factors)
     return CallRecord(
-        call_id=uuid.uuid4().hex,
+        call_id=call_id or uuid.uuid4().hex,
         stage=candidate.stage,
         tier=candidate.tier,
         model=candidate.model_id,
@@ -48,7 +55,7 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
         output_tokens=usage.output_tokens,
         thinking_tokens=usage.thinking_tokens,
         cached_tokens=usage.cached_tokens,
-        cost_usd=price(candidate.model, usage, today, service_tier=tier, factors=factors),
+        cost_usd=cost,
         all_pro_cost_usd=price(plan.registry.top_model, usage, today, factors=factors),  # Pro, standard
         latency_ms=round(seconds * 1000, 3),
         outcome=outcome,
@@ -58,4 +65,5 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
         fallback=candidate.model_id != plan.route.model_id,
         task_type=plan.task_type,
         purpose=plan.labels.get("purpose"),
+        processing=plan.processing,
     )

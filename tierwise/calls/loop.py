@@ -46,6 +46,7 @@ class Reply:
     error: BaseException | None
     seconds: float
     served_tier: str | None = None  # what the response said served it (x-gemini-service-tier), if it said
+    key: str | None = None  # a deferred attempt's stable key: its record's call_id (deferred.py)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
     retrying cannot fix (bad request, blocked, cut at max tokens) is not tried again in a later pass.
     """
     settings = plan.registry.data.resilience
-    deadline = clock() + settings.time_limits(plan.service_tier, 0.0)[1]  # Flex answers in minutes: a longer budget
+    deadline = clock() + settings.time_limits(plan.timing, 0.0)[1]  # Flex answers in minutes: a longer budget
     persist = plan.route.spec.critical
     chain = fitting(plan, _chain(plan))
     tries = dict.fromkeys((c.model_id for c in chain), 0)  # attempts so far per model, across passes
@@ -135,7 +136,7 @@ def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidat
         tries[candidate.model_id] += 1
         if wants(plan.hooks, "before_attempt"):
             yield Hook("before_attempt", (plan, candidate, attempts))
-        attempt_s = settings.time_limits(plan.service_tier, candidate.spec.timeout_s)[0]
+        attempt_s = settings.time_limits(plan.timing, candidate.spec.timeout_s)[0]
         reply: Reply = yield Call(candidate, min(attempt_s, remaining))
         result, failure = _judge(plan, attempts, candidate, tries[candidate.model_id], reply)
         if wants(plan.hooks, "after_attempt"):
@@ -183,11 +184,12 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
     if reply.error is not None:
         failure = classify_exception(reply.error)
         attempts.records.append(priced_record(plan, candidate, attempt, usage_of(None), reply.seconds, "error",
-                                              failure))
+                                              failure, call_id=reply.key))
         return None, failure
     value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
-                                          "unusable" if unusable else "ok", unusable, reply.served_tier))
+                                          "unusable" if unusable else "ok", unusable, reply.served_tier,
+                                          call_id=reply.key))
     if unusable:
         return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None

@@ -37,6 +37,13 @@ class CallPlan:
     downgraded_from: str | None = None  # the tier the stage asked for, when a hook moved it
     parent_config: Mapping[str, Any] = field(default_factory=dict)
     loop: Any = None  # the event loop of an async call: its clients are built for that loop
+    processing: str = "standard"  # "batch": attempts go through a deferred collector (deferred.py), billed so
+    deferred: Any = None  # that collector's transport, when processing is "batch"
+
+    @property
+    def timing(self) -> str:
+        """What the time limits follow: "batch" (a job may take hours), else the service tier."""
+        return "batch" if self.processing == "batch" else self.service_tier
 
     @property
     def stage(self) -> str:

@@ -29,9 +29,9 @@ def call_parts(plan: CallPlan, candidate: StageModel,
               "metadata": {**parent.get("metadata", {}), **labels}}
     settings = settings_for(plan, candidate)
     kwargs: dict[str, Any] = {"timeout": timeout_s}
-    if settings.service_tier != "standard":
+    if settings.service_tier != "standard" and plan.processing != "batch":  # a Batch API job has no service tier
         kwargs["service_tier"] = settings.service_tier  # sent as the request's serviceTier
-    runnable = runnable_for(candidate, settings, plan.endpoint, plan.schema, plan.tools, plan.loop)
+    runnable = runnable_for(candidate, settings, plan.endpoint, plan.schema, plan.tools, plan.loop, plan.deferred)
     return runnable, list(plan.messages), config, kwargs
 
 

@@ -90,7 +90,7 @@ class LedgerHook(CallHook):
         if guard is None:
             return None
         # A reservation outlives its stage call's time budget only if its process died mid-call: then it expires.
-        budget_s = plan.registry.data.resilience.time_limits(plan.service_tier, 0.0)[1]  # flex: a longer budget
+        budget_s = plan.registry.data.resilience.time_limits(plan.timing, 0.0)[1]  # flex, batch: a longer budget
 
         def sized(attempts: Attempts, candidate: StageModel):
             note = _note(attempts)

@@ -79,3 +79,5 @@ class CallRecord(BaseModel):
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     purpose: str | None = Field(default=None, description="None for user traffic; 'shadow' or 'eval' otherwise "
                                 "(reports and the optimizer count those apart).")
+    processing: Literal["standard", "batch"] = Field(default="standard", description="'batch': sent in a Gemini "
+                                                     "Batch API job and billed at its batch rates.")

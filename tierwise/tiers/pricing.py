@@ -72,6 +72,22 @@ def price(
     return round(dollars * factors[service_tier], 10)
 
 
+def batch_price(model_id: str, model: ModelSpec, usage: Usage, on: date) -> float:
+    """USD for one request answered by a Gemini Batch API job: genai-prices' batch rates for the model on that day
+    (half the standard rates, with their exceptions: e.g. gemini-3.1-pro-preview's cache reads stay at the
+    standard rate). A model genai-prices has no batch rates for is billed at its standard price (fail closed: never
+    less than Google may charge)."""
+    from . import list_prices
+
+    if usage.cache_hit:
+        return 0.0
+    cached = min(usage.cached_tokens, usage.input_tokens)
+    found = list_prices.calc_batch(model_id, usage.input_tokens, usage.output_tokens, cached, on)
+    if found is None:
+        return price(model, usage, on)
+    return round(float(found), 10)
+
+
 def served_tier(requested: str, reported: object = None) -> str:
     """The service tier to bill: the one the response says served the call, else the one requested.
 

@@ -171,10 +171,16 @@ class Resilience(_Strict):
     flex_request_budget_s: Seconds = Field(
         default=1800.0, description="All attempts of one stage call on the Flex service tier."
     )
+    batch_request_budget_s: Seconds = Field(
+        default=86400.0, description="All attempts of one stage call sent through the Batch API (a job may take up "
+        "to 24 h, then expires; a retry goes into a later job)."
+    )
 
     def time_limits(self, service_tier: str, stage_timeout_s: float) -> tuple[float, float]:
         """(one attempt's timeout, the whole stage call's budget) on `service_tier`: Flex answers in minutes, so
         a stage moved to flex gets the longer of its own and the Flex limits rather than timing out."""
+        if service_tier == "batch":  # not a service tier: the Batch API (`CallPlan.timing`)
+            return self.batch_request_budget_s, self.batch_request_budget_s
         if service_tier == "flex":
             return max(stage_timeout_s, self.flex_timeout_s), max(self.request_budget_s, self.flex_request_budget_s)
         return stage_timeout_s, self.request_budget_s
