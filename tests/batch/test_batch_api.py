@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from pipeline import DRAFT, JUDGE, TRIAGE, pipeline_rules
+from pipeline import DRAFT, TRIAGE, pipeline_rules
 
 from tierwise.batch.runner import run_batch
 from tierwise.emulator.batches import BatchSettings

@@ -160,9 +160,10 @@ async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
     started = time.perf_counter()
     try:
         output = await runnable.ainvoke(messages, config=config, **kwargs)
-        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None, note and note.key)
+        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None,
+                     note.key if note else None)
     except Exception as exc:  # noqa: BLE001
-        return Reply(None, exc, time.perf_counter() - started, key=note and note.key)
+        return Reply(None, exc, time.perf_counter() - started, key=note.key if note else None)
     finally:
         served.stop(token)
         if noted is not None:

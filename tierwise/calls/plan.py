@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from tierwise.context import Context
@@ -37,7 +37,8 @@ class CallPlan:
     downgraded_from: str | None = None  # the tier the stage asked for, when a hook moved it
     parent_config: Mapping[str, Any] = field(default_factory=dict)
     loop: Any = None  # the event loop of an async call: its clients are built for that loop
-    processing: str = "standard"  # "batch": attempts go through a deferred collector (deferred.py), billed so
+    # "batch": attempts go to a deferred collector (deferred.py: the Batch API), billed at batch rates
+    processing: Literal["standard", "batch"] = "standard"
     deferred: Any = None  # that collector's transport, when processing is "batch"
 
     @property

@@ -21,6 +21,7 @@ Time: a job stays PENDING `pending_s`, RUNNING `running_s`, then ends; its reque
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import threading
@@ -168,7 +169,7 @@ class BatchStore:
         with self._lock:
             return self._operation(self._job(job_id))
 
-    def list(self, page_size: int | None, page_token: str | None) -> dict[str, Any]:
+    def list_jobs(self, page_size: int | None, page_token: str | None) -> dict[str, Any]:
         with self._lock:
             ids = sorted(self._jobs, key=lambda i: self._jobs[i].created_at, reverse=True)
             start = int(page_token) if page_token and page_token.isdigit() else 0
@@ -203,7 +204,7 @@ class BatchStore:
             raise BackendError(404, f"Batch batches/{job_id} not found.", "NOT_FOUND")
         return job
 
-    def _inline(self, container: Any) -> list[tuple[str | None, dict[str, Any], Any]]:
+    def _inline(self, container: Any) -> builtins.list[tuple[str | None, dict[str, Any], Any]]:
         if not isinstance(container, dict) or set(container) - {"requests"}:
             raise BackendError(400, "batch.input_config.requests: expected {\"requests\": [...]}.")
         items = container.get("requests")
@@ -218,7 +219,7 @@ class BatchStore:
             out.append((None, item["request"], item.get("metadata")))
         return out
 
-    def _from_file(self, name: Any) -> list[tuple[str | None, dict[str, Any], Any]]:
+    def _from_file(self, name: Any) -> builtins.list[tuple[str | None, dict[str, Any], Any]]:
         file_id = name.removeprefix("files/") if isinstance(name, str) else ""
         file = self._files.get(file_id)
         if file is None or file.data is None:

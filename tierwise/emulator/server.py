@@ -295,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
             job, method = batch["id"], batch["method"]
             if job is None and verb == "GET":
                 size = first.get("pageSize")
-                self._send_json(200, store.list(int(size) if size and size.isdigit() else None,
+                self._send_json(200, store.list_jobs(int(size) if size and size.isdigit() else None,
                                                 first.get("pageToken")))
             elif job is not None and method is None and verb == "GET":
                 self._send_json(200, store.get(job))
