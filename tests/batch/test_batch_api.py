@@ -61,13 +61,15 @@ def test_per_request_errors_and_expired_jobs_are_failed_attempts_retried_in_late
     emulator, context = scripted(rules, batch=BatchSettings(fates=["succeeded", "expired"]))
     out = tmp_path / "out.jsonl"
     summary = run_batch(_items(tmp_path / "in.jsonl", 5), out, context=context, api="batch", quiet=True,
-                        batch_poll_s=(0.02, 0.1), batch_window_s=0.2)
+                        batch_poll_s=(0.02, 0.1))
     assert summary.ok == 5, summary.failures
     lines = {json.loads(line)["id"]: json.loads(line) for line in out.read_text().splitlines()}
     triage3 = [c for c in lines["t3"]["calls"] if c["stage"] == "triage"]
-    assert [c["outcome"] for c in triage3] == ["error", "ok"]  # per-request 503, then answered in the next job
-    drafts = [c for entry in lines.values() for c in entry["calls"] if c["stage"] == "draft"]
-    assert any(c["outcome"] == "error" and "EXPIRED" in c["error"] for c in drafts)  # the second job expired
+    # a per-request 503, then answered in a later job (the retry may land in the expired job first)
+    assert any("503" in (c["error"] or "") for c in triage3) and triage3[-1]["outcome"] == "ok"
+    calls = [c for entry in lines.values() for c in entry["calls"]]
+    assert any(c["outcome"] == "error" and "EXPIRED" in c["error"] for c in calls)  # the second job expired
+    assert len(emulator.batches.created) >= 4  # triage, the expired one, its retries, the rest
     assert all(entry["status"] == "ok" for entry in lines.values())
 
 
@@ -77,3 +79,55 @@ def test_vertex_is_refused_before_anything_runs(tmp_path, monkeypatch):
         run_batch(_items(tmp_path / "in.jsonl", 1), tmp_path / "out.jsonl", context={"backend": "vertex"},
                   api="batch", quiet=True)
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_report_shows_the_batch_split(scripted, tmp_path):
+    from typer.testing import CliRunner
+
+    from tierwise.cli import app
+
+    _, context = scripted(RULES)
+    run_batch(_items(tmp_path / "in.jsonl", 3), tmp_path / "out.jsonl", context=context, api="batch", quiet=True,
+              batch_poll_s=(0.02, 0.1))
+    shown = CliRunner().invoke(app, ["report"])
+    assert shown.exit_code == 0, shown.output
+    assert "processing: batch $" in shown.output and "over 9 calls" in shown.output
+
+
+def test_resume_finds_a_job_created_before_its_name_was_journaled(scripted, tmp_path):
+    """Killed between journaling a job and learning its name: the resume finds it by its display name in the job
+    list and re-attaches, instead of creating (and paying for) it again."""
+    import asyncio
+
+    from google import genai
+    from google.genai import types
+
+    from tierwise.batch.jobs import BatchJobs
+    from tierwise.calls.endpoint import resolve_endpoint
+
+    emulator, context = scripted(RULES)
+    journal = tmp_path / "out.jsonl.jobs.jsonl"
+    client = genai.Client(api_key="emulator", http_options=types.HttpOptions(base_url=emulator.base_url))
+    request = {"contents": [{"role": "user", "parts": [{"text": "Ticket #1: hi"}]}],
+               "config": {"system_instruction": TRIAGE}}
+    client.batches.create(model="gemini-3.1-flash-lite", src=[request], config={"display_name": "tierwise-r1-00001"})
+    journal.write_text(json.dumps({"op": "run", "run": "r1"}) + "\n" + json.dumps(
+        {"op": "job", "job": "tierwise-r1-00001", "model": "gemini-3.1-flash-lite", "keys": ["r1-k-0"]}) + "\n")
+
+    async def resume():
+        jobs = BatchJobs(resolve_endpoint(context, load_registry()), journal, poll_s=(0.02, 0.1))
+        await jobs.start(resume=True)
+        try:
+            for _ in range(200):
+                if "r1-k-0" in jobs._results:
+                    return jobs.counts, jobs._results["r1-k-0"]
+                await asyncio.sleep(0.02)
+            raise AssertionError("the re-attached job never answered")
+        finally:
+            await jobs.close()
+
+    counts, answer = asyncio.run(resume())
+    assert counts.reattached == 1 and counts.submitted == 0
+    assert answer.status == 200 and b"candidates" in answer.body
+    assert emulator.batches.created == ["tierwise-r1-00001"]  # not created a second time
+    assert '"op": "created"' in journal.read_text()
