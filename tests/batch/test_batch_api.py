@@ -131,3 +131,13 @@ def test_resume_finds_a_job_created_before_its_name_was_journaled(scripted, tmp_
     assert answer.status == 200 and b"candidates" in answer.body
     assert emulator.batches.created == ["tierwise-r1-00001"]  # not created a second time
     assert '"op": "created"' in journal.read_text()
+
+
+def test_requests_beyond_the_inline_limit_go_as_a_jsonl_file(scripted, tmp_path, monkeypatch):
+    monkeypatch.setattr("tierwise.batch.jobs.INLINE_LIMIT_BYTES", 1000)  # Google's is 20 MB: force the file path
+    emulator, context = scripted(RULES)
+    summary = run_batch(_items(tmp_path / "in.jsonl", 4), tmp_path / "out.jsonl", context=context, api="batch",
+                        quiet=True, batch_poll_s=(0.02, 0.1))
+    assert summary.ok == 4
+    jobs = list(emulator.batches.jobs())
+    assert len(jobs) == 3 and all("responsesFile" in job["metadata"]["output"] for job in jobs)

@@ -135,11 +135,12 @@ class BatchJobs:
 
     def __init__(self, endpoint: Endpoint, journal_path: Path, *, window_s: float = 2.0,
                  poll_s: tuple[float, float] = (1.0, 30.0), max_requests: int = 50_000,
-                 inline_limit: int = INLINE_LIMIT_BYTES, on_change: Callable[[], None] | None = None) -> None:
+                 inline_limit: int | None = None, on_change: Callable[[], None] | None = None) -> None:
         refuse_vertex(endpoint)
         self.endpoint = endpoint
         self.journal = JobJournal(journal_path)
-        self.window_s, self.poll_s, self.max_requests, self.inline_limit = window_s, poll_s, max_requests, inline_limit
+        self.window_s, self.poll_s, self.max_requests = window_s, poll_s, max_requests
+        self.inline_limit = INLINE_LIMIT_BYTES if inline_limit is None else inline_limit
         self.on_change = on_change or (lambda: None)
         self.counts = JobCounts()
         self.run_id = ""

@@ -451,7 +451,7 @@ class Emulator:
             self.check(model, payload, "generateContent")
             request = wire.parse_request(model, payload, stream=False, method="generateContent")
             self.record(request)
-            frames = self.answer(request, secrets.token_urlsafe(16))
+            frames = self.answer(request, secrets.token_urlsafe(16), timed=False)
         except BackendError as err:
             return None, rpc_status(err)
         if not frames or not isinstance(frames[0], dict):  # a cut or corrupted answer: that request failed
@@ -569,8 +569,12 @@ class Emulator:
             generation = replace(generation, prompt_tokens=generation.prompt_tokens + request.media_token_count)
         return generation
 
-    def answer(self, request: GenerateRequest, response_id: str, *, api: str = "gemini") -> list[Any]:
+    def answer(self, request: GenerateRequest, response_id: str, *, api: str = "gemini",
+               timed: bool = True) -> list[Any]:
         """The response frames for a generate call, with a fault from ``faults`` injected if one fires.
+
+        ``timed=False`` (a Batch API job's request): no latency and no slow/hang waits; the job's own timeline
+        (``BatchSettings``) is its wall time.
 
         Raises :class:`BackendError` for error answers. See ``faultwire`` for the frame kinds.
         """
@@ -579,7 +583,7 @@ class Emulator:
             prompt_tokens = functools.partial(self.prompt_tokens, request)  # only some kinds need it
             if (err := faultwire.error(fault, request, prompt_tokens)) is not None:
                 raise err
-            if fault.kind in ("slow", "hang"):
+            if fault.kind in ("slow", "hang") and timed:
                 self._stopping.wait(fault.delay_ms / 1000)
             if (frames := faultwire.replacement(fault, request, prompt_tokens, response_id)) is not None:
                 return self._stamp(request, frames, None, api)
@@ -588,7 +592,7 @@ class Emulator:
             generation = faultwire.shorten(fault, generation)
         limits = self.limits(request.model)
         signature = limits is not None and limits.thought_signatures
-        if self.latency is not None:  # streamed: the first token's wait here, the rest between chunks
+        if self.latency is not None and timed:  # streamed: the first token's wait here, the rest between chunks
             self._stopping.wait(self.latency.first_token_seconds(request.model) if request.stream
                                 else self.latency.seconds(request.model, generation.output_tokens))
         if request.stream:
