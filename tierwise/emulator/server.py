@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 from . import faultwire, strict, wire
 from .backend import Backend, BackendError, GenerateRequest, Generation, token_limit_error
 from .batches import BatchSettings, BatchStore, rpc_status
+from .caches import CacheStore
 from .catalogue import ModelLimits, build_catalogue
 from .faults import Fault, Faults, window_for
 from .latency import LatencyModel
@@ -50,6 +51,7 @@ _LIST_ROUTE = re.compile(r"^/(?:v1|v1beta|v1alpha)/models/?$")
 _BATCH_ROUTE = re.compile(r"^/v1beta/batches(?:/(?P<id>[^/:]+)(?::(?P<method>\w+))?)?/?$")
 _FILE_ROUTE = re.compile(r"^/(?:download/)?v1beta/files/(?P<id>[^/:]+)(?::(?P<method>download))?$")
 _UPLOAD_ROUTE = "/upload/v1beta/files"
+_CACHE_ROUTE = re.compile(r"^/v1beta/cachedContents(?:/(?P<id>[^/:]+))?/?$")
 _METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 _MAX_BODY = 64 * 1024 * 1024
 _UNREGISTERED = (
@@ -208,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
         if verb == "GET" and _LIST_ROUTE.match(path):
             self._send_json(200, {"models": [emulator.model_info(m) for m in emulator.model_ids()]})
             return
-        if self._batch_api(verb, path, query, raw):
+        if self._batch_api(verb, path, query, raw) or self._caches(verb, path, query, raw):
             return
         route = _GEMINI_ROUTE.match(path)
         api = "gemini"
@@ -234,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_exchange(emulator.exchange(call, path, auth), stream, sse)
             return
         emulator.check(model, payload, method, api, route["version"])
-        request = wire.parse_request(model, payload, stream=stream, method=method)
+        request = emulator.parse(model, payload, stream=stream, method=method)
         emulator.record(request)
         if method == "countTokens":
             count = emulator.prompt_tokens(request)
@@ -305,6 +307,31 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(200, store.cancel(job))
             else:
                 raise BackendError(404, f"Method not found: {verb} {path}")
+        return True
+
+    def _caches(self, verb: str, path: str, query: dict[str, list[str]], raw: bytes) -> bool:
+        """Explicit context caches (caches.py); False when `path` is not theirs."""
+        route = _CACHE_ROUTE.match(path)
+        if route is None:
+            return False
+        emulator = self.server.emulator
+        emulator.authorize(self._auth(query))
+        store, cache = emulator.caches, route["id"]
+        first = {k: v[0] for k, v in query.items() if v}
+        if cache is None and verb == "POST":
+            self._send_json(200, store.create(_json(raw)))
+        elif cache is None and verb == "GET":
+            size = first.get("pageSize")
+            self._send_json(200, store.list_caches(int(size) if size and size.isdigit() else None,
+                                                   first.get("pageToken")))
+        elif cache is not None and verb == "GET":
+            self._send_json(200, store.get(cache))
+        elif cache is not None and verb == "PATCH":
+            self._send_json(200, store.update(cache, _json(raw)))
+        elif cache is not None and verb == "DELETE":
+            self._send_json(200, store.delete(cache))
+        else:
+            raise BackendError(404, f"Method not found: {verb} {path}")
         return True
 
     def _auth(self, query: dict[str, list[str]]) -> dict[str, str]:
@@ -443,13 +470,27 @@ class Emulator:
         self.batches = BatchStore(self.batch_answer, lambda model: not self.strict or self.limits(model) is not None,
                                   batch)
         self.upload_parts: dict[str, bytearray] = {}  # resumable uploads in progress
+        self.caches = CacheStore(self._cache_tokens, lambda m: (lim := self.limits(m)) and lim.min_cache_tokens,
+                                 lambda model: not self.strict or self.limits(model) is not None)
+
+    def parse(self, model: str, payload: dict[str, Any], *, stream: bool, method: str) -> GenerateRequest:
+        """The request as the backend sees it: an explicit cache's content (caches.py) in front of its own."""
+        cached = 0
+        if payload.get("cachedContent") and method != "countTokens":
+            payload, cached = self.caches.expand(model, payload)
+        request = wire.parse_request(model, payload, stream=stream, method=method)
+        request.cache_tokens = cached
+        return request
+
+    def _cache_tokens(self, model: str, payload: dict[str, Any]) -> int:
+        return self.prompt_tokens(wire.parse_request(model, payload, stream=False, method="generateContent"))
 
     def batch_answer(self, model: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | None,
                                                                           dict[str, Any] | None]:
         """One request of a batch job: (the GenerateContentResponse, None) or (None, its google.rpc.Status)."""
         try:
             self.check(model, payload, "generateContent")
-            request = wire.parse_request(model, payload, stream=False, method="generateContent")
+            request = self.parse(model, payload, stream=False, method="generateContent")
             self.record(request)
             frames = self.answer(request, secrets.token_urlsafe(16), timed=False)
         except BackendError as err:
@@ -588,6 +629,8 @@ class Emulator:
             if (frames := faultwire.replacement(fault, request, prompt_tokens, response_id)) is not None:
                 return self._stamp(request, frames, None, api)
         generation = self.generate(request)
+        if request.cache_tokens:  # the explicit cache's tokens, billed at the cached rate
+            generation = replace(generation, cached_tokens=max(generation.cached_tokens, request.cache_tokens))
         if fault is not None:
             generation = faultwire.shorten(fault, generation)
         limits = self.limits(request.model)
