@@ -477,7 +477,11 @@ class Emulator:
         """The request as the backend sees it: an explicit cache's content (caches.py) in front of its own."""
         cached = 0
         if payload.get("cachedContent") and method != "countTokens":
-            payload, cached = self.caches.expand(model, payload)
+            try:
+                payload, cached = self.caches.expand(model, payload)
+            except BackendError:
+                if self.strict:
+                    raise  # lenient: a cache it does not have is ignored, as before caches were emulated
         request = wire.parse_request(model, payload, stream=stream, method=method)
         request.cache_tokens = cached
         return request
