@@ -20,10 +20,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tierwise.context import Context, coerce_context
+from tierwise.errors import InvalidInputError
 from tierwise.inputs import check_extract_schema, check_label, check_labels, check_tools
 from tierwise.tiers import load_registry
 from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 
+from . import caching as _caching
 from . import deferred as _deferred
 from . import hooks as _hooks
 from . import served
@@ -48,6 +50,7 @@ def call_stage(
     task_type: str | None = None,
     labels: Mapping[str, Any] | None = None,
     tier: str | None = None,
+    cache_prefix: int = 0,
 ) -> StageResult:
     """Run `stage` on the models the registry gives it (see the module docstring).
 
@@ -55,8 +58,11 @@ def call_stage(
     bind (`value` is then the AIMessage, with `.tool_calls`). `labels`: `route`, `request_id`, `escalated`, and
     any other trace metadata; they are stored with the ledger record too. `tier`: run on this tier instead of
     the registry's (evals, shadow calls); otherwise a task type's own tier (`[task_types.T.stages.S]`) applies.
+    `cache_prefix`: the first this many messages (system prompt, a long document) repeat across calls: inside a
+    `caching(ExplicitCaches(...))` scope, an async call reads them from an explicit cache where that pays
+    (calls/caching.py).
     """
-    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier)
+    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier, cache_prefix)
     attempts = Attempts()
     result: StageResult | None = None
     error: BaseException | None = None
@@ -82,11 +88,12 @@ async def acall_stage(
     task_type: str | None = None,
     labels: Mapping[str, Any] | None = None,
     tier: str | None = None,
+    cache_prefix: int = 0,
 ) -> StageResult:
     """Async `call_stage`: the same loop and hooks, awaiting the model, the waits and the hooks' async twins."""
     context = coerce_context(context) if context is not None else current_context()
     await awarm(context)
-    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier)
+    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier, cache_prefix)
     plan = plan.replace(loop=asyncio.get_running_loop())  # async clients belong to one event loop
     attempts = Attempts()
     result: StageResult | None = None
@@ -155,6 +162,10 @@ def _invoke(plan: CallPlan, call: Call) -> Reply:
 
 async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
     runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    if plan.caches is not None and not plan.tools:  # tools cannot go beside a cache (Gemini's 400)
+        name = await plan.caches.name_for(call.candidate, messages[:plan.cache_prefix])
+        if name is not None:  # the prefix (system prompt included) is in the cache: send the rest
+            messages, kwargs = messages[plan.cache_prefix:], {**kwargs, "cached_content": name}
     box, token = served.listen()
     note, noted = _deferred.noting(_scope(plan, call)) if plan.deferred is not None else (None, None)
     started = time.perf_counter()
@@ -177,7 +188,7 @@ def _scope(plan: CallPlan, call: Call) -> str:
 
 def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None,
                context: Context | None, task_type: str | None, labels: Mapping[str, Any] | None,
-               tier: str | None = None) -> CallPlan:
+               tier: str | None = None, cache_prefix: int = 0) -> CallPlan:
     """Resolve the stage's primary model and settings and check the request: every error here comes before any
     call and any spend."""
     from langchain_core.runnables.config import ensure_config
@@ -193,7 +204,12 @@ def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[A
     normalized = normalize(messages)
     prompt_tokens = sum(len(text_of(m)) for m in normalized) // CHARS_PER_TOKEN
     deferred = _deferred.current()  # a caller chose the Batch API for this scope (tierwise.batch, --api batch)
+    if isinstance(cache_prefix, bool) or not isinstance(cache_prefix, int) or not 0 <= cache_prefix <= len(normalized):
+        raise InvalidInputError(f"cache_prefix must be a whole number from 0 to the number of messages "
+                                f"({len(normalized)}), got {cache_prefix!r}")
+    caches = _caching.current() if cache_prefix else None
     return CallPlan(processing="batch" if deferred is not None else "standard", deferred=deferred,
+                    cache_prefix=cache_prefix, caches=caches,
                     route=route, registry=registry, endpoint=resolve_endpoint(context, registry),
                     messages=tuple(normalized), context=context, hooks=_hooks.for_registry(registry), schema=schema,
                     tools=tools, task_type=task_type, labels=labels, prompt_tokens=prompt_tokens,

@@ -470,7 +470,7 @@ class Emulator:
         self.batches = BatchStore(self.batch_answer, lambda model: not self.strict or self.limits(model) is not None,
                                   batch)
         self.upload_parts: dict[str, bytearray] = {}  # resumable uploads in progress
-        self.caches = CacheStore(self._cache_tokens, lambda m: (lim := self.limits(m)) and lim.min_cache_tokens,
+        self.caches = CacheStore(self._cache_tokens, self._min_cache_tokens,
                                  lambda model: not self.strict or self.limits(model) is not None)
 
     def parse(self, model: str, payload: dict[str, Any], *, stream: bool, method: str) -> GenerateRequest:
@@ -485,6 +485,10 @@ class Emulator:
         request = wire.parse_request(model, payload, stream=stream, method=method)
         request.cache_tokens = cached
         return request
+
+    def _min_cache_tokens(self, model: str) -> int | None:
+        limits = self.limits(model)
+        return limits.min_cache_tokens if limits is not None else None
 
     def _cache_tokens(self, model: str, payload: dict[str, Any]) -> int:
         return self.prompt_tokens(wire.parse_request(model, payload, stream=False, method="generateContent"))
