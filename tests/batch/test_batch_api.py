@@ -141,3 +141,29 @@ def test_requests_beyond_the_inline_limit_go_as_a_jsonl_file(scripted, tmp_path,
     assert summary.ok == 4
     jobs = list(emulator.batches.jobs())
     assert len(jobs) == 3 and all("responsesFile" in job["metadata"]["output"] for job in jobs)
+
+
+def test_cli_refuses_vertex_and_unknown_apis_clearly(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tierwise.cli import app
+
+    monkeypatch.setenv("GOOGLE_API_KEY", "k")
+    source = _items(tmp_path / "in.jsonl", 1)
+    vertex = CliRunner().invoke(app, ["batch", str(source), "--out", str(tmp_path / "o.jsonl"), "--api", "batch",
+                                      "--backend", "vertex"])
+    assert vertex.exit_code == 2 and "Vertex AI batch prediction needs Cloud Storage" in vertex.output
+    assert "Traceback" not in vertex.output and not (tmp_path / "o.jsonl").exists()
+    other = CliRunner().invoke(app, ["batch", str(source), "--out", str(tmp_path / "o.jsonl"), "--api", "fast"])
+    assert other.exit_code == 2 and "--api must be standard or batch" in other.output
+
+
+def test_progress_line_shows_jobs_and_their_states(capsys):
+    from tierwise.batch.jobs import JobCounts
+    from tierwise.batch.progress import BatchProgress
+
+    counts = JobCounts(submitted=2)
+    counts.states.update({"BATCH_STATE_RUNNING": 1, "BATCH_STATE_SUCCEEDED": 1})
+    with BatchProgress(10, jobs=counts.describe):
+        pass
+    assert "jobs: 1 running, 1 succeeded" in capsys.readouterr().err

@@ -42,6 +42,7 @@ class StageCall:
     messages: list[Any]
     schema: type | None = None
     tools: tuple[Any, ...] | None = None  # LangChain tools to bind: the result's value is then the AIMessage
+    cache_prefix: int = 0  # leading messages (system prompt, a long document) an explicit cache may hold
 
 
 StateT = TypeVar("StateT", bound=Mapping[str, Any])
@@ -102,7 +103,8 @@ def stage_node(name: str, prepare: Prepare[StateT], finish: Finish[StateT]) -> R
             return {**started, **call}
         try:
             result = await acall_stage(call.stage, call.messages, schema=call.schema, tools=call.tools,
-                                       context=context, task_type=state.get("task_type"), labels=_labels(state))
+                                       context=context, task_type=state.get("task_type"), labels=_labels(state),
+                                       cache_prefix=call.cache_prefix)
         except (ModelCallError, BudgetExceededError) as failed:
             return {**started, **_failed(name, call, state, failed, finish, context)}
         update = {"steps": [name], "calls": result.records, **started, **finish(state, result, context)}
