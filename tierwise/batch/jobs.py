@@ -33,7 +33,7 @@ from typing import Any
 
 from tierwise.calls.deferred import DeferredAnswer
 from tierwise.calls.endpoint import Endpoint
-from tierwise.errors import InvalidInputError
+from tierwise.errors import BackendUnavailableError, InvalidInputError
 
 GEMINI_URL = "https://generativelanguage.googleapis.com"
 INLINE_LIMIT_BYTES = 20 * 1024 * 1024  # Google's limit on a job's inline requests; a JSONL file beyond it
@@ -165,7 +165,12 @@ class BatchJobs:
                                        headers={"x-goog-api-key": self.endpoint.api_key}, timeout=120.0)
         unnamed = [job for job in self._jobs.values() if job.name is None]
         if unnamed:  # died between journaling a job and learning its name: did Google create it?
-            found = await self._find_by_display({job.display for job in unnamed})
+            try:
+                found = await self._find_by_display({job.display for job in unnamed})
+            except _HttpError as exc:  # without the list we cannot tell: stop rather than pay twice
+                raise BackendUnavailableError(
+                    f"cannot list the Batch API jobs to re-attach to the earlier run's (HTTP {exc.status}); nothing "
+                    "was sent: run the same command again when the endpoint answers") from None
             for job in unnamed:
                 if job.display in found:
                     job.name = found[job.display]
@@ -250,7 +255,9 @@ class BatchJobs:
             self._job_of_key[key] = display
         try:
             job.name = await self._create(job, requests)
-        except _HttpError as exc:  # refused (a 4xx) or unknown: each request gets that error; a retry makes a new job
+        except Exception as exc:  # noqa: BLE001 - refused (a 4xx) or unknown: each request gets that error
+            if not isinstance(exc, _HttpError):
+                exc = _HttpError(503, _error_body(503, f"the batch job could not be created: {type(exc).__name__}"))
             self.journal.write({"op": "ended", "job": display, "state": "NOT_CREATED", "error": exc.status})
             self._resolve_all(job, exc.status, exc.body)
             return
@@ -286,7 +293,17 @@ class BatchJobs:
         return str(uploaded.name)
 
     async def _watch(self, job: Job) -> None:
-        """Poll the job until it ends, then answer its waiting attempts (and keep the answers not asked for yet)."""
+        """Poll the job until it ends, then answer its waiting attempts (and keep the answers not asked for yet).
+        Whatever goes wrong here answers the job's attempts with an error: an attempt is never left waiting."""
+        try:
+            await self._poll(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an unreadable answer: the attempts fail (and may retry)
+            self._resolve_all(job, 500, _error_body(500, f"batch job {job.name}: unreadable result "
+                                                    f"({type(exc).__name__}: {exc})"[:300]))
+
+    async def _poll(self, job: Job) -> None:
         delay = self.poll_s[0]
         while True:
             try:
@@ -295,6 +312,9 @@ class BatchJobs:
                 if exc.status == 404:  # deleted behind our back: its requests failed
                     self._end(job, "BATCH_STATE_FAILED")
                     self._resolve_all(job, 503, _error_body(503, f"batch job {job.name} is gone (deleted)"))
+                    return
+                if exc.status in (401, 403):  # the key no longer works: as a live call would fail
+                    self._resolve_all(job, exc.status, exc.body)
                     return
                 operation = None  # transient: poll again
             if operation is not None:
