@@ -49,9 +49,8 @@ def items(path: Path, count: int) -> Path:
 
 
 def graph_workload(url: str, scratch: Path, count: int, job_poll: float) -> list[tuple[str, float, float, str]]:
-    from tierwise import Context
+    from tierwise import Context, Runtime
     from tierwise.batch.runner import run_batch
-    from tierwise.calls import hooks
     from tierwise.calls.hooks import CallHook
     from tierwise.calls.plan import CallPlan
 
@@ -67,14 +66,10 @@ def graph_workload(url: str, scratch: Path, count: int, job_poll: float) -> list
     rows = []
     for mode in ("standard", "flex", "batch"):
         context = Context(base_url=url)
-        if mode == "flex":
-            hooks.install(AllFlex(), first=True)
-        try:
+        with Runtime(base_url=url, hooks=[AllFlex()] if mode == "flex" else []) as rt:
             summary = run_batch(source, scratch / f"out-{mode}.jsonl", context=context, concurrency=64, quiet=True,
-                                api="batch" if mode == "batch" else "standard", batch_poll_s=(job_poll, job_poll))
-        finally:
-            if mode == "flex":
-                hooks.uninstall("all-flex")
+                                api="batch" if mode == "batch" else "standard", batch_poll_s=(job_poll, job_poll),
+                                runtime=rt)
         assert summary.ok == count, summary.failures
         made = f"{summary.jobs.submitted} jobs ({summary.jobs.requests} requests)" if summary.jobs else "-"
         rows.append((mode, summary.cost_usd, summary.seconds, made))
@@ -82,20 +77,18 @@ def graph_workload(url: str, scratch: Path, count: int, job_poll: float) -> list
 
 
 async def document_workload(url: str, questions: int) -> list[tuple[str, float, float, str]]:
-    from tierwise import Context
+    from tierwise import Context, Runtime
     from tierwise.calls import acall_stage
     from tierwise.calls.caching import ExplicitCaches, caching
-    from tierwise.calls.endpoint import resolve_endpoint
-    from tierwise.tiers import load_registry
 
     document = "".join(DOCUMENT.format(n=n) for n in range(400))  # ~8,000 tokens
     context = Context(base_url=url)
-    registry = load_registry()
+    rt = Runtime(base_url=url)
 
     async def ask_all() -> list:
         calls = [acall_stage(stage, [("system", SYSTEM), ("human", document), ("human", f"Question {n}: what "
                                                                                      "does the contract say?")],
-                             context=context, cache_prefix=2)
+                             context=context, cache_prefix=2, runtime=rt)
                  for n in range(questions) for stage in ("draft", "reason")]
         return await asyncio.gather(*calls)
 
@@ -103,7 +96,7 @@ async def document_workload(url: str, questions: int) -> list[tuple[str, float, 
     started = time.monotonic()
     plain = await ask_all()
     rows.append(("no explicit cache", sum(r.records[-1].cost_usd for r in plain), time.monotonic() - started, "-"))
-    caches = ExplicitCaches(resolve_endpoint(context, registry), registry, expected_reuses=questions)
+    caches = ExplicitCaches.for_runtime(rt, context, expected_reuses=questions)
     started = time.monotonic()
     with caching(caches):
         cached = await ask_all()
@@ -114,6 +107,7 @@ async def document_workload(url: str, questions: int) -> list[tuple[str, float, 
     note = ", ".join(f"{d.model} {d.tokens:,} tok (pays past {d.break_even:.1f} reads)" for d in made)
     rows.append(("explicit caches", sum(r.records[-1].cost_usd for r in cached) + extra, seconds,
                  f"{len(made)} caches: {note}"))
+    rt.close()
     return rows
 
 

@@ -103,7 +103,7 @@ def test_resume_finds_a_job_created_before_its_name_was_journaled(scripted, tmp_
     from google.genai import types
 
     from tierwise.batch.jobs import BatchJobs
-    from tierwise.calls.endpoint import resolve_endpoint
+    from tierwise.runtime import default_runtime
 
     emulator, context = scripted(RULES)
     journal = tmp_path / "out.jsonl.jobs.jsonl"
@@ -115,7 +115,8 @@ def test_resume_finds_a_job_created_before_its_name_was_journaled(scripted, tmp_
         {"op": "job", "job": "tierwise-r1-00001", "model": "gemini-3.1-flash-lite", "keys": ["r1-k-0"]}) + "\n")
 
     async def resume():
-        jobs = BatchJobs(resolve_endpoint(context, load_registry()), journal, poll_s=(0.02, 0.1))
+        rt = default_runtime()
+        jobs = BatchJobs(rt.endpoint_for(context, rt.registry_for(context)), journal, poll_s=(0.02, 0.1))
         await jobs.start(resume=True)
         try:
             for _ in range(200):

@@ -9,9 +9,8 @@ import pytest
 
 from tierwise.calls import acall_stage
 from tierwise.calls.caching import ExplicitCaches, caching
-from tierwise.calls.endpoint import resolve_endpoint
 from tierwise.errors import InvalidInputError
-from tierwise.ledger.guard import SpendGuard
+from tierwise.runtime import default_runtime
 from tierwise.tiers import Usage, load_registry, price
 
 DOCUMENT = "Clause: refunds are due within 30 days of purchase. " * 600  # ~7,800 tokens
@@ -35,9 +34,9 @@ async def _ask(context, caches, questions, stage="draft"):
 def test_a_prefix_read_by_enough_calls_is_cached_once_per_model(scripted):
     emulator, context = scripted(RULES)
     registry = load_registry()
-    guard = SpendGuard.for_registry(registry)
-    caches = ExplicitCaches(resolve_endpoint(context, registry), registry, expected_reuses=20,
-                            record=guard.after_call)
+    rt = default_runtime()
+    guard = rt.ledgers.guard(rt.registry_for(context))
+    caches = ExplicitCaches.for_runtime(rt, context, expected_reuses=20, record=guard.after_call)
     results = asyncio.run(_ask(context, caches, 20))
     assert [r.value for r in results] == [f"Answer {n}." for n in range(20)]
     # draft runs on 3.5 Flash-Lite; question 3's 400 moved it to its fallback 3.1 Flash-Lite, which got its own
@@ -63,8 +62,7 @@ def test_a_prefix_read_by_enough_calls_is_cached_once_per_model(scripted):
 
 def test_too_few_reuses_make_no_cache_and_say_why(scripted):
     emulator, context = scripted(RULES[1:])
-    registry = load_registry()
-    caches = ExplicitCaches(resolve_endpoint(context, registry), registry, expected_reuses=2)
+    caches = ExplicitCaches.for_runtime(default_runtime(), context, expected_reuses=2)
     results = asyncio.run(_ask(context, caches, 2))
     assert all(r.records[-1].cached_tokens == 0 for r in results)
     assert emulator.caches.created == []

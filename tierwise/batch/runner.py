@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tierwise.calls.runtime import CallRuntime, current_runtime
 from tierwise.context import Context, coerce_context
 from tierwise.errors import BackendUnavailableError, InvalidInputError, RegistryError, TierwiseError
+from tierwise.graph.bind import bind_runtime
 from tierwise.inputs import check_concurrency, check_path
 from tierwise.outputs import check_output, save_with_fallback
 
@@ -102,13 +104,20 @@ async def arun_batch(
     api: str = "standard",
     batch_window_s: float = 2.0,
     batch_poll_s: tuple[float, float] = (1.0, 30.0),
+    runtime: CallRuntime | None = None,
 ) -> BatchSummary:
     """Run every item of `input_path` not yet in `out`; returns the counts (also kept in `summary`).
 
     `api="batch"`: every stage call goes through Gemini Batch API jobs at batch prices (jobs.py); all items run
     at once (`concurrency` does not apply: they wait on jobs, not on connections). `batch_window_s`: how long a
     model's first queued request waits for others when some items are still busy; `batch_poll_s`: the first and
-    the longest wait between polls of a job."""
+    the longest wait between polls of a job.
+    `runtime`: the tierwise.Runtime the graph runs on (default: `tierwise.default_runtime()`)."""
+    if runtime is None:
+        from tierwise.runtime import default_runtime
+
+        runtime = default_runtime()
+    runtime = current_runtime(runtime)  # checks what was passed
     concurrency = check_concurrency(concurrency)
     if api not in APIS:
         raise InvalidInputError(f"api must be one of {', '.join(APIS)}, got {api!r}")
@@ -118,7 +127,7 @@ async def arun_batch(
     out = check_output(out, option="--out", inputs=[input_path, context.registry_path], make_parents=True)
     items = read_items(input_path)  # every bad line named before any call
     claim_output(out, input_path, items, resume=resume, overwrite=overwrite)  # before the journal is touched
-    collector = _collector(api, context, out, resume, batch_window_s, batch_poll_s)  # Vertex: refused, before all
+    collector = _collector(api, context, runtime, out, batch_window_s, batch_poll_s)  # Vertex: refused, before all
     journal = Journal(out)
     stages_db = cache_path(out)
     if overwrite and not resume:
@@ -134,7 +143,7 @@ async def arun_batch(
         if cache:
             stage_cache = StageCache(stages_db)
             summary.cache = stages_db
-        graph = _graph(graph_factory, context, stage_cache)
+        graph = bind_runtime(_graph(graph_factory, context, stage_cache, runtime), runtime)
         batch_id = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:10]
         earlier = list(done.values())
         with BatchProgress(len(items), done=len(earlier), failed=sum(e.get("status") != "ok" for e in earlier),
@@ -166,17 +175,14 @@ async def arun_batch(
     return summary
 
 
-def _collector(api: str, context: Context, out: Path, resume: bool, window_s: float,
+def _collector(api: str, context: Context, runtime: CallRuntime, out: Path, window_s: float,
                poll_s: tuple[float, float]) -> Any:
     """--api batch: the Batch API collector for this output (Vertex refused here, before anything is touched)."""
     if api != "batch":
         return None
-    from tierwise.calls.endpoint import resolve_endpoint
-    from tierwise.tiers import load_registry
-
     from .jobs import BatchJobs
 
-    endpoint = resolve_endpoint(context, load_registry(context.registry_path))
+    endpoint = runtime.endpoint_for(context, runtime.registry_for(context))
     return BatchJobs(endpoint, jobs_path(out), window_s=window_s, poll_s=poll_s)
 
 
@@ -278,22 +284,21 @@ def fresh_cost(entry: dict[str, Any], since: datetime) -> float:
     return sum(float(c["cost_usd"]) for c in entry.get("calls", []) if datetime.fromisoformat(c["started_at"]) >= since)
 
 
-def _graph(factory: Callable[..., Any] | None, context: Context, stage_cache: StageCache | None) -> Any:
+def _graph(factory: Callable[..., Any] | None, context: Context, stage_cache: StageCache | None,
+           runtime: CallRuntime) -> Any:
     if factory is None:
         from tierwise.graph.graph import build_graph
 
         factory = build_graph
     if stage_cache is None:
         return factory()
-    return factory(cache=stage_cache, cache_policy=stage_cache_policy(_settings(context)))
+    return factory(cache=stage_cache, cache_policy=stage_cache_policy(_settings(context, runtime)))
 
 
-def _settings(context: Context) -> dict[str, Any]:
+def _settings(context: Context, runtime: CallRuntime) -> dict[str, Any]:
     """What, besides a stage's input, decides its answer: a resume under other settings must not reuse them."""
-    from tierwise.tiers import load_registry
-
     return {"context": dataclasses.asdict(context),
-            "registry": load_registry(context.registry_path).data.model_dump(mode="json")}
+            "registry": runtime.registry_for(context).data.model_dump(mode="json")}
 
 
 def _check_same_input(done: dict[str, Any], items: list[Item], out: str | Path, input_path: str | Path) -> None:

@@ -43,9 +43,11 @@ from tierwise.tiers import StageModel, Usage, price
 from .messages import text_of
 
 if TYPE_CHECKING:
+    from tierwise.context import Context
     from tierwise.tiers import Registry
 
     from .endpoint import Endpoint
+    from .runtime import CallRuntime
 
 log = logging.getLogger("tierwise.calls")
 GEMINI_URL = "https://generativelanguage.googleapis.com"
@@ -98,6 +100,16 @@ class ExplicitCaches:
         self.decisions: list[CacheDecision] = []
         self.records: list[CallRecord] = []  # creation and storage, as handed to `record`
         self._http: Any = None
+
+    @classmethod
+    def for_runtime(cls, runtime: CallRuntime, context: Context | None = None, **options: Any) -> ExplicitCaches:
+        """The caches for calls on `runtime` (its endpoint and registry for `context`); `options` as for the class
+        (`expected_reuses`, `ttl_s`, `record`: e.g. `rt.ledgers.guard(registry).after_call` to ledger them)."""
+        from tierwise.context import Context as _Context
+
+        context = context or _Context()
+        registry = runtime.registry_for(context)
+        return cls(runtime.endpoint_for(context, registry), registry, **options)
 
     def break_even(self, candidate: StageModel, on: date | None = None) -> float | None:
         """Reads within one TTL past which a cache of `candidate`'s model costs less than resending the prefix."""

@@ -1,8 +1,9 @@
-"""Start the emulator by backend name, for the call path's offline backends (installed by tierwise/defaults.py)."""
+"""Start the emulator by backend name, for the call path's offline backends (a tierwise.Runtime owns one)."""
 
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from tierwise.errors import BackendUnavailableError
 
@@ -26,7 +27,10 @@ def make_backend(name: str):
 
 
 class EmulatorLauncher:
-    """The call path's `Launcher`: one in-process emulator per backend, started on first use."""
+    """A runtime's `Launcher`: an in-process emulator per stand-in backend it was asked for, stopped on close."""
+
+    def __init__(self) -> None:
+        self._started: list[Any] = []
 
     def available(self, backend: str) -> bool:
         from tierwise.emulator import LocalBackend  # light: does not import llama_cpp
@@ -38,4 +42,10 @@ class EmulatorLauncher:
 
         emulator = Emulator(make_backend(backend))
         emulator.start()
+        self._started.append(emulator)
         return emulator.base_url
+
+    def close(self) -> None:
+        started, self._started = self._started, []
+        for emulator in started:
+            emulator.stop()

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tierwise.calls import ModelCallError, call_stage
+from tierwise.calls.runtime import CallRuntime, current_runtime
 from tierwise.context import Context
 from tierwise.errors import InvalidInputError
 from tierwise.tiers import Registry
@@ -71,8 +72,10 @@ class EvalRun:
 
 def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str], *, registry: Registry,
              context: Context, judge_stage: str | None = None, judge_tier: str | None = None, concurrency: int = 4,
-             progress: Callable[[int, int], None] | None = None) -> EvalRun:
-    """Every case × stage × tier, `concurrency` calls at a time; outcomes in case, stage, tier order."""
+             progress: Callable[[int, int], None] | None = None, runtime: CallRuntime | None = None) -> EvalRun:
+    """Every case × stage × tier, `concurrency` calls at a time; outcomes in case, stage, tier order.
+    `runtime`: whose endpoint, hooks and ledger the calls use (default: `tierwise.default_runtime()`)."""
+    runtime = current_runtime(runtime)
     _check_names(registry, stages, tiers)
     settings = registry.data.evals
     judge_stage = judge_stage or settings.judge_stage
@@ -85,7 +88,7 @@ def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str],
     def judge(case: Case, answer: str) -> Grade:
         reference = case.reference if isinstance(case.reference, str) else None
         return grade(case.input, answer, reference=reference, stage=judge_stage, tier=judge_tier, context=context,
-                     task_type=case.task_type, labels=labels)
+                     task_type=case.task_type, labels=labels, runtime=runtime)
 
     def one(job: tuple[Case, str, str]) -> Outcome:
         case, stage, tier = job
@@ -93,7 +96,7 @@ def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str],
         started = time.perf_counter()
         try:
             result = call_stage(stage, messages, schema=schema, context=context, task_type=case.task_type,
-                                labels=labels, tier=tier)
+                                labels=labels, tier=tier, runtime=runtime)
         except ModelCallError as exc:
             seconds = time.perf_counter() - started
             records = exc.records

@@ -6,9 +6,8 @@ from typing import Any
 from tierwise.calls.api import current_context
 from tierwise.ledger.economics import totals
 from tierwise.state import State
-from tierwise.tiers import load_registry
 
-from .base import plain_node
+from .base import ledgers, plain_node, registry
 
 
 def respond(state: State) -> dict[str, Any]:
@@ -22,7 +21,7 @@ def respond(state: State) -> dict[str, Any]:
         "steps": ["respond"],
         "answer": answer,
         "escalated": bool(state.get("escalated")),
-        **totals(calls, state.get("route"), load_registry(current_context().registry_path)),
+        **totals(calls, state.get("route"), registry(current_context()), ledgers()),
     }
 
 
