@@ -60,6 +60,12 @@ def run(
     try:
         if text == "-":
             text = read_stdin()
+        from tierwise.calls.messages import check_request
+
+        payload: dict[str, Any] = {"input": text}
+        if task_type:
+            payload["task_type"] = task_type
+        check_request(payload)  # a bad request is refused before anything is chosen or started
         rt, chosen = command_runtime(backend, base_url, offline_local=True)
     except TierwiseError as exc:
         raise fail(str(exc)) from None
@@ -75,9 +81,6 @@ def run(
             from tierwise.ledger.url import check_ledger
 
             check_ledger(rt.ledgers, rt.registry_for(context))
-            payload: dict[str, Any] = {"input": text}
-            if task_type:
-                payload["task_type"] = task_type
             from tierwise.graph.catalog import build_named
 
             result = build_named(graph, corpus=corpus, runtime=rt).invoke(payload, context=context)

@@ -127,8 +127,8 @@ def command_runtime(backend: str, base_url: str | None = None, *, offline_local:
     from tierwise.context import is_backend
 
     if not is_backend(backend):
-        raise InvalidArgumentError(f"--backend: unknown backend {backend!r}; choose auto, gemini, vertex, local "
-                                   "or scripted")
+        raise InvalidArgumentError(f"backend must be one of auto, gemini, vertex, local, scripted; got "
+                                   f"{backend!r}")
     env = os.environ if env is None else env
     chosen = backend
     if backend == "auto" and not base_url and not api_key_from(env) and not env.get(BASE_URL_VARIABLE, "").strip():

@@ -153,9 +153,10 @@ def resolve(context: Context, registry: Registry | None, *, backend: str, base_u
         return emulator(chosen)
     if chosen not in ("auto", "gemini"):
         raise BackendUnavailableError(f"unknown backend {chosen!r}; choose auto, gemini, vertex, local or scripted")
+    if chosen == "gemini" and not key:
+        raise BackendUnavailableError(f"backend 'gemini' needs {' or '.join(KEY_VARIABLES)} to be set (or api_key= "
+                                      "passed to tierwise.Runtime)")
     if operator:  # the operator's proxy stands in for Google's endpoint
-        if chosen == "gemini" and not key:
-            raise no_key_error()
         return Endpoint("custom", operator, key or EMULATOR_KEY)
     if not key:
         raise no_key_error()

@@ -157,7 +157,7 @@ def _read_medians(pool: LedgerPool, url: str, registry: Registry) -> dict[str | 
     from .sql import SqlLedger
 
     try:
-        ledger = pool.ledger(url)
+        ledger = pool.ledger(url, create=False)  # no ledger yet: no medians, and none made for reading
     except LedgerError:
         return {}
     if not isinstance(ledger, SqlLedger):

@@ -101,11 +101,12 @@ class LedgerPool:
         path = default_path(self.env)
         return f"sqlite:///{path.with_name(STAND_IN_FILE) if stand_in else path}"
 
-    def ledger(self, url: str) -> Ledger:
+    def ledger(self, url: str, *, create: bool = True) -> Ledger:
+        """The open ledger at `url` (`create=False`: a reader that must not make one, e.g. the economics)."""
         with self._lock:
             ledger = self._open.get(url)
             if ledger is None:
-                ledger = self._open[url] = open_ledger(url)
+                ledger = self._open[url] = open_ledger(url, create=create)
             return ledger
 
     def guard(self, registry: Registry, *, stand_in: bool = False) -> Any:

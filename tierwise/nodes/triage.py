@@ -21,9 +21,11 @@ def prepare(state: State, context: Context) -> StageCall | State:
     reg = registry(context)
     settings = reg.data.router
     if settings.strategy != "llm":
-        from tierwise.routing.runtime import route_for, router_at
+        from tierwise.calls.runtime import current_runtime
+        from tierwise.routing.runtime import RouterFiles, route_for
 
-        decision = router_at(reg.path(settings.model_path)).decide(text, settings.threshold)
+        routers = current_runtime().resource(RouterFiles, RouterFiles)
+        decision = routers.router_at(reg.path(settings.model_path)).decide(text, settings.threshold)
         if settings.strategy == "learned" or decision.confidence >= settings.hybrid_confidence:
             route = route_for(decision)
             triage = TriageResult(intent="question", complexity=LEARNED_COMPLEXITY[route],
