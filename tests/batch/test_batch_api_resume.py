@@ -89,3 +89,28 @@ def test_kill_9_mid_batch_api_run_then_resume(tmp_path, kill_after_jobs):
                                                        date.fromisoformat(e.started_at.date().isoformat())))
     billed = {c["call_id"] for entry in lines for c in entry["calls"]}
     assert billed <= {e.call_id for e in stored}
+
+
+def test_ctrl_c_leaves_jobs_running_and_says_how_to_resume(tmp_path):
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text("".join(json.dumps({"id": f"t{i}", "input": f"Ticket #{i}: my card was charged twice."}) + "\n"
+                           for i in range(5)))
+    with Emulator(ScriptedBackend(RULES), batch=BatchSettings(pending_s=60)) as emulator:
+        first = batch(inp, out, emulator.base_url)
+        deadline = time.monotonic() + 60
+        while not emulator.batches.created and time.monotonic() < deadline:
+            assert first.poll() is None, first.communicate()
+            time.sleep(0.01)
+        first.send_signal(signal.SIGINT)
+        _, stderr = first.communicate(timeout=60)
+        assert first.returncode == 130, stderr
+        assert "keep running" in stderr and "--resume" in stderr and "Traceback" not in stderr
+        (job,) = emulator.batches.jobs()
+        assert job["metadata"]["state"] == "BATCH_STATE_PENDING"  # not cancelled: it is still working for us
+
+        emulator.batches.settings.pending_s = 0
+        second = batch(inp, out, emulator.base_url, "--resume")
+        _, stderr = second.communicate(timeout=120)
+        assert second.returncode == 0, stderr
+        assert len(emulator.batches.created) == 3  # the triage job re-attached, then draft and judge
+    assert len(out.read_text().splitlines()) == 5
