@@ -1,9 +1,10 @@
 """`tierwise batch --api batch`: every stage call's attempt, collected per model and sent as one Gemini Batch API
 job when no more are coming; each answer resolves its waiting attempt in the one call path (calls/deferred.py).
 
-When a job goes out: when every item in flight is waiting on an answer (nothing else can come), or `window_s`
-after the first request of a model's queue (items still thinking, sleeping before a retry), or when the queue
-reaches `max_requests`. A 1,000-item run thus makes about one job per stage and model, not 1,000 requests.
+When a job goes out: when every item in flight is waiting on an answer (nothing else can come), or when no
+request for that model came for `window_s` (the rest are still thinking or sleeping before a retry; at most
+`max_wait_s` after its first), or when the queue reaches `max_requests`. A 1,000-item run thus makes about one job
+per stage and model, not 1,000 requests.
 
 Exactly once across crashes (the job journal, OUT.jobs.jsonl, fsync'ed line by line):
 - each attempt has a stable key: its item, stage, model, request body and occurrence (a retry is the next
@@ -133,13 +134,13 @@ class BatchJobs:
 
     processing = "batch"
 
-    def __init__(self, endpoint: Endpoint, journal_path: Path, *, window_s: float = 2.0,
+    def __init__(self, endpoint: Endpoint, journal_path: Path, *, window_s: float = 2.0, max_wait_s: float = 30.0,
                  poll_s: tuple[float, float] = (1.0, 30.0), max_requests: int = 50_000,
                  inline_limit: int | None = None, on_change: Callable[[], None] | None = None) -> None:
         refuse_vertex(endpoint)
         self.endpoint = endpoint
         self.journal = JobJournal(journal_path)
-        self.window_s, self.poll_s, self.max_requests = window_s, poll_s, max_requests
+        self.window_s, self.max_wait_s, self.poll_s, self.max_requests = window_s, max_wait_s, poll_s, max_requests
         self.inline_limit = INLINE_LIMIT_BYTES if inline_limit is None else inline_limit
         self.on_change = on_change or (lambda: None)
         self.counts = JobCounts()
@@ -150,7 +151,8 @@ class BatchJobs:
         self._results: dict[str, DeferredAnswer] = {}
         self._waiters: dict[str, asyncio.Future[DeferredAnswer]] = {}
         self._pending: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
-        self._first: dict[str, float] = {}
+        self._first: dict[str, float] = {}  # per model: when its queue's first and latest requests came
+        self._last: dict[str, float] = {}
         self._seen: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._kick = asyncio.Event()
@@ -212,6 +214,7 @@ class BatchJobs:
         self._waiters[key] = future
         if key not in self._job_of_key:
             self._first.setdefault(model, time.monotonic())
+            self._last[model] = time.monotonic()
             self._pending[model].append((key, body))
         self._kick.set()
         try:
@@ -223,7 +226,8 @@ class BatchJobs:
 
     async def _schedule(self) -> None:
         while True:
-            wait = min((self.window_s - (time.monotonic() - t) for t in self._first.values()), default=None)
+            now = time.monotonic()
+            wait = min((self._due(model) - now for model in self._first), default=None)
             try:
                 await asyncio.wait_for(self._kick.wait(), timeout=None if wait is None else max(wait, 0.0))
             except TimeoutError:
@@ -236,11 +240,16 @@ class BatchJobs:
                 if not queue:
                     self._first.pop(model, None)
                     continue
-                if waiting_all or now - self._first[model] >= self.window_s or len(queue) >= self.max_requests:
+                if waiting_all or now >= self._due(model) or len(queue) >= self.max_requests:
                     self._pending[model] = []
                     self._first.pop(model, None)
                     for start in range(0, len(queue), self.max_requests):
                         await self._submit(model, queue[start:start + self.max_requests])
+
+    def _due(self, model: str) -> float:
+        """When `model`'s queue goes out if not everything waits before: `window_s` without a new request for it,
+        at most `max_wait_s` after its first."""
+        return min(self._last.get(model, 0.0) + self.window_s, self._first[model] + self.max_wait_s)
 
     async def _submit(self, model: str, entries: list[tuple[str, bytes]]) -> None:
         display = f"tierwise-{self.run_id}-{len(self._jobs) + 1:05d}"
