@@ -22,11 +22,13 @@ _EXPORTS = {
     "default_runtime": "tierwise.runtime",
     "CallHook": "tierwise.calls.hooks",
     "build_graph": "tierwise.graph.graph",
+    "bind_runtime": "tierwise.graph.bind",
     "Context": "tierwise.context",
     "call_stage": "tierwise.calls",
     "acall_stage": "tierwise.calls",
     "run_stage": "tierwise.calls",
     "stage_node": "tierwise.nodes.base",
+    "Stage": "tierwise.nodes.declare",
     "StageCall": "tierwise.nodes.base",
     "build_content_graph": "tierwise.graph.content",
     "build_research_graph": "tierwise.graph.research",
@@ -67,10 +69,12 @@ if TYPE_CHECKING:
         UnknownStageError,
     )
     from tierwise.graph.agentic import build_agentic_graph
+    from tierwise.graph.bind import bind_runtime
     from tierwise.graph.content import build_content_graph
     from tierwise.graph.graph import build_graph
     from tierwise.graph.research import build_research_graph
     from tierwise.nodes.base import StageCall, stage_node
+    from tierwise.nodes.declare import Stage
     from tierwise.runtime import Runtime, default_runtime
     from tierwise.state.records import CallRecord
     from tierwise.tiers.registry import build_registry, load_registry

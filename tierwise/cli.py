@@ -80,7 +80,8 @@ def run(
             )
             from tierwise.ledger.url import check_ledger
 
-            check_ledger(rt.ledgers, rt.registry_for(context))
+            check_ledger(rt.ledgers, rt.registry_for(context), stand_in=chosen in ("local", "scripted")
+                         and not base_url)
             from tierwise.graph.catalog import build_named
 
             result = build_named(graph, corpus=corpus, runtime=rt).invoke(payload, context=context)

@@ -23,6 +23,7 @@ from tierwise.calls.runtime import CallRuntime, set_default_provider
 from tierwise.context import Backend
 from tierwise.errors import InvalidArgumentError
 from tierwise.ledger.url import LedgerPool
+from tierwise.nodes.declare import Stage
 from tierwise.tiers import Registry
 
 
@@ -36,6 +37,7 @@ class Runtime(CallRuntime):
     tierwise's emulator, recorded apart from real spend unless `ledger` names where. `hooks`: your own rules, run
     after the defaults (`default_hooks=False`: none of the defaults). `trusted_base_urls`: endpoints you chose that
     may receive the key (the CLI's --base-url). `env`: where settings are read (default: os.environ, live).
+    `stages`: your own declared stages (tierwise.Stage): the scripted backend answers them with their `demo`.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class Runtime(CallRuntime):
         vertex_credentials: object | None = None,
         trusted_base_urls: Iterable[str] = (),
         env: Mapping[str, str] | None = None,
+        stages: Iterable[Stage] = (),
     ) -> None:
         from tierwise.defaults import default_hooks as defaults
         from tierwise.emulator.launch import EmulatorLauncher
@@ -59,13 +62,18 @@ class Runtime(CallRuntime):
             raise InvalidArgumentError(f"hooks must be a list of CallHook, got {type(hooks).__name__}")
         if not isinstance(default_hooks, bool):
             raise InvalidArgumentError(f"default_hooks must be True or False, got {default_hooks!r}")
+        stages = list(stages) if isinstance(stages, Iterable) else stages
+        if not isinstance(stages, list) or not all(isinstance(s, Stage) for s in stages):
+            raise InvalidArgumentError("stages must be a list of tierwise.Stage declarations")
+        demo_rules = [rule for stage in stages for rule in stage.demo_rules()]
         if ledger is not None and not isinstance(ledger, str | os.PathLike):
             raise InvalidArgumentError(f"ledger must be a ledger URL or a path, got {type(ledger).__name__}")
         self.ledgers = LedgerPool(os.fspath(ledger) if ledger is not None else None,
                                   env=os.environ if env is None else env)
         own = defaults(self.ledgers) if default_hooks else []
         super().__init__(registry=registry, backend=backend, base_url=base_url, api_key=api_key,
-                         hooks=[*own, *hooks], launcher=EmulatorLauncher(), vertex_credentials=vertex_credentials,
+                         hooks=[*own, *hooks], launcher=EmulatorLauncher(demo_rules),
+                         vertex_credentials=vertex_credentials,
                          trusted_base_urls=trusted_base_urls, env=env)
         self._resources[LedgerPool] = self.ledgers  # closed with the runtime
 

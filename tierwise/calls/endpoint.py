@@ -81,15 +81,22 @@ def check_base_url(url: str, setting: str) -> str:
     work is a configuration error now, never a connection retried for the whole request budget."""
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise InvalidInputError(f"{setting} must start with http:// or https://, got {url!r}")
+    problem = _url_problem(url)
+    if problem:
+        raise InvalidInputError(f"{setting} {problem}: {url!r}")
+    return url.rstrip("/")
+
+
+@functools.lru_cache(maxsize=256)
+def _url_problem(url: str) -> str:
+    """What is wrong with an http(s) URL ("" if nothing): parsed once per URL, not on every call."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError as exc:
-        raise InvalidInputError(f"{setting} is not a valid URL ({exc}): {url!r}") from None
-    if not host:
-        raise InvalidInputError(f"{setting} has no host: {url!r} (e.g. http://127.0.0.1:8080)")
-    return url.rstrip("/")
+        return f"is not a valid URL ({exc})"
+    return "" if host else "has no host (e.g. http://127.0.0.1:8080)"
 
 
 def operator_base_url(env: Mapping[str, str], configured: str | None, registry: Registry | None) -> str | None:

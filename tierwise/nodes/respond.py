@@ -8,6 +8,7 @@ from tierwise.ledger.economics import totals
 from tierwise.state import State
 
 from .base import ledgers, plain_node, registry
+from .declare import best_answer
 
 
 def respond(state: State) -> dict[str, Any]:
@@ -16,7 +17,7 @@ def respond(state: State) -> dict[str, Any]:
         # A critical stage failed: say so rather than ship a cheaper stage's text in its place.
         answer = ""
     else:
-        answer = state.get("polished") or state.get("reasoned") or state.get("draft") or ""
+        answer = best_answer(state)
     return {
         "steps": ["respond"],
         "answer": answer,

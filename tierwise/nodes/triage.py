@@ -8,10 +8,12 @@ from typing import Literal
 from tierwise.calls import StageResult
 from tierwise.calls.messages import check_request
 from tierwise.context import Context
-from tierwise.prompts import render
 from tierwise.state import State, Triage, TriageResult
 
 from .base import StageCall, registry, stage_node
+from .declare import Stage
+
+STAGE = Stage("triage", prompt="triage", reads=("input",), schema=Triage)
 
 LEARNED_COMPLEXITY: dict[str, Literal[1, 3, 5]] = {"simple": 1, "moderate": 3, "complex": 5}
 
@@ -31,7 +33,7 @@ def prepare(state: State, context: Context) -> StageCall | State:
             triage = TriageResult(intent="question", complexity=LEARNED_COMPLEXITY[route],
                                   confidence="high" if decision.confidence >= 0.75 else "medium", source="learned")
             return {"steps": ["triage"], "triage": triage, "route": route}
-    return StageCall("triage", render("triage", input=text), Triage)
+    return STAGE.call({"input": text})
 
 
 def finish(state: State, result: StageResult, context: Context) -> State:
