@@ -195,9 +195,6 @@ class BatchJobs:
             await self._http.aclose()
         self.journal.close()
 
-    def item_started(self) -> None:
-        self.active += 1
-
     def item_finished(self) -> None:
         self.active -= 1
         self._kick.set()

@@ -109,9 +109,9 @@ async def arun_batch(
     """Run every item of `input_path` not yet in `out`; returns the counts (also kept in `summary`).
 
     `api="batch"`: every stage call goes through Gemini Batch API jobs at batch prices (jobs.py); all items run
-    at once (`concurrency` does not apply: they wait on jobs, not on connections). `batch_window_s`: how long a
-    model's first queued request waits for others when some items are still busy; `batch_poll_s`: the first and
-    the longest wait between polls of a job.
+    at once (`concurrency` does not apply: they wait on jobs, not on connections). `batch_window_s`: while some
+    items are still busy, a model's queued requests go out once none has come for it this long; `batch_poll_s`:
+    the first and the longest wait between polls of a job.
     `runtime`: the tierwise.Runtime the graph runs on (default: `tierwise.default_runtime()`)."""
     if runtime is None:
         from tierwise.runtime import default_runtime
