@@ -151,12 +151,16 @@ async def _adrive(loop: Loop, plan: CallPlan) -> StageResult:
 
 
 def _invoke(plan: CallPlan, call: Call) -> Reply:
-    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s, call.max_output_tokens)
+    from .tracecost import with_trace_costs  # LangChain's callbacks: imported on the first call, not with tierwise
+
+    runnable, config, kwargs, pricer = with_trace_costs(runnable, config, kwargs, plan, call.candidate)
     box, token = served.listen()
     started = time.perf_counter()
     try:
         output = runnable.invoke(messages, config=config, **kwargs)
-        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None)
+        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None,
+                     pricer.cost if pricer else None)
     except Exception as exc:  # noqa: BLE001 - the loop classifies every failure
         return Reply(None, exc, time.perf_counter() - started)
     finally:
@@ -164,7 +168,10 @@ def _invoke(plan: CallPlan, call: Call) -> Reply:
 
 
 async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
-    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s, call.max_output_tokens)
+    from .tracecost import with_trace_costs  # LangChain's callbacks: imported on the first call, not with tierwise
+
+    runnable, config, kwargs, pricer = with_trace_costs(runnable, config, kwargs, plan, call.candidate)
     if plan.caches is not None and not plan.tools:  # tools cannot go beside a cache (Gemini's 400)
         name = await plan.caches.name_for(call.candidate, messages[:plan.cache_prefix])
         if name is not None:  # the prefix (system prompt included) is in the cache: send the rest
@@ -175,7 +182,7 @@ async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
     try:
         output = await runnable.ainvoke(messages, config=config, **kwargs)
         return Reply(output, None, time.perf_counter() - started, box[-1] if box else None,
-                     note.key if note else None)
+                     pricer.cost if pricer else None, note.key if note else None)
     except Exception as exc:  # noqa: BLE001
         return Reply(None, exc, time.perf_counter() - started, key=note.key if note else None)
     finally:

@@ -206,7 +206,8 @@ class ExplicitCaches:
     def _record(self, candidate: StageModel, event: Literal["create", "storage"], tokens: int,
                 cost: float) -> CallRecord:
         return CallRecord(call_id=uuid.uuid4().hex, stage=candidate.stage, tier=candidate.tier,
-                          model=candidate.model_id, input_tokens=tokens, cost_usd=cost, cache=event)
+                          model=candidate.model_id, input_tokens=tokens, cost_usd=cost, input_cost_usd=cost,
+                          cache=event)
 
     async def _emit(self, record: CallRecord) -> None:
         self.records.append(record)

@@ -77,5 +77,11 @@ def listen() -> tuple[list[str], contextvars.Token[list[str] | None]]:
     return box, _served.set(box)
 
 
+def current() -> str | None:
+    """The served tier noted so far for the call in progress (None: not said, or nobody listening)."""
+    box = _served.get()
+    return box[-1] if box else None
+
+
 def stop(token: contextvars.Token[list[str] | None]) -> None:
     _served.reset(token)

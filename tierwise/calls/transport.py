@@ -11,8 +11,8 @@ from .models import runnable_for
 from .plan import CallPlan
 
 
-def call_parts(plan: CallPlan, candidate: StageModel,
-               timeout_s: float) -> tuple[Any, list[Any], dict[str, Any], dict[str, Any]]:
+def call_parts(plan: CallPlan, candidate: StageModel, timeout_s: float,
+               max_output_tokens: int | None = None) -> tuple[Any, list[Any], dict[str, Any], dict[str, Any]]:
     labels = {"tierwise_stage": candidate.stage, "tierwise_tier": candidate.tier, "tierwise_model": candidate.model_id}
     if plan.task_type:
         labels["tierwise_task_type"] = plan.task_type
@@ -31,6 +31,8 @@ def call_parts(plan: CallPlan, candidate: StageModel,
     kwargs: dict[str, Any] = {"timeout": timeout_s}
     if settings.service_tier != "standard" and plan.processing != "batch":  # a Batch API job has no service tier
         kwargs["service_tier"] = settings.service_tier  # sent as the request's serviceTier
+    if max_output_tokens is not None and max_output_tokens < settings.max_output_tokens:
+        kwargs["max_output_tokens"] = max_output_tokens  # this attempt's lower limit (Attempts.output_limit)
     runnable = runnable_for(candidate, settings, plan.endpoint, plan.schema, plan.tools, plan.loop, plan.deferred)
     return runnable, list(plan.messages), config, kwargs
 

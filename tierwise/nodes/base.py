@@ -136,8 +136,9 @@ def _begin(state: StateT) -> tuple[StateT, dict[str, str]]:
 
 
 def _labels(state: Mapping[str, Any]) -> dict[str, Any]:
-    """What the ledger and traces group calls by."""
-    return {"route": state.get("route"), "request_id": state.get("request_id"), "escalated": state.get("escalated")}
+    """What the ledger and traces group calls by: the request's own labels (user, team...) and tierwise's."""
+    return {**(state.get("labels") or {}), "route": state.get("route"), "request_id": state.get("request_id"),
+            "escalated": state.get("escalated")}
 
 
 def _failed(

@@ -125,10 +125,12 @@ def calc(model_id: str, input_tokens: int, output_tokens: int, cached_tokens: in
     return total
 
 
-def calc_batch(model_id: str, input_tokens: int, output_tokens: int, cached_tokens: int, on: date) -> Decimal | None:
+def calc_batch(model_id: str, input_tokens: int, output_tokens: int, cached_tokens: int,
+               on: date) -> tuple[Decimal, Decimal] | None:
     """USD at the Gemini Batch API's rates, as genai-prices prices them (`price_context={"processing": "batch"}`,
     its batch variants with their cache-read exceptions); None when genai-prices lacks the model or has no batch
-    rates for it on that day (then the caller bills the standard price: never less than Google may charge)."""
+    rates for it on that day (then the caller bills the standard price: never less than Google may charge).
+    Returns (input USD, output USD)."""
     if version() is None:
         return None
     from datetime import UTC, datetime
@@ -146,9 +148,8 @@ def calc_batch(model_id: str, input_tokens: int, output_tokens: int, cached_toke
         return None
     usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens, cache_read_tokens=cached_tokens)
     provider = _snapshot().find_provider(None, PROVIDER, None)
-    total: Decimal = info.calc_price(usage, provider, genai_request_timestamp=when,
-                                     price_context={"processing": "batch"}).total_price
-    return total
+    priced = info.calc_price(usage, provider, genai_request_timestamp=when, price_context={"processing": "batch"})
+    return priced.input_price, priced.output_price
 
 
 def with_list_prices(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -53,11 +53,37 @@ def price(
     (pass the registry's `service_tiers`); an unknown tier is a ValueError rather than a silent full price.
     A model without any price is a ValueError too (the registry refuses such a model when it loads).
     """
+    return price_parts(model, usage, on, service_tier=service_tier, factors=factors).total_usd
+
+
+@dataclass(frozen=True)
+class Cost:
+    """One call's bill and where it comes from, as tracing tools show it: input (cached part included) plus
+    output (thinking part included) is the total; the service tier that served it is already applied."""
+
+    total_usd: float = 0.0
+    input_usd: float = 0.0
+    output_usd: float = 0.0
+    cached_input_usd: float = 0.0  # the cached part of input_usd
+    thinking_usd: float = 0.0  # the thinking part of output_usd
+    service_tier: str = "standard"
+
+
+def price_parts(
+    model: ModelSpec,
+    usage: Usage,
+    on: date,
+    *,
+    service_tier: str = "standard",
+    factors: Mapping[str, float] | None = None,
+) -> Cost:
+    """`price`, itemised: the parts add up to the total (the total is rounded to 1e-10 USD; output takes the
+    rounding so that input + output == total exactly as floats)."""
     factors = DEFAULT_SERVICE_TIERS if factors is None else factors
     if service_tier not in factors or service_tier not in SERVICE_TIERS:
         raise ValueError(f"unknown service tier {service_tier!r} (known: {sorted(factors)})")
     if usage.cache_hit:
-        return 0.0
+        return Cost(service_tier=service_tier)
     p = model.price_on(on)
     long = p.long_context_threshold is not None and usage.input_tokens > p.long_context_threshold
     # (the registry refuses a long_context_threshold without long_input and long_output)
@@ -66,26 +92,43 @@ def price(
     rate_cached = p.long_cached_input if long else p.cached_input
     rate_cached = rate_in if rate_cached is None else rate_cached  # no cached rate known: full price
     cached = min(usage.cached_tokens, usage.input_tokens)
+    factor = factors[service_tier]
     dollars = (
         (usage.input_tokens - cached) * rate_in + cached * rate_cached + usage.output_tokens * rate_out
     ) * PER_TOKEN
-    return round(dollars * factors[service_tier], 10)
+    total = round(dollars * factor, 10)
+    input_usd = min(total, round(((usage.input_tokens - cached) * rate_in + cached * rate_cached) * PER_TOKEN
+                                 * factor, 10))
+    thinking = min(usage.thinking_tokens, usage.output_tokens)
+    return Cost(total_usd=total, input_usd=input_usd, output_usd=total - input_usd,
+                cached_input_usd=round(cached * rate_cached * PER_TOKEN * factor, 10),
+                thinking_usd=round(thinking * rate_out * PER_TOKEN * factor, 10), service_tier=service_tier)
 
 
-def batch_price(model_id: str, model: ModelSpec, usage: Usage, on: date) -> float:
-    """USD for one request answered by a Gemini Batch API job: genai-prices' batch rates for the model on that day
-    (half the standard rates, with their exceptions: e.g. gemini-3.1-pro-preview's cache reads stay at the
+def batch_parts(model_id: str, model: ModelSpec, usage: Usage, on: date) -> Cost:
+    """One request answered by a Gemini Batch API job, itemised: genai-prices' batch rates for the model on that
+    day (half the standard rates, with their exceptions: e.g. gemini-3.1-pro-preview's cache reads stay at the
     standard rate). A model genai-prices has no batch rates for is billed at its standard price (fail closed: never
-    less than Google may charge)."""
+    less than Google may charge). Batch is not a service tier: the Cost says standard, the record says batch."""
     from . import list_prices
 
     if usage.cache_hit:
-        return 0.0
+        return Cost()
     cached = min(usage.cached_tokens, usage.input_tokens)
     found = list_prices.calc_batch(model_id, usage.input_tokens, usage.output_tokens, cached, on)
     if found is None:
-        return price(model, usage, on)
-    return round(float(found), 10)
+        return price_parts(model, usage, on)
+    input_usd, output_usd = round(float(found[0]), 10), round(float(found[1]), 10)
+    cached_usd = list_prices.calc_batch(model_id, cached, 0, cached, on) if cached else None
+    thinking = min(usage.thinking_tokens, usage.output_tokens)
+    return Cost(total_usd=round(input_usd + output_usd, 10), input_usd=input_usd, output_usd=output_usd,
+                cached_input_usd=round(float(cached_usd[0]), 10) if cached_usd else 0.0,
+                thinking_usd=round(output_usd * thinking / usage.output_tokens, 10) if usage.output_tokens else 0.0)
+
+
+def batch_price(model_id: str, model: ModelSpec, usage: Usage, on: date) -> float:
+    """`batch_parts`' total: USD for one request answered by a Batch API job."""
+    return batch_parts(model_id, model, usage, on).total_usd
 
 
 def served_tier(requested: str, reported: object = None) -> str:

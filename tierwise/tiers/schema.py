@@ -107,9 +107,31 @@ class Router(_Strict):
         return self
 
 
+LABEL_KEY = r"^[a-z][a-z0-9_]{0,39}$"  # a request label budgets are kept per: user, team, api_key_id...
+
+
+class TenantCaps(_Strict):
+    """One tenant's caps in USD per UTC day/month (soft: step its non-critical stages down; hard: refuse)."""
+
+    daily_usd: PositiveFloat | None = None
+    monthly_usd: PositiveFloat | None = None
+    hard_daily_usd: PositiveFloat | None = None
+    hard_monthly_usd: PositiveFloat | None = None
+
+
+class LabelBudget(TenantCaps):
+    """Caps for every value of one request label (`[budget.per_label.user]`: each user its own), and per value
+    overrides (`[budget.per_label.user.overrides.alice]`), which replace the whole set of caps for that value."""
+
+    overrides: dict[str, TenantCaps] = Field(default_factory=dict)
+
+    def caps_for(self, value: str) -> TenantCaps:
+        return self.overrides.get(value, self)
+
+
 class Budget(_Strict):
     """Spend caps in USD per UTC day/month. Unset: no cap. Soft caps downgrade non-critical stages; hard caps
-    refuse new calls."""
+    refuse new calls. `per_label`: the same caps per tenant, keyed by a label requests carry (user, team...)."""
 
     daily_usd: PositiveFloat | None = None
     monthly_usd: PositiveFloat | None = None
@@ -122,12 +144,29 @@ class Budget(_Strict):
     downgrade_when_capped: bool = Field(
         default=True, description="Past a soft cap, move non-critical stages to the cheapest tier."
     )
+    per_label: dict[Annotated[str, Field(pattern=LABEL_KEY)], LabelBudget] = Field(
+        default_factory=dict, description="Caps per value of a request label: [budget.per_label.user] ...")
+    fit_output_near_cap: bool = Field(
+        default=True, description="Near a hard cap, where an attempt's worst case (its whole max_output_tokens) no "
+        "longer fits, run it with the output limit what is left pays for, if that covers what the stage has been "
+        "seen to need; off: refuse it, as the cap holds either way.")
+    fit_output_quantile: float = Field(default=0.99, gt=0.0, le=1.0, description="Of the stage's recent good "
+                                       "answers' output tokens (thinking included), on the same model.")
+    fit_output_margin: float = Field(default=1.5, ge=1.0, le=10.0, description="Times that quantile: the least "
+                                     "output limit an attempt near a cap may run with.")
+    fit_output_min_samples: PositiveInt = Field(default=20, description="Fewer good answers seen: no fitting.")
 
     @functools.cached_property
     def any_cap(self) -> bool:
         """Any cap configured (read on every call: computed once, the registry is immutable)."""
         caps = (self.daily_usd, self.monthly_usd, self.hard_daily_usd, self.hard_monthly_usd)
-        return any(c is not None for c in caps) or bool(self.per_task_type)
+        return any(c is not None for c in caps) or bool(self.per_task_type) or bool(self.per_label)
+
+    @functools.cached_property
+    def any_hard_cap(self) -> bool:
+        per_label = (caps for budget in self.per_label.values() for caps in (budget, *budget.overrides.values()))
+        return (self.hard_daily_usd is not None or self.hard_monthly_usd is not None
+                or any(c.hard_daily_usd is not None or c.hard_monthly_usd is not None for c in per_label))
 
 
 class LedgerSettings(_Strict):
