@@ -159,8 +159,8 @@ def _invoke(plan: CallPlan, call: Call) -> Reply:
     started = time.perf_counter()
     try:
         output = runnable.invoke(messages, config=config, **kwargs)
-        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None,
-                     pricer.cost if pricer else None)
+        return Reply(output, None, time.perf_counter() - started, _last_tier(box), pricer.cost if pricer else None,
+                     tuple(box))
     except Exception as exc:  # noqa: BLE001 - the loop classifies every failure
         return Reply(None, exc, time.perf_counter() - started)
     finally:
@@ -181,8 +181,8 @@ async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
     started = time.perf_counter()
     try:
         output = await runnable.ainvoke(messages, config=config, **kwargs)
-        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None,
-                     pricer.cost if pricer else None, note.key if note else None)
+        return Reply(output, None, time.perf_counter() - started, _last_tier(box), pricer.cost if pricer else None,
+                     tuple(box), note.key if note else None)
     except Exception as exc:  # noqa: BLE001
         return Reply(None, exc, time.perf_counter() - started, key=note.key if note else None)
     finally:
@@ -194,6 +194,10 @@ async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
 def _scope(plan: CallPlan, call: Call) -> str:
     """What, besides the request body, tells a deferred attempt apart: the request and stage it serves."""
     return f"{plan.labels.get('request_id') or ''}|{plan.stage}|{call.candidate.model_id}"
+
+
+def _last_tier(box: list[served.Seen]) -> str | None:
+    return next((seen.tier for seen in reversed(box) if seen.tier), None)
 
 
 def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None,

@@ -1,16 +1,21 @@
 """Price one attempt's usage into a CallRecord: the model's dated list price at the service tier it ran on,
-beside the counterfactual (the same tokens on the top tier, standard service)."""
+beside the counterfactual (the same tokens on the top tier, standard service).
+
+Usage comes from the response bodies when the call path saw them (calls/served.py: per HTTP request, with audio
+tokens and grounding queries, each request priced on its own), else from LangChain's totals. Prices are read on
+the UTC date of the attempt, the clock the spend caps and reports use."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from tierwise.state.records import CallRecord
 from tierwise.tiers import Cost, StageModel, Usage, price, price_parts
-from tierwise.tiers.pricing import batch_parts, is_cache_hit, served_tier
+from tierwise.tiers.pricing import add_costs, batch_parts, is_cache_hit, served_tier
+from tierwise.tiers.pricing import today as utc_today
 
 from .failures import Failure
 from .plan import CallPlan
@@ -37,26 +42,81 @@ def usage_from(meta: Mapping[str, Any]) -> Usage:
     )
 
 
+def usage_of_body(meta: Mapping[str, Any], searches: int = 0) -> Usage:
+    """One response's `usageMetadata` → billable counts, as LangChain counts them (input = prompt + tool-use
+    prompt, output = candidates + thoughts) plus what LangChain drops: audio tokens by modality, cached audio."""
+    def count(key: str) -> int:
+        value = meta.get(key)
+        return int(value) if isinstance(value, int | float) else 0
+
+    def modality(key: str, name: str) -> int:
+        details = meta.get(key)
+        return sum(int(d.get("tokenCount") or 0) for d in details if isinstance(d, dict)
+                   and d.get("modality") == name) if isinstance(details, list) else 0
+
+    thoughts = count("thoughtsTokenCount")
+    return Usage(
+        input_tokens=count("promptTokenCount") + count("toolUsePromptTokenCount"),
+        output_tokens=count("candidatesTokenCount") + thoughts,
+        thinking_tokens=thoughts,
+        cached_tokens=count("cachedContentTokenCount"),
+        audio_tokens=modality("promptTokensDetails", "AUDIO") + modality("toolUsePromptTokensDetails", "AUDIO"),
+        cached_audio_tokens=modality("cacheTokensDetails", "AUDIO"),
+        search_queries=searches,
+    )
+
+
+def hop_usages(seen: Sequence[Any]) -> list[tuple[Usage, str | None]] | None:
+    """(usage, served tier) per HTTP request of the call, or None when any response's usage was not read whole
+    (then LangChain's totals are billed)."""
+    if not seen or any(s.usage is None or not s.complete for s in seen):
+        return None
+    return [(usage_of_body(s.usage, len(s.searches)), s.tier) for s in seen]
+
+
+def total(usages: Sequence[Usage]) -> Usage:
+    """The usage of several requests, summed (for the record; each request is priced on its own)."""
+    return Usage(**{name: sum(getattr(u, name) for u in usages) for name in (
+        "input_tokens", "output_tokens", "thinking_tokens", "cached_tokens", "audio_tokens", "cached_audio_tokens",
+        "search_queries")})
+
+
 def attempt_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any = None,
                  today: date | None = None) -> Cost:
-    """One attempt's bill, itemised, at the service tier that served it: `reported` (the response's
+    """One request's bill, itemised, at the service tier that served it: `reported` (the response's
     x-gemini-service-tier, calls/served.py), else the one sent (a model that does not offer the plan's tier was sent
     standard). A Batch API attempt (`plan.processing == "batch"`) is billed at genai-prices' batch rates."""
     if plan.processing == "batch":
         return batch_parts(candidate.model_id, candidate.model, usage, today or date.today())
     tier = served_tier(settings_for(plan, candidate).service_tier, reported)
-    return price_parts(candidate.model, usage, today or date.today(), service_tier=tier,
+    return price_parts(candidate.model, usage, today or utc_today(), service_tier=tier,
                        factors=plan.registry.data.service_tiers)
+
+
+def call_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any = None, seen: Sequence[Any] = (),
+              today: date | None = None) -> tuple[Cost, Usage, list[Usage]]:
+    """One attempt's bill, its usage and its requests' usages: from each HTTP response's own body when the call
+    path read them all (`seen`, calls/served.py: audio, grounding, each request priced on its own), else from
+    LangChain's totals (`usage`) at the `reported` tier."""
+    hops = hop_usages(seen) if not usage.cache_hit else None
+    if hops is None:
+        return attempt_cost(plan, candidate, usage, reported, today), usage, [usage]
+    cost = add_costs([attempt_cost(plan, candidate, hop, tier, today) for hop, tier in hops])
+    return cost, total([hop for hop, _ in hops]), [hop for hop, _ in hops]
 
 
 def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
                   outcome: Outcome, failure: Failure | None, reported: Any = None,
-                  cost: Cost | None = None, call_id: str | None = None) -> CallRecord:
-    """One attempt as a CallRecord. `cost`: its bill as already priced for the trace (calls/tracecost.py), so the
-    trace and the record agree to the cent; else priced here (`attempt_cost`). `call_id`: a Batch API attempt's
-    request key, so that the same request answered again after a crash is one ledger row."""
-    today, factors = date.today(), plan.registry.data.service_tiers
-    cost = cost or attempt_cost(plan, candidate, usage, reported, today)
+                  cost: Cost | None = None, seen: Sequence[Any] = (), call_id: str | None = None) -> CallRecord:
+    """One attempt as a CallRecord, priced on the UTC date it started. `cost`: its bill as already priced for the
+    trace (calls/tracecost.py, with the same `call_cost`), so the trace and the record agree to the cent; else
+    priced here. `call_id`: a Batch API attempt's request key, so that the same request answered again after a
+    crash is one ledger row."""
+    now, factors = datetime.now(UTC), plan.registry.data.service_tiers
+    today = now.date()
+    priced, usage, requests = call_cost(plan, candidate, usage, reported, seen, today)
+    cost = cost or priced
+    all_pro = sum(price(plan.registry.top_model, request, today, factors=factors) for request in requests)
     return CallRecord(
         call_id=call_id or uuid.uuid4().hex,
         stage=candidate.stage,
@@ -72,7 +132,7 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
         cached_input_cost_usd=cost.cached_input_usd,
         thinking_cost_usd=cost.thinking_usd,
         service_tier=cost.service_tier,
-        all_pro_cost_usd=price(plan.registry.top_model, usage, today, factors=factors),  # Pro, standard
+        all_pro_cost_usd=round(all_pro, 10),  # Pro, standard
         latency_ms=round(seconds * 1000, 3),
         outcome=outcome,
         error=failure.message if failure else None,
@@ -81,5 +141,6 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
         fallback=candidate.model_id != plan.route.model_id,
         task_type=plan.task_type,
         purpose=plan.labels.get("purpose"),
+        started_at=now,
         processing=plan.processing,
     )

@@ -48,6 +48,7 @@ class Reply:
     seconds: float
     served_tier: str | None = None  # what the response said served it (x-gemini-service-tier), if it said
     cost: Any = None  # its bill as priced for the trace (a tierwise.tiers.Cost), if it was traced
+    seen: tuple[Any, ...] = ()  # each HTTP response's own tier and usage (calls/served.py), when read
     key: str | None = None  # a deferred attempt's stable key: its record's call_id (deferred.py)
 
 
@@ -193,7 +194,7 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
     value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
                                           "unusable" if unusable else "ok", unusable, reply.served_tier, reply.cost,
-                                          call_id=reply.key))
+                                          reply.seen, call_id=reply.key))
     if unusable:
         return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None

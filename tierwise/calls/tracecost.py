@@ -27,7 +27,7 @@ from langchain_core.tracers.langchain import LangChainTracer
 from tierwise.tiers import Cost, StageModel
 
 from . import served
-from .billing import attempt_cost, usage_from
+from .billing import call_cost, usage_from
 from .plan import CallPlan
 
 
@@ -46,7 +46,9 @@ class TracePricer:
                 usage = kwargs.get("usage_metadata") if isinstance(kwargs, dict) else None
                 if not isinstance(kwargs, dict) or not isinstance(usage, Mapping):
                     continue
-                self.cost = attempt_cost(self.plan, self.candidate, usage_from(usage), served.current())
+                seen = served.current()  # each response's own usage and tier: the record's very bill
+                reported = next((s.tier for s in reversed(seen) if s.tier), None)
+                self.cost = call_cost(self.plan, self.candidate, usage_from(usage), reported, seen)[0]
                 kwargs["usage_metadata"] = {**usage, **langsmith_costs(self.cost, usage)}
 
 

@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from tierwise.tiers import StageModel, Usage, price
-from tierwise.tiers.pricing import batch_price
+from tierwise.tiers.pricing import batch_price, today
 
 from .plan import CallPlan
 
@@ -44,15 +44,15 @@ def worst_case_usd(plan: CallPlan, candidate: StageModel, on: date | None = None
     """The largest cost one attempt of `candidate` can have, at the plan's service tier (or batch rates)."""
     if plan.processing == "batch":
         return batch_price(candidate.model_id, candidate.model, worst_case_usage(plan, candidate, output_tokens),
-                           on or date.today())
-    return price(candidate.model, worst_case_usage(plan, candidate, output_tokens), on or date.today(),
+                           on or today())
+    return price(candidate.model, worst_case_usage(plan, candidate, output_tokens), on or today(),
                  service_tier=plan.service_tier, factors=plan.registry.data.service_tiers)
 
 
 def output_tokens_within(plan: CallPlan, candidate: StageModel, usd: float, on: date | None = None) -> int:
     """The largest output limit (at most the stage's) whose worst case costs at most `usd`; 0 if none does.
     The price is affine in output tokens for a given input (the long-context rate depends on input only)."""
-    day = on or date.today()
+    day = on or today()
     top = candidate.spec.max_output_tokens
     if worst_case_usd(plan, candidate, day, top) <= usd:
         return top
