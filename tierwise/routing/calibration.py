@@ -117,8 +117,12 @@ def calibrate(
     folds: int = 5,
     seed: int = 0,
     objective: str = "auto",
+    predictions: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[Calibration, LearnedRouter]:
     """Pick the thresholds meeting `target` × always-top quality at the least mean cost on `table`.
+
+    `predictions` (predicted quality, relative cost), out-of-fold for `table`'s rows, are used instead of
+    `router`'s own when the caller cross-fitted them (e.g. a router fine-tuned on ledger labels).
 
     With `router` None a router is trained on the whole table (returned, threshold set) and the threshold is
     chosen on cross-fitted predictions; with a router, its predictions on the table are used as they are.
@@ -126,8 +130,10 @@ def calibrate(
     """
     if not 0.0 < target <= 1.5:
         raise ValueError(f"target must be a fraction of the top model's quality (e.g. 0.95), not {target}")
-    cross_fitted = router is None
-    if router is None:
+    cross_fitted = router is None or predictions is not None
+    if predictions is not None and router is not None:
+        pred, kappa = predictions
+    elif router is None:
         pred, kappa, l2 = cross_fit(table, folds, seed, objective)
         router = train_router(table, l2=l2, seed=seed, objective=objective)
     else:
