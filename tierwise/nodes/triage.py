@@ -1,6 +1,7 @@
 """triage: decides the route. Strategy (registry `router.strategy`): `llm` asks the triage stage on Lite for
 intent, complexity and confidence; `learned` asks the pre-router trained on outcome data (no API call);
-`hybrid` uses the learned router when it is confident and the LLM otherwise. Unusable triage output takes the
+`hybrid` uses the learned router when it is confident and the LLM only in its uncertain band. No model_path: the
+packaged pre-router. Unusable triage output takes the
 cheap path, never Pro by default."""
 
 from typing import Literal
@@ -21,10 +22,14 @@ def prepare(state: State, context: Context) -> StageCall | State:
     reg = registry(context)
     settings = reg.data.router
     if settings.strategy != "llm":
+        from tierwise.routing.packaged import packaged_path
         from tierwise.routing.runtime import route_for, router_at
 
-        decision = router_at(reg.path(settings.model_path)).decide(text, settings.threshold)
-        if settings.strategy == "learned" or decision.confidence >= settings.hybrid_confidence:
+        path = reg.path(settings.model_path) if settings.model_path else packaged_path()
+        decision = router_at(path).decide(text, settings.threshold)
+        sure = (decision.margin >= settings.hybrid_margin if settings.hybrid_margin is not None
+                else decision.confidence >= settings.hybrid_confidence)
+        if settings.strategy == "learned" or sure:
             route = route_for(decision)
             triage = TriageResult(intent="question", complexity=LEARNED_COMPLEXITY[route],
                                   confidence="high" if decision.confidence >= 0.75 else "medium", source="learned")

@@ -355,6 +355,8 @@ def calibrate_command(
     prices: PricesOpt = None,
     ladder: LadderOpt = None,
     folds: Annotated[int, typer.Option(help="Cross-fitting folds when training here.")] = 5,
+    strategy: Annotated[str, typer.Option(help="The [router] strategy to write: learned (no triage call) or hybrid "
+                                          "(LLM triage only in the calibrated uncertain band).")] = "learned",
     as_json: JsonOpt = False,
 ) -> None:
     """Choose the router threshold (and draft-score/confidence thresholds when the table has draft scores)
@@ -378,6 +380,8 @@ def calibrate_command(
         check_output(router_out or write.parent / "router.json", option="--router-out", inputs=[*inputs, write],
                      suffixes=ROUTER_SUFFIXES, make_parents=True)
     check_number(target, "--target", low=0.0, high=1.5)
+    if strategy not in ("learned", "hybrid"):
+        raise OutcomeError("--strategy", f"must be learned or hybrid, not {strategy!r}")
     if from_ledger:
         from .adapt import cross_fit_complete, tune_router
 
@@ -398,7 +402,7 @@ def calibrate_command(
         _notes(table)
         result, trained = calibrate(table, learned, target=target, folds=folds)
     model_path = router if router is not None else router_out or write.parent / "router.json"
-    text = settings_text(write, result, model_path)  # the TOML once more: it may have changed meanwhile
+    text = settings_text(write, result, model_path, strategy)  # the TOML once more: it may have changed meanwhile
     if learned is None:
         trained.save(model_path)
     write_atomic(write, text, option="--write")
@@ -459,6 +463,8 @@ def _print_calibration(result, table, write: Path, model_path) -> None:
         extra = f", draft_score {result.draft_score}"
         if result.confidence is not None:
             extra += f", confidence {result.confidence:g}"
+    if result.hybrid_margin is not None:
+        extra += f", hybrid_margin {result.hybrid_margin:g} (LLM triage below it, with strategy hybrid)"
     console.print(escape(
         f"target {result.target:.0%} of {table.top} quality: threshold {result.threshold:.4f}{extra} "
         f"{verdict} it "

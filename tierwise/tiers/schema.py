@@ -93,18 +93,17 @@ class Router(_Strict):
 
     strategy: Literal["llm", "learned", "hybrid"] = "llm"
     model_path: str = Field(default="", description="Router file from `tierwise router train`; relative paths "
-                            "are read from the user registry file's folder.")
+                            "are read from the user registry file's folder. Empty: the packaged pre-router.")
     threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Quality/cost trade-off (from calibrate).")
     hybrid_confidence: float = Field(
         default=0.75, ge=0.0, le=1.0, description="hybrid: the learned router decides when its predicted quality "
-        "for the model it picks is at least this."
+        "for the model it picks is at least this (unless hybrid_margin is set)."
     )
-
-    @model_validator(mode="after")
-    def _needs_model(self) -> Router:
-        if self.strategy != "llm" and not self.model_path:
-            raise ValueError(f"strategy {self.strategy!r} needs model_path (train one with `tierwise router train`)")
-        return self
+    hybrid_margin: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="hybrid: LLM triage is asked only when the learned router's "
+        "margin (utility of its pick minus the runner-up's) is below this: its uncertain band, calibrated from "
+        "outcomes by `tierwise calibrate`. Set, it replaces hybrid_confidence."
+    )
 
 
 class Budget(_Strict):
