@@ -26,7 +26,7 @@ from .learned import SMALL_TABLE, LearnedRouter, design_matrix, margins, select_
 from .table import OutcomeTable
 
 DRAFT_SCORES = tuple(range(1, 11))
-BAND_ACCURACY = 0.6  # default: below this share of right picks, a margin bin is in the hybrid's uncertain band
+BAND_ACCURACY = 0.5  # below this share of right picks (worse than a coin) a margin bin is in the uncertain band
 BAND_BINS = 10
 MAX_CASCADE_THRESHOLDS = 200
 
