@@ -138,3 +138,28 @@ def test_a_ledger_with_hashes_only_says_what_to_turn_on(scripted, registry_file)
     res = CliRunner().invoke(app, ["router", "train", "--from-ledger", "--out", "r.json", "--registry",
                                    context.registry_path])
     assert res.exit_code == 2 and "store_prompts = true" in res.output and "Traceback" not in res.output
+
+
+def test_suggest_says_when_enough_new_labels_came_in_for_a_retrain(scripted, registry_file, tmp_path):
+    context = run_traffic(scripted, registry_file, 12)
+    runner = CliRunner()
+
+    def advice(registry):
+        res = runner.invoke(app, ["suggest", "--json", "--registry", registry, "--out", str(tmp_path / "s.toml")])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)["router"]
+
+    first = advice(context.registry_path)
+    assert (first["router"], first["new_labels"], first["retrain"]) == ("packaged", 12, False)
+    assert first["signals"]["shadow"] + first["signals"]["judge"] + first["signals"]["escalation"] == 12
+    low = registry_file(open(context.registry_path).read() + "\n[router]\nretrain_labels = 10\n")
+    assert advice(low)["retrain"] is True
+    res = runner.invoke(app, ["suggest", "--registry", low, "--out", str(tmp_path / "s.toml")])
+    assert "a retrain should pay — tierwise router train --from-ledger" in res.output
+    out = tmp_path / "router.json"
+    assert runner.invoke(app, ["router", "train", "--from-ledger", "--out", str(out), "--registry", low,
+                               "--force"]).exit_code == 0
+    with_router = f'retrain_labels = 10\nmodel_path = "{out}"'
+    trained = registry_file(open(low).read().replace("retrain_labels = 10", with_router))
+    after = advice(trained)
+    assert after["router"] == str(out) and after["new_labels"] == 0 and after["retrain"] is False

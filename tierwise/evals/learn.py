@@ -61,3 +61,31 @@ def _labels_for(since: str, ledger: str | None, evals: Sequence[Path], registry:
     return {"labels": found.labels, "counts": found.counts, "skipped": found.skipped, "summary": found.summary(),
             "newest": None if found.newest is None else found.newest.isoformat(), "where": where,
             "current": router, "current_name": name}
+
+
+def retrain_advice(reg: Any, entries: Sequence[Any], pairs: Sequence[Any]) -> dict[str, Any] | None:
+    """How many labels came in since the router in use was trained, and whether a retrain should pay
+    (`[router] retrain_labels`); None when the router in use cannot be read."""
+    from datetime import datetime
+
+    from tierwise.routing.errors import OutcomeError
+
+    from .ledger_labels import ledger_labels
+
+    try:
+        router, name = current_router(reg)
+    except (OutcomeError, OSError, ValueError):
+        return None
+    until = router.meta.get("labels_until")
+    if until:
+        after = datetime.fromisoformat(until)
+        entries = [e for e in entries if e.started_at > after]
+        pairs = [p for p in pairs if p.started_at > after]
+    try:
+        found = ledger_labels(entries, pairs, reg.data.tier_order)
+        new, counts = found.labels.n, found.counts
+    except EvalError:  # no usable label since then
+        new, counts = 0, {}
+    need = reg.data.router.retrain_labels
+    return {"router": name, "labels_until": until, "new_labels": new, "signals": counts,
+            "retrain_labels": need, "retrain": new >= need}

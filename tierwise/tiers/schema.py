@@ -104,6 +104,11 @@ class Router(_Strict):
         "margin (utility of its pick minus the runner-up's) is below this: its uncertain band, calibrated from "
         "outcomes by `tierwise calibrate`. Set, it replaces hybrid_confidence."
     )
+    retrain_labels: PositiveInt = Field(
+        default=500, description="`tierwise suggest` says a retrain (`tierwise router train --from-ledger`) should "
+        "pay once this many new labels are in the ledger (benchmarks/routing.py --learning-curve: most of the gain "
+        "comes by 500)."
+    )
 
 
 class Budget(_Strict):
