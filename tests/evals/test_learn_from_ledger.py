@@ -163,3 +163,28 @@ def test_suggest_says_when_enough_new_labels_came_in_for_a_retrain(scripted, reg
     trained = registry_file(open(low).read().replace("retrain_labels = 10", with_router))
     after = advice(trained)
     assert after["router"] == str(out) and after["new_labels"] == 0 and after["retrain"] is False
+
+
+def test_shadow_sampling_can_aim_at_the_requests_the_router_is_least_sure_of(scripted, registry_file):
+    from tierwise.tiers.schema import Shadow, ShadowStage
+
+    settings = Shadow(enabled=True, focus="uncertain", uncertain_boost=5, uncertain_band=0.05,
+                      stages={"draft": ShadowStage(rate=0.1)})
+    assert settings.rate("draft", None, margin=0.01) == pytest.approx(0.5)  # inside the band: boosted
+    assert settings.rate("draft", None, margin=0.2) == pytest.approx(0.1)  # outside: the configured rate
+    assert settings.rate("draft", None, margin=0.2, band=0.3) == pytest.approx(0.5)  # the router's own band wins
+    assert settings.rate("draft", None) == pytest.approx(0.1)  # margin unknown
+    assert Shadow(enabled=True, stages={"draft": ShadowStage(rate=0.1)}).rate("draft", None, 0.01) == 0.1
+
+    # Through the graph (LLM triage; the pre-router is asked for its margin only because focus is uncertain):
+    # every request inside a band that holds them all is sampled at 0.2 × 5 = 1.
+    _, context = scripted(rules())
+    text = REGISTRY.format(rate=0.2) + "focus = \"uncertain\"\nuncertain_boost = 5\nuncertain_band = 1.0\n"
+    text = text.replace("[shadow.stages.draft]", "").replace('rate = 0.2\ntier = "pro"\n', "")
+    text += '\n[shadow.stages.draft]\nrate = 0.2\ntier = "pro"\n'
+    context = Context(base_url=context.base_url, registry_path=registry_file(text))
+    outputs = [build_graph().invoke({"input": p}, context=context) for p in prompts(6)]
+    assert shadow.drain(60)
+    assert all(o["triage"].source == "llm" and o["triage"].margin is not None for o in outputs)
+    with open_ledger(create=False) as store:
+        assert len(store.shadow_pairs()) == 6

@@ -51,7 +51,7 @@ def maybe_shadow(stage: str, messages: Any, schema: type | None, result: Any, co
         return  # shadow, eval (and other non-traffic) calls are never shadowed
     settings = registry.data.shadow
     base = result.record
-    rate = settings.rate(stage, base.task_type)
+    rate = settings.rate(stage, base.task_type, labels.get("router_margin"), registry.data.router.hybrid_margin)
     if rate <= 0 or random.random() >= rate:
         return
     target = target_tier(registry, stage, base.tier)

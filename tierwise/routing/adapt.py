@@ -202,7 +202,7 @@ def tune_router(
     return LearnedRouter(tuple(labels.models), fz, buckets.astype(np.int64), weights, b, t, meta, cost_model)
 
 
-def _cv_pick(x: Csr, y: np.ndarray, mask: np.ndarray, families: list[tuple[np.ndarray, tuple[float, ...]]],
+def _cv_pick(x: Csr, y: np.ndarray, mask: np.ndarray, families: Sequence[tuple[np.ndarray, tuple[float, ...]]],
              seed: int) -> tuple[np.ndarray, float]:
     """(centre, l2) with the least k-fold masked log-loss; each family is a warm-started l2 path per fold."""
     n = x.n_rows
