@@ -39,13 +39,8 @@ def _no_real_gemini(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TIERWISE_LEDGER_URL", f"sqlite:///{tmp_path}/ledger.db")  # never the user's own ledger
-    from tierwise.calls import endpoint
-    from tierwise.calls.cooldown import cooldowns
-    from tierwise.ledger import close_shared
-    from tierwise.tiers.registry import forget_registries
+    from tierwise.runtime import reset_default_runtime
 
-    cooldowns.reset()
-    forget_registries()
-    endpoint._trusted.clear()  # endpoints a CLI test trusted with --base-url
+    reset_default_runtime()  # each test starts on a fresh convenience runtime: no cooldowns, caches or ledgers
     yield
-    close_shared()
+    reset_default_runtime()

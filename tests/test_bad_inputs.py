@@ -456,9 +456,9 @@ def test_a_hand_edited_schema_version_is_named_by_run_and_report(tmp_path, value
     make_ledger(tmp_path)
     with sqlite3.connect(tmp_path / "ledger.db") as conn:
         conn.execute("UPDATE tierwise_meta SET value = ? WHERE key = 'schema_version'", (value,))
-    from tierwise.ledger import close_shared
+    from tierwise.runtime import reset_default_runtime
 
-    close_shared()
+    reset_default_runtime()  # the ledger it had open was read before the edit
     assert message in refused(["report"]) and str(tmp_path / "ledger.db") in refused(["report"])
     output = refused(["run", "hi", "--backend", "scripted"], code=2)
     assert message in output

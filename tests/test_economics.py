@@ -117,8 +117,8 @@ def test_a_shadow_call_on_pro_replaces_the_estimate_and_the_report_says_so():
 
 
 def test_the_graph_uses_the_ledgers_own_pro_thinking_once_there_are_enough(scripted, tmp_path):
+    import tierwise
     from tierwise import Context
-    from tierwise.ledger import economics
 
     complex_ = {"intent": "analysis", "complexity": 5, "confidence": "high"}
     emulator, _ = scripted(pipeline_rules(triage=complex_, reason="Step by step: refund it.", thoughts=120))
@@ -126,12 +126,13 @@ def test_the_graph_uses_the_ledgers_own_pro_thinking_once_there_are_enough(scrip
     registry.write_text("[economics]\nmin_pro_samples = 3\n")
     context = Context(base_url=emulator.base_url, registry_path=str(registry))
     graph = build_graph()
-    economics.forget()
+    medians = tierwise.default_runtime().ledgers.medians
+    medians.clear()
     first = graph.invoke({"input": "Compare the two refund policies."}, context=context)
     assert "registry default" in first["direct_pro_basis"]  # no Pro calls in the ledger yet
     for _ in range(2):
         graph.invoke({"input": "Compare the two refund policies."}, context=context)
-    economics.forget()  # the call path re-reads the ledger every few minutes; now
+    medians.clear()  # the call path re-reads the ledger every few minutes; now
     out = graph.invoke({"input": "Compare the two refund policies."}, context=context)
     # the three earlier reason calls and this request's own (journaled before the read): median 120
     assert "120 thinking" in out["direct_pro_basis"] and "median of 4 Pro calls" in out["direct_pro_basis"]

@@ -29,8 +29,24 @@ FIRST_RUN = "Is this ticket urgent? My card was charged twice."
 ON_TOPIC = ("urgent", "charge", "refund", "billing", "twice", "duplicate", "card", "payment")
 
 
-def test_first_run_answer_is_on_topic():
-    result = build_graph().invoke({"input": FIRST_RUN}, context=Context(backend="local"))
+def test_first_run_answers_on_topic_from_the_local_model_and_says_so(tmp_path, monkeypatch):
+    """The README's first command: no key, `tierwise run` picks the local model, says so on stderr and in --json,
+    and records its calls in the stand-in ledger, never in the one real calls use."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tierwise.cli import app
+
+    monkeypatch.delenv("TIERWISE_LEDGER_URL")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    done = CliRunner().invoke(app, ["run", FIRST_RUN, "--json"])
+    assert done.exit_code == 0, done.output
+    assert "answering from the local model" in done.stderr and "not Gemini" in done.stderr
+    result = json.loads(done.stdout)
+    assert result["backend"] == "local"
+    assert (tmp_path / "tierwise" / "stand-in-ledger.db").is_file()
+    assert not (tmp_path / "tierwise" / "ledger.db").exists()
 
     answer = result["answer"].lower()
     assert any(word in answer for word in ON_TOPIC), result["answer"]

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierwise import Context, call_stage
-from tierwise.calls import endpoint
+from tierwise import Context, Runtime, call_stage
 from tierwise.emulator import Emulator, ScriptedBackend
 from tierwise.errors import BackendUnavailableError
 
@@ -24,11 +23,8 @@ def test_project_mode_with_credentials(vertex_emulator, monkeypatch):
 
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-project")
     monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "us-central1")
-    endpoint.use_vertex_credentials(Credentials(token="offline-token"))  # what ADC would give
-    try:
-        result = call_stage("draft", "Say hello", context=Context(backend="vertex"))
-    finally:
-        endpoint.use_vertex_credentials(None)
+    with Runtime(vertex_credentials=Credentials(token="offline-token")) as rt:  # what ADC would give
+        result = call_stage("draft", "Say hello", context=Context(backend="vertex"), runtime=rt)
     assert result.value == "Bonjour from Vertex."
     assert result.record.cost_usd > 0
     # No API key went anywhere: the strict emulator answers a keyless call only on Vertex's project route, with
@@ -54,10 +50,9 @@ def test_a_priority_call_vertex_served_on_demand_is_billed_at_standard(monkeypat
     """Vertex says which tier served a call in usageMetadata.trafficType (LangChain drops it): bill that one."""
     import asyncio
 
-    from tierwise import acall_stage
-    from tierwise.calls import hooks
+    from tierwise import CallHook, acall_stage
 
-    class Priority(hooks.CallHook):
+    class Priority(CallHook):
         name = "test-priority"
 
         def before_call(self, plan):
@@ -66,16 +61,12 @@ def test_a_priority_call_vertex_served_on_demand_is_billed_at_standard(monkeypat
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
     monkeypatch.setenv("GOOGLE_API_KEY", "vertex-express-key")
     rules = [{"reply": "fine", "served_tier": "standard", "user": "downgraded"}, {"reply": "fine"}]
-    hooks.install(Priority())
-    try:
-        with Emulator(ScriptedBackend(rules)) as emu:
-            monkeypatch.setenv("TIERWISE_BASE_URL", emu.base_url)
-            context = Context(backend="vertex")
-            run = (lambda text: asyncio.run(acall_stage("judge", text, context=context))) if asynchronous else (
-                lambda text: call_stage("judge", text, context=context))
-            downgraded, as_asked = run("downgraded please"), run("as asked")
-    finally:
-        hooks.uninstall("test-priority")
+    with Runtime(hooks=[Priority()]) as rt, Emulator(ScriptedBackend(rules)) as emu:
+        monkeypatch.setenv("TIERWISE_BASE_URL", emu.base_url)
+        context = Context(backend="vertex")
+        run = (lambda text: asyncio.run(acall_stage("judge", text, context=context, runtime=rt))) \
+            if asynchronous else (lambda text: call_stage("judge", text, context=context, runtime=rt))
+        downgraded, as_asked = run("downgraded please"), run("as asked")
     from tierwise.tiers import load_registry
 
     factor = load_registry().data.service_tiers["priority"]

@@ -25,7 +25,9 @@ app = typer.Typer(
 
 BackendOpt = Annotated[
     str, typer.Option(help="auto | gemini | vertex | local | scripted. auto: Gemini if GOOGLE_API_KEY/GEMINI_API_KEY "
-                      "is set, else the built-in emulator with the local model (scripted if not installed). vertex: "
+                      "is set; with no key, `run` answers from the local model if tierwise[local] is installed "
+                      "(and says so), other commands stop. local / scripted: tierwise's emulator with a small "
+                      "local model / canned demo answers, recorded apart from real spend. vertex: "
                       "GOOGLE_CLOUD_PROJECT/GOOGLE_CLOUD_LOCATION with Application Default Credentials, or an "
                       "express-mode key.")
 ]
@@ -61,35 +63,43 @@ def run(
     setup_output()
     from tierwise.calls import ModelCallError
     from tierwise.context import Backend, Context
+    from tierwise.runtime import command_runtime
 
     try:
         if text == "-":
             text = read_stdin()
-        if base_url:  # the operator's own choice on the command line: it may receive the API key
-            from tierwise.calls.endpoint import trust_base_url
+        from tierwise.calls.messages import check_request
 
-            trust_base_url(base_url)
-        context = Context(
-            backend=cast(Backend, backend), registry_path=registry, base_url=base_url,  # Context checks the name
-            draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,
-        )
-        from tierwise.ledger.url import check_ledger
-
-        check_ledger(context)
         payload: dict[str, Any] = {"input": text}
         if task_type:
             payload["task_type"] = task_type
-        from tierwise.graph.catalog import build_named
-
-        result = build_named(graph, corpus=corpus).invoke(payload, context=context)
-    except ModelCallError as exc:
-        raise fail(str(exc), code=1) from None
+        check_request(payload)  # a bad request is refused before anything is chosen or started
+        rt, chosen = command_runtime(backend, base_url, offline_local=True)
     except TierwiseError as exc:
         raise fail(str(exc)) from None
+    with rt:
+        try:
+            if chosen != backend:
+                typer.echo("no API key: answering from the local model (SmolLM2-135M in tierwise's emulator), not "
+                           "Gemini; set GOOGLE_API_KEY for Gemini. Its calls go to the stand-in ledger.", err=True)
+            context = Context(
+                backend=cast(Backend, chosen), registry_path=registry, base_url=base_url,  # Context checks the name
+                draft_score_threshold=draft_threshold, confidence_threshold=confidence_threshold,
+            )
+            from tierwise.ledger.url import check_ledger
+
+            check_ledger(rt.ledgers, rt.registry_for(context))
+            from tierwise.graph.catalog import build_named
+
+            result = build_named(graph, corpus=corpus, runtime=rt).invoke(payload, context=context)
+        except ModelCallError as exc:
+            raise fail(str(exc), code=1) from None
+        except TierwiseError as exc:
+            raise fail(str(exc)) from None
     from tierwise.display import render_result, result_json
 
     if as_json:
-        typer.echo(json.dumps(result_json(result), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps({**result_json(result), "backend": chosen}, indent=2, ensure_ascii=False))
     else:
         render_result(result)
     if result.get("failure"):

@@ -1,36 +1,16 @@
-"""The package's default call-path rules, registered when `tierwise` is imported and built on the first call: the
-ledger (spend guard and persisted records), shadow traffic, and the in-process emulator for the offline backends.
-
-Replace or remove them with `tierwise.calls.hooks` (`install`, `uninstall("ledger")`, `replace_all`); the calls
-package itself imports none of ledger/, evals/ or emulator/.
-"""
+"""The call-path rules every `tierwise.Runtime` starts with (unless built with `default_hooks=False`): the ledger
+(spend guard, reservations, persisted records) and shadow traffic. Nothing here runs at import: a Runtime calls
+`default_hooks` with the resources it owns."""
 
 from __future__ import annotations
 
-from tierwise.calls import endpoint, hooks
+from tierwise.calls.hooks import CallHook
+from tierwise.ledger.url import LedgerPool
 
 
-def default_hooks() -> list[hooks.CallHook]:
+def default_hooks(ledgers: LedgerPool) -> list[CallHook]:
+    from tierwise.evals.shadow import ShadowTraffic
     from tierwise.evals.shadow_hook import ShadowHook
     from tierwise.ledger.hook import LedgerHook
 
-    return [LedgerHook(), ShadowHook()]
-
-
-class _Launcher:
-    """The emulator launcher, imported on first use (tierwise/emulator/launch.py)."""
-
-    def available(self, backend: str) -> bool:
-        from tierwise.emulator.launch import EmulatorLauncher
-
-        return EmulatorLauncher().available(backend)
-
-    def start(self, backend: str) -> str:
-        from tierwise.emulator.launch import EmulatorLauncher
-
-        return EmulatorLauncher().start(backend)
-
-
-def install() -> None:
-    hooks.set_defaults(default_hooks)
-    endpoint.set_launcher(_Launcher())
+    return [LedgerHook(ledgers), ShadowHook(ShadowTraffic(ledgers))]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tierwise import call_stage
-from tierwise.calls import CallHook, hooks
+from tierwise import Runtime, call_stage
+from tierwise.calls import CallHook
 from tierwise.tiers import StageModel, load_registry
 
 REGISTRY = load_registry()
@@ -43,12 +43,9 @@ def emulator():
 def test_the_strict_emulator_accepts_every_stage_on_every_model(emulator, stage, model_id, service_tier):
     from tierwise import Context
 
-    hooks.install(RunOn(model_id, service_tier))
-    try:
+    with Runtime(hooks=[RunOn(model_id, service_tier)]) as rt:
         result = call_stage(stage, "Is this ticket urgent? My card was charged twice.",
-                            context=Context(base_url=emulator.base_url))
-    finally:
-        hooks.uninstall("test-run-on")
+                            context=Context(base_url=emulator.base_url), runtime=rt)
     assert [r.model for r in result.records] == [model_id]
     assert result.record.outcome == "ok", result.record.error
 
@@ -74,15 +71,11 @@ def test_a_priority_call_served_as_standard_is_billed_as_standard(asynchronous):
             return plan.replace(service_tier="priority")
 
     rules = [{"reply": "fine", "served_tier": "standard", "user": "downgraded"}, {"reply": "fine"}]
-    hooks.install(Priority())
-    try:
-        with Emulator(ScriptedBackend(rules)) as emu:
-            context = Context(base_url=emu.base_url)
-            run = (lambda text: asyncio.run(acall_stage("judge", text, context=context))) if asynchronous else (
-                lambda text: call_stage("judge", text, context=context))
-            served_standard, served_priority = run("downgraded please"), run("as asked")
-    finally:
-        hooks.uninstall("test-priority")
+    with Runtime(hooks=[Priority()]) as rt, Emulator(ScriptedBackend(rules)) as emu:
+        context = Context(base_url=emu.base_url)
+        run = (lambda text: asyncio.run(acall_stage("judge", text, context=context, runtime=rt))) \
+            if asynchronous else (lambda text: call_stage("judge", text, context=context, runtime=rt))
+        served_standard, served_priority = run("downgraded please"), run("as asked")
     factor = REGISTRY.data.service_tiers["priority"]
     # Against the same tokens at Pro's standard price, the priority call costs `factor` times the other.
     ratio = (served_priority.record.cost_usd / served_priority.record.all_pro_cost_usd) / (

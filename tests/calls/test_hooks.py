@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from tierwise import call_stage
-from tierwise.calls import CallHook, hooks
-from tierwise.errors import TierwiseError
+from tierwise import Runtime, call_stage
+from tierwise.calls import CallHook
+from tierwise.errors import InvalidArgumentError, TierwiseError
 
 
 class Recorder(CallHook):
@@ -36,72 +36,98 @@ class Recorder(CallHook):
 
 
 @pytest.fixture
-def installed():
-    added = []
+def runtime_with():
+    """A Runtime with the defaults plus the given hooks (closed after the test)."""
+    made = []
 
-    def install(hook):
-        added.append(hooks.install(hook))
-        return hook
+    def build(*hooks, **options):
+        made.append(Runtime(hooks=list(hooks), **options))
+        return made[-1]
 
-    yield install
-    for hook in added:
-        hooks.uninstall(hook.name)
+    yield build
+    for rt in made:
+        rt.close()
 
 
-def test_points_run_in_order_sync_and_async(scripted, installed):
-    recorder = installed(Recorder())
+def test_points_run_in_order_sync_and_async(scripted, runtime_with):
+    recorder = Recorder()
+    rt = runtime_with(recorder)
     _, context = scripted([{"reply": "fine"}])
-    call_stage("draft", "hello", context=context)
+    call_stage("draft", "hello", context=context, runtime=rt)
     expected = ["before_call", "before_attempt:gemini-3.5-flash-lite", "after_attempt:ok", "after_success",
                 "after_call:ok"]
     assert recorder.points == expected
     recorder.points.clear()
     from tierwise import acall_stage
 
-    asyncio.run(acall_stage("draft", "hello", context=context))
+    asyncio.run(acall_stage("draft", "hello", context=context, runtime=rt))
     assert recorder.points == expected
 
 
-def test_a_hook_can_change_the_plan(scripted, installed):
+def test_a_hook_can_change_the_plan(scripted, runtime_with):
     class Upgrade(CallHook):
         name = "upgrade"
 
         def before_call(self, plan):
             return plan.replace(route=plan.registry.on_tier(plan.stage, "pro"))
 
-    installed(Upgrade())
+    rt = runtime_with(Upgrade())
     _, context = scripted([{"reply": "fine"}])
-    result = call_stage("draft", "hello", context=context)
+    result = call_stage("draft", "hello", context=context, runtime=rt)
     assert result.record.model == "gemini-3.1-pro-preview"
 
 
-def test_a_hook_that_refuses_stops_the_call_before_any_model_call(scripted, installed):
+def test_a_hook_that_refuses_stops_the_call_before_any_model_call(scripted, runtime_with):
     class Refuse(CallHook):
         name = "refuse"
 
         def before_call(self, plan):
             raise TierwiseError("no calls today")
 
-    recorder = installed(Recorder())
-    installed(Refuse())
+    recorder = Recorder()
+    rt = runtime_with(recorder, Refuse())
     emulator, context = scripted([{"reply": "fine"}])
     with pytest.raises(TierwiseError, match="no calls today"):
-        call_stage("draft", "hello", context=context)
+        call_stage("draft", "hello", context=context, runtime=rt)
     assert emulator.requests == [] if hasattr(emulator, "requests") else True
     assert recorder.points == ["before_call", "after_call:TierwiseError"]  # after_call always runs
 
 
-def test_the_defaults_are_installed_and_replaceable(scripted):
-    names = [h.name for h in hooks.installed()]
-    assert names[:2] == ["ledger", "shadow"]
-    previous = hooks.replace_all([])
-    try:
-        _, context = scripted([{"reply": "fine"}])
-        assert call_stage("draft", "hello", context=context).value == "fine"  # no ledger, still answered
-    finally:
-        hooks.replace_all(previous)
+def test_the_defaults_are_the_runtimes_own_and_replaceable(scripted, runtime_with):
+    assert [h.name for h in runtime_with().hooks] == ["ledger", "shadow"]
+    bare = runtime_with(default_hooks=False)
+    assert bare.hooks == ()
+    _, context = scripted([{"reply": "fine"}])
+    assert call_stage("draft", "hello", context=context, runtime=bare).value == "fine"  # no ledger, still answered
 
 
-def test_only_call_hooks_can_be_installed():
-    with pytest.raises(TypeError, match="CallHook"):
-        hooks.install(object())  # type: ignore[arg-type]
+def test_importing_tierwise_installs_nothing():
+    """`import tierwise` registers no hook, starts no thread, opens no file and reads no environment variable."""
+    import subprocess
+    import sys
+
+    probe = """
+import os, sys, threading
+reads = []
+class Env(dict):
+    def get(self, k, d=None): reads.append(k); return super().get(k, d)
+    def __getitem__(self, k): reads.append(k); return super().__getitem__(k)
+opened = []
+sys.addaudithook(lambda ev, args: opened.append(args[0]) if ev == "open" and "tierwise" not in str(args[0])
+                 and str(args[0]).endswith((".db", ".toml", ".json")) else None)
+os.environ = Env(os.environ)
+before = threading.active_count()
+import tierwise
+assert threading.active_count() == before, "a thread was started"
+assert not [r for r in reads if r.startswith(("TIERWISE", "GOOGLE", "GEMINI"))], reads
+assert not opened, opened
+assert "tierwise.runtime" not in sys.modules and "tierwise.ledger" not in sys.modules
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_only_call_hooks_can_be_given():
+    with pytest.raises(InvalidArgumentError, match="CallHook"):
+        Runtime(hooks=[object()])  # type: ignore[list-item]

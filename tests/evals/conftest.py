@@ -29,6 +29,18 @@ def rules(*, pro_delay_ms: float = 0, pro_error: int | None = None):
     ]
 
 
+class _DefaultShadow:
+    """The shadow traffic of the runtime these tests' calls run on (the convenience default)."""
+
+    def __getattr__(self, name):
+        import tierwise
+
+        return getattr(tierwise.default_runtime().shadow, name)
+
+
+shadow = _DefaultShadow()
+
+
 @pytest.fixture
 def registry_file(tmp_path):
     """registry_file(toml_text) → path of a user registry file holding it."""
@@ -46,10 +58,11 @@ def registry_file(tmp_path):
 @pytest.fixture(autouse=True)
 def _no_pending_shadow_work():
     """Every test starts and ends with no shadow sample in flight and fresh counts."""
-    from tierwise.evals import shadow
+    import tierwise
 
-    shadow.stats(reset=True)
+    tierwise.default_runtime().shadow.stats(reset=True)
     yield
+    shadow = tierwise.default_runtime().shadow
     assert shadow.drain(30), "shadow work still pending after the test"
     shadow.stats(reset=True)
 

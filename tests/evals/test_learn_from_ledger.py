@@ -12,11 +12,12 @@ from typer.testing import CliRunner
 
 from tierwise import Context, build_graph
 from tierwise.cli import app
-from tierwise.evals import shadow
 from tierwise.evals.errors import EvalError
 from tierwise.evals.ledger_labels import ledger_labels, request_text
 from tierwise.ledger import open_ledger
 from tierwise.routing.learned import load_router
+
+from .conftest import shadow
 
 LITE, PRO = "gemini-3.5-flash-lite", "gemini-3.1-pro-preview"
 HARD = ["integral", "eigenvalue", "derivative", "matrix", "theorem", "polynomial", "limit", "logarithm"]

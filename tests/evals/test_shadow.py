@@ -9,12 +9,11 @@ import pytest
 
 from tierwise import Context, call_stage
 from tierwise.calls import acall_stage
-from tierwise.evals import shadow
 from tierwise.ledger import build_report, open_ledger
 from tierwise.prompts import render
 from tierwise.state import Draft
 
-from .conftest import PRO, rules
+from .conftest import PRO, rules, shadow
 
 SHADOW_ON = """
 [shadow]

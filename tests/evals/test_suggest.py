@@ -10,12 +10,12 @@ from typer.testing import CliRunner
 
 from tierwise import Context, call_stage
 from tierwise.cli import app
-from tierwise.evals import load_cases, run_eval, shadow, write_outcomes
+from tierwise.evals import load_cases, run_eval, write_outcomes
 from tierwise.prompts import render
 from tierwise.state import Draft
 from tierwise.tiers import build_registry
 
-from .conftest import PRO, rules
+from .conftest import PRO, rules, shadow
 
 SHADOW = """
 [shadow]

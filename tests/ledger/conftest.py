@@ -22,9 +22,6 @@ def _isolated_ledger_env(monkeypatch, tmp_path):
     monkeypatch.delenv("TIERWISE_LEDGER_URL", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     yield
-    from tierwise.ledger.url import close_shared
-
-    close_shared()
 
 
 @pytest.fixture(scope="session")

@@ -134,11 +134,15 @@ def test_async_variants(spend_on):
     asyncio.run(go())
 
 
-def test_for_registry_uses_the_configured_ledger(tmp_path):
+def test_a_runtimes_pool_uses_the_configured_ledger(tmp_path, monkeypatch):
+    from tierwise.ledger import LedgerPool
+
+    monkeypatch.delenv("TIERWISE_LEDGER_URL", raising=False)
     reg = registry({"hard_daily_usd": 1.0}, ledger={"url": f"sqlite:///{tmp_path / 'configured.db'}"})
-    guard = SpendGuard.for_registry(reg)
+    pool = LedgerPool()
+    guard = pool.guard(reg)
     guard.after_call(record(2.0))
-    assert SpendGuard.for_registry(reg).ledger is guard.ledger  # one shared ledger per URL per process
+    assert pool.guard(reg).ledger is guard.ledger  # one open ledger per URL per runtime
     assert (tmp_path / "configured.db").is_file()
     with pytest.raises(BudgetExceededError):
         guard.before_call(reg.stage("draft"))

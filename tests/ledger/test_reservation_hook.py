@@ -33,10 +33,10 @@ def spend(tmp_path):
 def draft_worst(context) -> float:
     """What a draft of "hello" may cost at most (its model's prices and max_output_tokens, from the registry)."""
     from tierwise.calls.api import build_plan
-    from tierwise.tiers.registry import forget_registries
+    from tierwise.runtime import reset_default_runtime
 
     plan = build_plan("draft", "hello", None, None, context, None, None)
-    forget_registries()  # the caps written next are read by the call
+    reset_default_runtime()  # the caps written next are read by the call
     return worst_case_usd(plan, plan.route)
 
 

@@ -42,6 +42,7 @@ def batch_command(
     from tierwise.console import fail, setup_output
     from tierwise.context import Backend, Context
     from tierwise.ledger.url import check_ledger
+    from tierwise.runtime import command_runtime
 
     from .runner import BatchSummary, run_batch
 
@@ -52,14 +53,14 @@ def batch_command(
         raise fail("--resume and --overwrite contradict each other: choose one")
     summary = BatchSummary()
     try:
-        if base_url:  # the operator's own choice on the command line: it may receive the API key
-            from tierwise.calls.endpoint import trust_base_url
-
-            trust_base_url(base_url)
+        rt, _ = command_runtime(backend, base_url)
+    except TierwiseError as exc:
+        raise fail(str(exc)) from None
+    try:
         context = Context(backend=cast(Backend, backend), registry_path=registry, base_url=base_url)  # checked there
-        check_ledger(context)
+        check_ledger(rt.ledgers, rt.registry_for(context))
         run_batch(input_path, out, summary=summary, context=context, concurrency=concurrency, resume=resume,
-                  overwrite=overwrite, retry_failed=retry_failed, group=group, cache=cache, quiet=quiet)
+                  overwrite=overwrite, retry_failed=retry_failed, group=group, cache=cache, quiet=quiet, runtime=rt)
     except KeyboardInterrupt:
         done = summary.skipped + summary.ok + summary.failed
         typer.echo(f"interrupted: {done} of {summary.total} items are in {out}; run the same command with "
@@ -67,6 +68,8 @@ def batch_command(
         raise typer.Exit(130) from None
     except TierwiseError as exc:
         raise fail(str(exc)) from None
+    finally:
+        rt.close()
     _report(summary)
     if summary.failed or summary.stopped:
         raise typer.Exit(1)

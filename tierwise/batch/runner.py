@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tierwise.calls.runtime import CallRuntime, current_runtime
 from tierwise.context import Context, coerce_context
 from tierwise.errors import BackendUnavailableError, InvalidInputError, RegistryError, TierwiseError
+from tierwise.graph.bind import bind_runtime
 from tierwise.inputs import check_concurrency, check_path
 from tierwise.outputs import check_output, save_with_fallback
 
@@ -87,8 +89,15 @@ async def arun_batch(
     quiet: bool = False,
     graph_factory: Callable[..., Any] | None = None,
     summary: BatchSummary | None = None,
+    runtime: CallRuntime | None = None,
 ) -> BatchSummary:
-    """Run every item of `input_path` not yet in `out`; returns the counts (also kept in `summary`)."""
+    """Run every item of `input_path` not yet in `out`; returns the counts (also kept in `summary`).
+    `runtime`: the tierwise.Runtime the graph runs on (default: `tierwise.default_runtime()`)."""
+    if runtime is None:
+        from tierwise.runtime import default_runtime
+
+        runtime = default_runtime()
+    runtime = current_runtime(runtime)  # checks what was passed
     concurrency = check_concurrency(concurrency)
     input_path, out = check_path(input_path, "input_path"), check_path(out, "out")
     context = coerce_context(context)
@@ -111,7 +120,7 @@ async def arun_batch(
         if cache:
             stage_cache = StageCache(stages_db)
             summary.cache = stages_db
-        graph = _graph(graph_factory, context, stage_cache)
+        graph = bind_runtime(_graph(graph_factory, context, stage_cache, runtime), runtime)
         batch_id = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:10]
         earlier = list(done.values())
         with BatchProgress(len(items), done=len(earlier), failed=sum(e.get("status") != "ok" for e in earlier),
@@ -211,22 +220,21 @@ def fresh_cost(entry: dict[str, Any], since: datetime) -> float:
     return sum(float(c["cost_usd"]) for c in entry.get("calls", []) if datetime.fromisoformat(c["started_at"]) >= since)
 
 
-def _graph(factory: Callable[..., Any] | None, context: Context, stage_cache: StageCache | None) -> Any:
+def _graph(factory: Callable[..., Any] | None, context: Context, stage_cache: StageCache | None,
+           runtime: CallRuntime) -> Any:
     if factory is None:
         from tierwise.graph.graph import build_graph
 
         factory = build_graph
     if stage_cache is None:
         return factory()
-    return factory(cache=stage_cache, cache_policy=stage_cache_policy(_settings(context)))
+    return factory(cache=stage_cache, cache_policy=stage_cache_policy(_settings(context, runtime)))
 
 
-def _settings(context: Context) -> dict[str, Any]:
+def _settings(context: Context, runtime: CallRuntime) -> dict[str, Any]:
     """What, besides a stage's input, decides its answer: a resume under other settings must not reuse them."""
-    from tierwise.tiers import load_registry
-
     return {"context": dataclasses.asdict(context),
-            "registry": load_registry(context.registry_path).data.model_dump(mode="json")}
+            "registry": runtime.registry_for(context).data.model_dump(mode="json")}
 
 
 def _check_same_input(done: dict[str, Any], items: list[Item], out: str | Path, input_path: str | Path) -> None:

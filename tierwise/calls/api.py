@@ -21,17 +21,14 @@ from typing import Any
 
 from tierwise.context import Context, coerce_context
 from tierwise.inputs import check_extract_schema, check_label, check_labels, check_tools
-from tierwise.tiers import load_registry
-from tierwise.tiers.registry import RECHECK_SECONDS, fresh_registry
 
 from . import hooks as _hooks
 from . import served
-from .cooldown import cooldowns
-from .endpoint import resolve_endpoint
 from .loop import Call, Hook, Loop, Reply, Sleep, attempt_loop
 from .messages import normalize, text_of
 from .plan import Attempts, CallPlan
 from .result import ModelCallError, StageResult
+from .runtime import CallRuntime, current_runtime
 from .transport import call_parts
 
 CHARS_PER_TOKEN = 4  # a cheap upper-bound-ish estimate for the pre-call context-window check
@@ -47,6 +44,7 @@ def call_stage(
     task_type: str | None = None,
     labels: Mapping[str, Any] | None = None,
     tier: str | None = None,
+    runtime: CallRuntime | None = None,
 ) -> StageResult:
     """Run `stage` on the models the registry gives it (see the module docstring).
 
@@ -54,14 +52,17 @@ def call_stage(
     bind (`value` is then the AIMessage, with `.tool_calls`). `labels`: `route`, `request_id`, `escalated`, and
     any other trace metadata; they are stored with the ledger record too. `tier`: run on this tier instead of
     the registry's (evals, shadow calls); otherwise a task type's own tier (`[task_types.T.stages.S]`) applies.
+    `runtime`: the tierwise.Runtime whose registry, endpoint, hooks and ledger the call uses (default: the running
+    graph's, else `tierwise.default_runtime()`).
     """
-    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier)
+    runtime = current_runtime(runtime)
+    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier, runtime)
     attempts = Attempts()
     result: StageResult | None = None
     error: BaseException | None = None
     try:
         plan = _hooks.run_point(plan.hooks, "before_call", plan)
-        result = _drive(attempt_loop(plan, attempts, cooldowns), plan)
+        result = _drive(attempt_loop(plan, attempts, runtime.cooldowns), plan)
         _hooks.run_point(plan.hooks, "after_success", plan, result)
         return result
     except BaseException as exc:
@@ -81,18 +82,20 @@ async def acall_stage(
     task_type: str | None = None,
     labels: Mapping[str, Any] | None = None,
     tier: str | None = None,
+    runtime: CallRuntime | None = None,
 ) -> StageResult:
     """Async `call_stage`: the same loop and hooks, awaiting the model, the waits and the hooks' async twins."""
     context = coerce_context(context) if context is not None else current_context()
-    await awarm(context)
-    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier)
+    runtime = current_runtime(runtime)
+    await runtime.awarm(context)
+    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier, runtime)
     plan = plan.replace(loop=asyncio.get_running_loop())  # async clients belong to one event loop
     attempts = Attempts()
     result: StageResult | None = None
     error: BaseException | None = None
     try:
         plan = await _hooks.arun_point(plan.hooks, "before_call", plan)
-        result = await _adrive(attempt_loop(plan, attempts, cooldowns), plan)
+        result = await _adrive(attempt_loop(plan, attempts, runtime.cooldowns), plan)
         await _hooks.arun_point(plan.hooks, "after_success", plan, result)
         return result
     except BaseException as exc:
@@ -167,25 +170,26 @@ async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
 
 def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None,
                context: Context | None, task_type: str | None, labels: Mapping[str, Any] | None,
-               tier: str | None = None) -> CallPlan:
+               tier: str | None = None, runtime: CallRuntime | None = None) -> CallPlan:
     """Resolve the stage's primary model and settings and check the request: every error here comes before any
     call and any spend."""
     from langchain_core.runnables.config import ensure_config
 
     context = coerce_context(context) if context is not None else current_context()
+    runtime = current_runtime(runtime)
     check_label(task_type, "task_type")
     if schema is not None:
         check_extract_schema(schema, "schema")
     labels = check_labels(labels)
     check_tools(tools)
-    registry = load_registry(context.registry_path)
+    registry = runtime.registry_for(context)
     route = registry.stage(stage, task_type=task_type, tier=tier)  # unknown stage/tier: an error before any call
     normalized = normalize(messages)
     prompt_tokens = sum(len(text_of(m)) for m in normalized) // CHARS_PER_TOKEN
-    return CallPlan(route=route, registry=registry, endpoint=resolve_endpoint(context, registry),
-                    messages=tuple(normalized), context=context, hooks=_hooks.for_registry(registry), schema=schema,
+    return CallPlan(route=route, registry=registry, endpoint=runtime.endpoint_for(context, registry),
+                    messages=tuple(normalized), context=context, hooks=runtime.hooks_for(registry), schema=schema,
                     tools=tools, task_type=task_type, labels=labels, prompt_tokens=prompt_tokens,
-                    parent_config=ensure_config())
+                    parent_config=ensure_config(), runtime=runtime)
 
 
 def current_context() -> Context:
@@ -198,25 +202,5 @@ def current_context() -> Context:
         return Context()
     return coerce_context(context)
 
-
-async def awarm(context: Context) -> None:
-    """Do the call path's file and socket work (registry re-check, endpoint start, hooks' own warm-up) in a worker
-    thread, at most once a second, so that async callers never block their event loop on it (`langgraph dev`
-    refuses blocking calls on its loop)."""
-    key = (context.registry_path, context.backend, context.base_url)
-    if time.monotonic() < _warm_until.get(key, 0.0) and fresh_registry(context.registry_path) is not None:
-        return
-    await asyncio.to_thread(_warm, context)
-    _warm_until[key] = time.monotonic() + RECHECK_SECONDS * 0.9
-
-
-def _warm(context: Context) -> None:
-    registry = load_registry(context.registry_path)
-    resolve_endpoint(context, registry)
-    for hook in _hooks.installed():
-        hook.warm(registry)
-
-
-_warm_until: dict[tuple[str | None, str, str | None], float] = {}
 
 __all__ = ["CallPlan", "ModelCallError", "StageResult", "acall_stage", "call_stage", "current_context", "run_stage"]

@@ -108,8 +108,6 @@ class Cooldowns:
             self._models.clear()
 
 
-cooldowns = Cooldowns()
-
 
 def _trim(state: _State, oldest: float) -> None:
     for events in (state.failures, state.successes):

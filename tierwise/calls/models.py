@@ -8,7 +8,7 @@ from typing import Any
 
 from tierwise.tiers import CallSettings, StageModel
 
-from .endpoint import Endpoint, vertex_credentials
+from .endpoint import Endpoint
 from .served import CLIENT_ARGS
 
 # (temperature, max_output_tokens, thinking_level, thinking_budget): what the chat model is built with.
@@ -79,9 +79,8 @@ def _build(model_id: str, settings: Settings, endpoint: Endpoint) -> Any:
     }
     if endpoint.kind == "vertex" and endpoint.project:  # project mode: credentials, no key
         kwargs.update(project=endpoint.project, location=endpoint.location)
-        credentials = vertex_credentials()
-        if credentials is not None:
-            kwargs["credentials"] = credentials
+        if endpoint.credentials is not None:
+            kwargs["credentials"] = endpoint.credentials
     else:  # the Gemini API, an emulator, or Vertex AI express mode
         kwargs["google_api_key"] = endpoint.api_key
     if endpoint.base_url:

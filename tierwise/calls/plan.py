@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from .endpoint import Endpoint
     from .hooks import CallHook
+    from .runtime import CallRuntime
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class CallPlan:
     downgraded_from: str | None = None  # the tier the stage asked for, when a hook moved it
     parent_config: Mapping[str, Any] = field(default_factory=dict)
     loop: Any = None  # the event loop of an async call: its clients are built for that loop
+    runtime: CallRuntime | None = None  # whose registry, endpoint, hooks and resources this call uses
 
     @property
     def stage(self) -> str:

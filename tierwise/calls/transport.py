@@ -39,8 +39,4 @@ def settings_for(plan: CallPlan, candidate: StageModel) -> CallSettings:
     """The stage's settings as `candidate`'s model accepts them, for the plan's service tier — the same for a
     fallback, a task type's promotion, a shadow call, a cap downgrade or `tier=`: a model is never sent what it
     refuses ("minimal" becomes its lowest level, ignored sampling parameters are not sent...)."""
-    cache: dict[tuple[str, str, str], CallSettings] = plan.registry.__dict__.setdefault("_settings", {})
-    key = (candidate.stage, candidate.model_id, plan.service_tier)
-    if key not in cache:  # the registry is immutable once loaded
-        cache[key] = plan.registry.settings_for(candidate, plan.service_tier)
-    return cache[key]
+    return plan.registry.settings_for(candidate, plan.service_tier)

@@ -42,6 +42,18 @@ class ScriptedBackend:
             raise RuleError(f"{path}: context_window must be a positive integer")
         return cls(rules, context_window=window)
 
+    @classmethod
+    def demo(cls, extra_rules: Iterable[Rule | dict[str, Any]] = ()) -> ScriptedBackend:
+        """The offline demo's canned answers (tierwise/emulator/demo.toml), after `extra_rules` — e.g. your own
+        stages' `Stage.demo_rules()`, which match first."""
+        from importlib import resources
+
+        with resources.as_file(resources.files("tierwise.emulator").joinpath("demo.toml")) as path:
+            base = cls.from_file(path)
+        extra = [r if isinstance(r, Rule) else Rule.from_dict(r, f"extra_rules[{i}]")
+                 for i, r in enumerate(extra_rules)]
+        return cls([*extra, *base.rules], context_window=base.context_window)
+
     def models(self) -> list[str]:
         """Model ids named literally (no glob) by some rule."""
         return sorted({r.model for r in self.rules if not any(c in r.model for c in "*?[")})

@@ -62,13 +62,13 @@ def eval_command(
         reg = build_registry(registry)
         loaded = load_cases(cases)
         chosen_tiers = _names(tiers) if tiers else list(reg.data.tier_order)
-        if base_url:  # the operator's own choice on the command line: it may receive the API key
-            from tierwise.calls.endpoint import trust_base_url
+        from tierwise.runtime import command_runtime
 
-            trust_base_url(base_url)
+        rt, _ = command_runtime(backend, base_url)
         context = Context(backend=backend, base_url=base_url, registry_path=registry)
-        run = run_eval(loaded, _names(stages), chosen_tiers, registry=reg, context=context, judge_tier=judge_tier,
-                       concurrency=concurrency)
+        with rt:
+            run = run_eval(loaded, _names(stages), chosen_tiers, registry=reg, context=context,
+                           judge_tier=judge_tier, concurrency=concurrency, runtime=rt)
         rows = summarize(run, reg)
     except TierwiseError as exc:
         raise _fail(str(exc)) from None

@@ -36,12 +36,13 @@ def grade_messages(request: str, answer: str, reference: str | None = None) -> l
 
 
 def grade(request: str, answer: str, *, reference: str | None = None, stage: str = "judge", tier: str = "",
-          context: Context | None = None, task_type: str | None = None, labels: dict[str, Any] | None = None) -> Grade:
+          context: Context | None = None, task_type: str | None = None, labels: dict[str, Any] | None = None,
+          runtime: Any = None) -> Grade:
     from tierwise.state import Score
 
     try:
         result = call_stage(stage, grade_messages(request, answer, reference), schema=Score, context=context,
-                            task_type=task_type, labels=labels, tier=tier or None)
+                            task_type=task_type, labels=labels, tier=tier or None, runtime=runtime)
     except ModelCallError as exc:
         return Grade(None, f"judge failed: {exc.kind}", exc.records)
     return _grade(result)
@@ -49,12 +50,13 @@ def grade(request: str, answer: str, *, reference: str | None = None, stage: str
 
 async def agrade(request: str, answer: str, *, reference: str | None = None, stage: str = "judge", tier: str = "",
                  context: Context | None = None, task_type: str | None = None,
-                 labels: dict[str, Any] | None = None) -> Grade:
+                 labels: dict[str, Any] | None = None, runtime: Any = None) -> Grade:
     from tierwise.state import Score
 
     try:
         result = await acall_stage(stage, grade_messages(request, answer, reference), schema=Score,
-                                   context=context, task_type=task_type, labels=labels, tier=tier or None)
+                                   context=context, task_type=task_type, labels=labels, tier=tier or None,
+                                   runtime=runtime)
     except ModelCallError as exc:
         return Grade(None, f"judge failed: {exc.kind}", exc.records)
     return _grade(result)

@@ -12,8 +12,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from tierwise.calls import ModelCallError, call_stage
+from tierwise.calls.runtime import CallRuntime, current_runtime
 from tierwise.context import Context
 from tierwise.errors import InvalidInputError
 from tierwise.tiers import Registry
@@ -22,7 +24,7 @@ from .cases import Case
 from .checkers import check
 from .errors import EvalError
 from .grading import Grade, grade
-from .stages import answer_text, stage_call
+from .stages import answer_text, declared_stages, stage_call
 
 PURPOSE = "eval"
 
@@ -71,8 +73,13 @@ class EvalRun:
 
 def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str], *, registry: Registry,
              context: Context, judge_stage: str | None = None, judge_tier: str | None = None, concurrency: int = 4,
-             progress: Callable[[int, int], None] | None = None) -> EvalRun:
-    """Every case × stage × tier, `concurrency` calls at a time; outcomes in case, stage, tier order."""
+             progress: Callable[[int, int], None] | None = None, runtime: CallRuntime | None = None,
+             declarations: Sequence[Any] = ()) -> EvalRun:
+    """Every case × stage × tier, `concurrency` calls at a time; outcomes in case, stage, tier order.
+    `runtime`: whose endpoint, hooks and ledger the calls use (default: `tierwise.default_runtime()`).
+    `declarations`: your own stages (tierwise.Stage), so their cases need no `messages`."""
+    runtime = current_runtime(runtime)
+    declared = declared_stages(declarations)
     _check_names(registry, stages, tiers)
     settings = registry.data.evals
     judge_stage = judge_stage or settings.judge_stage
@@ -85,15 +92,15 @@ def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str],
     def judge(case: Case, answer: str) -> Grade:
         reference = case.reference if isinstance(case.reference, str) else None
         return grade(case.input, answer, reference=reference, stage=judge_stage, tier=judge_tier, context=context,
-                     task_type=case.task_type, labels=labels)
+                     task_type=case.task_type, labels=labels, runtime=runtime)
 
     def one(job: tuple[Case, str, str]) -> Outcome:
         case, stage, tier = job
-        messages, schema = stage_call(stage, case, context)
+        messages, schema = stage_call(stage, case, context, declared)
         started = time.perf_counter()
         try:
             result = call_stage(stage, messages, schema=schema, context=context, task_type=case.task_type,
-                                labels=labels, tier=tier)
+                                labels=labels, tier=tier, runtime=runtime)
         except ModelCallError as exc:
             seconds = time.perf_counter() - started
             records = exc.records
@@ -114,7 +121,7 @@ def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str],
 
     jobs = [(case, stage, tier) for case in cases for stage in stages for tier in tiers]
     for case, stage, _ in jobs[:: len(tiers)]:
-        stage_call(stage, case, context)  # a case a stage cannot read fails before any model call
+        stage_call(stage, case, context, declared)  # a case a stage cannot read fails before any model call
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="tierwise-eval") as pool:
         for outcome in pool.map(one, jobs):

@@ -4,6 +4,7 @@ as it runs in production, not a paraphrase of it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tierwise.context import Context
@@ -14,25 +15,30 @@ from .errors import EvalError
 BUILT_IN = ("triage", "extract", "draft", "judge", "reason", "polish")
 
 
-def stage_call(stage: str, case: Case, context: Context) -> tuple[Any, type | None]:
-    """(messages, schema) for running `stage` on `case`. A case's own `messages` win (for your own stages)."""
+def declared_stages(extra: Sequence[Any] = ()) -> dict[str, Any]:
+    """The main graph's stage declarations (tierwise.Stage), then `extra` (your own), by name."""
+    from tierwise.nodes import draft, extract, judge, polish, reason, triage
+
+    stages = [m.STAGE for m in (triage, extract, draft, judge, reason, polish)] + list(extra)
+    return {stage.name: stage for stage in stages}
+
+
+def stage_call(stage: str, case: Case, context: Context, declared: Mapping[str, Any] | None = None
+               ) -> tuple[Any, type | None]:
+    """(messages, schema) for running `stage` on `case`, from the stage's declaration — what its graph node
+    sends. A case's own `messages` win (for a stage with no declaration)."""
     if case.messages is not None:
         return case.messages, None
-    from tierwise.prompts import render
-    from tierwise.state import Extraction, Triage
-
-    if stage == "triage":
-        return render("triage", input=case.input), Triage
-    if stage == "extract":
-        return render("extract", input=case.input), Extraction
-    if stage not in BUILT_IN:
-        raise EvalError(f"stage {stage!r} has no built-in prompt (built-in: {', '.join(BUILT_IN)}); give its "
-                        f"cases a 'messages' list")
-    from tierwise.nodes import draft, judge, polish, reason
-
-    node = {"draft": draft, "judge": judge, "reason": reason, "polish": polish}[stage]
-    call = node.prepare({"input": case.input, **case.state}, context)
-    return call.messages, call.schema
+    declared = declared if declared is not None else declared_stages()
+    found = declared.get(stage)
+    if found is None:
+        raise EvalError(f"stage {stage!r} has no declaration (declared: {', '.join(declared)}); pass its "
+                        f"tierwise.Stage, or give its cases a 'messages' list")
+    try:
+        return found.messages({"input": case.input, **case.state}), found.schema
+    except KeyError as missing:
+        raise EvalError(f"case {case.id!r} (line {case.line}): stage {stage!r} reads {missing}, which the case's "
+                        "state does not give") from None
 
 
 def answer_text(value: Any) -> str:

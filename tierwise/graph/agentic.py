@@ -16,7 +16,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
+from tierwise.calls.runtime import CallRuntime
 from tierwise.context import Context
+from tierwise.graph.bind import bind_runtime
 from tierwise.graph.branching import routed, targets
 from tierwise.inputs import check_count, check_graph_options, check_langchain_tools, check_search_tool
 from tierwise.nodes import pipeline
@@ -31,6 +33,7 @@ MAX_ROUNDS = 50  # rounds of tool calls a request may take at most (`max_rounds`
 def build_agentic_graph(
     *, tools: Sequence[BaseTool] | None = None, search_tool: SearchTool | None = None, max_rounds: int = 5,
     checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "agentic",
+    runtime: CallRuntime | None = None,
 ) -> CompiledStateGraph[AgentState, Context, InputState, AgentOutput]:
     check_graph_options(checkpointer=checkpointer, cache=cache, name=name)
     max_rounds = check_count(max_rounds, "max_rounds", MAX_ROUNDS)
@@ -48,7 +51,7 @@ def build_agentic_graph(
     builder.add_edge("tools", "step")
     builder.add_edge("analyze", "report")
     builder.add_edge("report", END)
-    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+    return bind_runtime(builder.compile(checkpointer=checkpointer, cache=cache, name=name), runtime)
 
 
 def after_route(state: AgentState) -> Literal["step", "analyze", "report"]:

@@ -13,7 +13,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
+from tierwise.calls.runtime import CallRuntime
 from tierwise.context import Context
+from tierwise.graph.bind import bind_runtime
 from tierwise.inputs import check_graph_options
 from tierwise.nodes import pipeline
 from tierwise.nodes.content import draft, finalize, plan
@@ -22,7 +24,8 @@ from tierwise.state.content import ContentOutput, ContentState
 
 
 def build_content_graph(
-    *, checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "content"
+    *, checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "content",
+    runtime: CallRuntime | None = None,
 ) -> CompiledStateGraph[ContentState, Context, InputState, ContentOutput]:
     check_graph_options(checkpointer=checkpointer, cache=cache, name=name)
     builder = StateGraph(ContentState, context_schema=Context, input_schema=InputState, output_schema=ContentOutput)
@@ -36,7 +39,7 @@ def build_content_graph(
     builder.add_edge("format", "finalize")
     builder.add_edge("finalize", "report")
     builder.add_edge("report", END)
-    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+    return bind_runtime(builder.compile(checkpointer=checkpointer, cache=cache, name=name), runtime)
 
 
 # Exported for LangGraph Studio / `langgraph dev` (langgraph.json); no checkpointer, the server brings one.

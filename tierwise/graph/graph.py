@@ -16,7 +16,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import CachePolicy, Checkpointer
 
+from tierwise.calls.runtime import CallRuntime
 from tierwise.context import Context
+from tierwise.graph.bind import bind_runtime
 from tierwise.graph.branching import routed, targets
 from tierwise.inputs import check_graph_options
 from tierwise.nodes import draft, extract, judge, polish, reason, respond, triage
@@ -25,7 +27,7 @@ from tierwise.state import Extraction, InputState, OutputState, State
 
 def build_graph(
     *, extract_schema: type = Extraction, checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None,
-    cache_policy: CachePolicy[Any] | None = None, name: str = "tierwise",
+    cache_policy: CachePolicy[Any] | None = None, name: str = "tierwise", runtime: CallRuntime | None = None,
 ) -> CompiledStateGraph[State, Context, InputState, OutputState]:
     """The compiled graph. `extract_schema`: your pydantic model for the extract stage. `cache` + `cache_policy`:
     LangGraph node caching of the model stages (a hit calls no model, so nothing is billed twice)."""
@@ -48,7 +50,7 @@ def build_graph(
     builder.add_edge("reason", "respond")
     builder.add_edge("polish", "respond")
     builder.add_edge("respond", END)
-    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+    return bind_runtime(builder.compile(checkpointer=checkpointer, cache=cache, name=name), runtime)
 
 
 # The branches: each deciding node records its decision in state (route, escalated) and goes where these say.

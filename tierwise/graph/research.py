@@ -15,7 +15,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, Send
 
+from tierwise.calls.runtime import CallRuntime
 from tierwise.context import Context
+from tierwise.graph.bind import bind_runtime
 from tierwise.graph.branching import routed
 from tierwise.inputs import check_count, check_graph_options, check_search_tool
 from tierwise.nodes import pipeline
@@ -28,6 +30,7 @@ from tierwise.state.research import ClaimsTask, ResearchOutput, ResearchState
 def build_research_graph(
     *, search_tool: SearchTool | None = None, per_query: int = 3, max_documents: int = 6,
     checkpointer: Checkpointer = None, cache: BaseCache[Any] | None = None, name: str = "research",
+    runtime: CallRuntime | None = None,
 ) -> CompiledStateGraph[ResearchState, Context, InputState, ResearchOutput]:
     check_graph_options(checkpointer=checkpointer, cache=cache, name=name)
     per_query = check_count(per_query, "per_query", 50)
@@ -51,7 +54,7 @@ def build_research_graph(
     builder.add_edge("dedupe", "synthesize")
     builder.add_edge("synthesize", "report")
     builder.add_edge("report", END)
-    return builder.compile(checkpointer=checkpointer, cache=cache, name=name)
+    return bind_runtime(builder.compile(checkpointer=checkpointer, cache=cache, name=name), runtime)
 
 
 def fan_out(state: ResearchState) -> list[Send] | str:

@@ -2,7 +2,7 @@
 guard that enforces the registry's caps through it, and the cost report.
 
     from tierwise.ledger import SpendGuard, open_ledger
-    guard = SpendGuard(open_ledger(), registry)      # or SpendGuard.for_registry(registry)
+    guard = SpendGuard(open_ledger(), registry)      # or tierwise.Runtime(...).ledgers.guard(registry)
     decision = guard.before_call(registry.stage("draft"), "support-ticket")
     ... call decision.stage_model ...
     guard.after_call(record, decision)
@@ -23,8 +23,7 @@ _EXPORTS = {
     "LedgerError": "tierwise.ledger.errors",
     "BudgetExceededError": "tierwise.ledger.errors",
     "open_ledger": "tierwise.ledger.url",
-    "shared_ledger": "tierwise.ledger.url",
-    "close_shared": "tierwise.ledger.url",
+    "LedgerPool": "tierwise.ledger.url",
     "resolve_url": "tierwise.ledger.url",
     "default_path": "tierwise.ledger.url",
     "SpendGuard": "tierwise.ledger.guard",
@@ -40,16 +39,15 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "LedgerError",
+    "LedgerPool",
     "Report",
     "Spend",
     "ShadowPair",
     "SpendGuard",
     "build_report",
-    "close_shared",
     "default_path",
     "open_ledger",
     "resolve_url",
-    "shared_ledger",
 ]
 
 if TYPE_CHECKING:
@@ -60,7 +58,7 @@ if TYPE_CHECKING:
     from .periods import Spend
     from .report import Report, build_report
     from .shadow import ShadowPair
-    from .url import close_shared, default_path, open_ledger, resolve_url, shared_ledger
+    from .url import LedgerPool, default_path, open_ledger, resolve_url
 
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -19,15 +19,17 @@ router's own calls (triage, judge), escalations or failed attempts. So, per requ
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tierwise.tiers import Registry, Usage, price
 from tierwise.tiers.registry import on_event_loop
+
+if TYPE_CHECKING:
+    from .url import LedgerPool
 
 REFRESH_SECONDS = 300.0  # how long the call path reuses the ledger's Pro-thinking medians
 SCAN_LIMIT = 20_000  # newest Pro calls read per refresh: bounded on a big ledger
@@ -80,10 +82,12 @@ def direct_pro(calls: Sequence[Any], route: str | None, registry: Registry, thin
     return DirectPro(round(cost, 10), input_tokens, answer_tokens, thinking, "estimated")
 
 
-def totals(calls: Sequence[Any], route: str | None, registry: Registry) -> dict[str, Any]:
-    """The output-state fields of one finished request: its total, the two counterfactuals, the net saving."""
+def totals(calls: Sequence[Any], route: str | None, registry: Registry,
+           pool: LedgerPool | None = None) -> dict[str, Any]:
+    """The output-state fields of one finished request: its total, the two counterfactuals, the net saving.
+    `pool`: the runtime's ledgers, whose Pro calls give Pro's typical thinking (else the registry's default)."""
     total = round(sum(c.cost_usd for c in calls), 10)
-    direct = direct_pro(calls, route, registry, typical_thinking(route, registry))
+    direct = direct_pro(calls, route, registry, typical_thinking(route, registry, pool))
     return {
         "total_cost_usd": total,
         "all_pro_cost_usd": round(sum(c.all_pro_cost_usd for c in calls), 10),
@@ -114,54 +118,46 @@ def thinking_for(route: str | None, measured: Mapping[str | None, Thinking], reg
     return measured.get(route) or default_thinking(route, registry)
 
 
-def typical_thinking(route: str | None, registry: Registry) -> Thinking:
-    """Pro's typical thinking on `route` for the call path: the ledger's medians, refreshed every few minutes."""
-    return thinking_for(route, _cached_medians(registry), registry)
+def typical_thinking(route: str | None, registry: Registry, pool: LedgerPool | None = None) -> Thinking:
+    """Pro's typical thinking on `route` for the call path: the ledger's medians (kept in the runtime's ledger
+    pool, refreshed every few minutes); the registry's default without a pool."""
+    return thinking_for(route, _cached_medians(registry, pool) if pool is not None else {}, registry)
 
 
-_cache: dict[str, tuple[float, dict[str | None, Thinking]]] = {}
-_cache_lock = threading.Lock()
-
-
-def _cached_medians(registry: Registry) -> dict[str | None, Thinking]:
+def _cached_medians(registry: Registry, pool: LedgerPool) -> dict[str | None, Thinking]:
     if not registry.data.ledger.enabled:
         return {}
-    from .url import resolve_url
-
-    url = resolve_url(None, registry)
-    hit = _cache.get(url)
+    url = pool.resolve(registry)
+    hit = pool.medians.get(url)
     if hit is not None and time.monotonic() - hit[0] < REFRESH_SECONDS:
         return hit[1]
     if on_event_loop():  # never read the database on an event loop: the ledger hook's warm() refreshes it
         return hit[1] if hit is not None else {}
-    return refresh(registry, url)
+    return refresh(registry, pool, url)
 
 
-def refresh_if_stale(registry: Registry) -> None:
+def refresh_if_stale(registry: Registry, pool: LedgerPool) -> None:
     """Re-read the medians if they are older than REFRESH_SECONDS (the ledger hook's warm(), in a worker thread)."""
     if registry.data.ledger.enabled:
-        from .url import resolve_url
-
-        url = resolve_url(None, registry)
-        hit = _cache.get(url)
+        url = pool.resolve(registry)
+        hit = pool.medians.get(url)
         if hit is None or time.monotonic() - hit[0] >= REFRESH_SECONDS:
-            refresh(registry, url)
+            refresh(registry, pool, url)
 
 
-def refresh(registry: Registry, url: str) -> dict[str | None, Thinking]:
-    with _cache_lock:
-        medians = _read_medians(url, registry)
-        _cache[url] = (time.monotonic(), medians)
+def refresh(registry: Registry, pool: LedgerPool, url: str) -> dict[str | None, Thinking]:
+    with pool.medians_lock:
+        medians = _read_medians(pool, url, registry)
+        pool.medians[url] = (time.monotonic(), medians)
     return medians
 
 
-def _read_medians(url: str, registry: Registry) -> dict[str | None, Thinking]:
+def _read_medians(pool: LedgerPool, url: str, registry: Registry) -> dict[str | None, Thinking]:
     from .errors import LedgerError
     from .sql import SqlLedger
-    from .url import shared_ledger
 
     try:
-        ledger = shared_ledger(url)
+        ledger = pool.ledger(url, create=False)  # no ledger yet: no medians, and none made for reading
     except LedgerError:
         return {}
     if not isinstance(ledger, SqlLedger):
@@ -187,9 +183,3 @@ class _Row:
     tier: str
     outcome: str
     thinking_tokens: int
-
-
-def forget() -> None:
-    """Drop the cached medians (tests; a ledger switched under a running process)."""
-    with _cache_lock:
-        _cache.clear()

@@ -16,7 +16,6 @@ The counters live in the ledger's database and move in the same transaction as t
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 import uuid
@@ -30,7 +29,6 @@ from .base import Hold, Ledger
 from .errors import BudgetExceededError
 from .money import usd
 from .periods import Spend, utc
-from .url import ENV_URL, is_shared, resolve_url, shared_ledger
 
 WAIT_S = 0.05  # how often an attempt waiting for reservations in flight to settle looks again (jittered)
 
@@ -65,27 +63,12 @@ class Decision:
 
 
 class SpendGuard:
-    """Budget rules from `registry.data.budget`, spend from `ledger`. Cheap to build: make one per call."""
+    """Budget rules from `registry.data.budget`, spend from `ledger`. Cheap to build; a Runtime keeps one per
+    registry in its LedgerPool."""
 
     def __init__(self, ledger: Ledger, registry: Registry) -> None:
         self.ledger = ledger
         self.registry = registry
-
-    @classmethod
-    def for_registry(cls, registry: Registry, url: str | None = None) -> SpendGuard:
-        """A guard on the process-wide ledger the registry (or $TIERWISE_LEDGER_URL, or `url`) points to.
-        The call path asks several times per call: the guard is kept while its registry, the URL it resolves to
-        and the shared ledger behind it stay the same."""
-        key = (id(registry), url, os.environ.get(ENV_URL))
-        kept = _guards.get(key)
-        if kept is not None and kept[0] is registry and is_shared(kept[1], kept[2].ledger):
-            return kept[2]
-        resolved = resolve_url(url, registry)
-        guard = cls(shared_ledger(resolved), registry)
-        if len(_guards) >= 64:  # registries reloaded after edits leave old keys behind
-            _guards.clear()
-        _guards[key] = (registry, resolved, guard)
-        return guard
 
     def before_call(
         self,
@@ -200,7 +183,6 @@ class SpendGuard:
         return await asyncio.to_thread(self.after_call, record, decision, **kwargs)
 
 
-_guards: dict[tuple[int, str | None, str | None], tuple[Registry, str, SpendGuard]] = {}
 
 
 def _check_hard(budget: Any, spend: Spend) -> None:

@@ -25,6 +25,7 @@ from .errors import BudgetExceededError, LedgerError
 from .guard import Decision, SpendGuard
 from .journal import journal_for, journal_open
 from .sqlite import SQLiteLedger
+from .url import LedgerPool
 
 log = logging.getLogger("tierwise.calls")
 _NOTE = "ledger"  # Attempts.notes key: this call's hashed prompt, deadline and the reservation it holds
@@ -32,9 +33,12 @@ SHADOW = "shadow"  # shadow traffic is capped apart ([shadow] daily_usd): it res
 
 
 class LedgerHook(CallHook):
+    """Records every attempt and enforces the caps, on the ledgers of `pool` (the runtime's)."""
+
     name = "ledger"
 
-    def __init__(self) -> None:
+    def __init__(self, pool: LedgerPool) -> None:
+        self.pool = pool
         self._warned: set[str] = set()
 
     def enabled(self, registry: Registry) -> bool:
@@ -45,10 +49,10 @@ class LedgerHook(CallHook):
         if guard is not None and (ledger := _journaled(guard)) is not None:
             journal_for(ledger)  # open it here, off the event loop
         if guard is not None:
-            economics.refresh_if_stale(registry)  # Pro's typical thinking, read off the event loop
+            economics.refresh_if_stale(registry, self.pool)  # Pro's typical thinking, read off the event loop
 
     def before_call(self, plan: CallPlan) -> CallPlan:
-        guard = self._guard(plan.registry)
+        guard = self._guard(plan.registry, plan.endpoint.stand_in)
         if guard is None:
             return plan
         worst = worst_case_usd(plan, plan.route) if plan.registry.data.budget.any_cap else 0.0
@@ -86,7 +90,7 @@ class LedgerHook(CallHook):
         """None when this call reserves nothing (no caps, or shadow traffic); else how to size its reservation."""
         if not plan.registry.data.budget.any_cap or plan.labels.get("purpose") == SHADOW:
             return None
-        guard = self._guard(plan.registry)
+        guard = self._guard(plan.registry, plan.endpoint.stand_in)
         if guard is None:
             return None
         # A reservation outlives its stage call's time budget only if its process died mid-call: then it expires.
@@ -103,7 +107,7 @@ class LedgerHook(CallHook):
         """Store the attempt's record before the call returns. Without caps, through the SQLite ledger's journal
         (one write; durable against a process kill; committed by its writer thread, see journal.py); with caps,
         in the same transaction as the counters the next cap check reads."""
-        guard = self._guard(plan.registry)
+        guard = self._guard(plan.registry, plan.endpoint.stand_in)
         if guard is None:
             return
         note = _note(attempts)
@@ -132,7 +136,7 @@ class LedgerHook(CallHook):
         held = _note(attempts).pop("held", None)
         if held is None:
             return  # the common case: every reservation was settled with its record
-        guard = self._guard(plan.registry)
+        guard = self._guard(plan.registry, plan.endpoint.stand_in)
         try:
             if guard is not None:
                 guard.release(held)
@@ -147,18 +151,21 @@ class LedgerHook(CallHook):
     async def aafter_attempt(self, plan: CallPlan, record: CallRecord, attempts: Attempts) -> None:
         if not plan.registry.data.ledger.enabled:
             return
-        guard = self._guard(plan.registry)  # the ledger is open already: warm() opened it in a worker thread
+        # the ledger is open already: warm() opened it in a worker thread
+        guard = self._guard(plan.registry, plan.endpoint.stand_in)
         ledger = _journaled(guard) if guard is not None else None
         if ledger is not None and journal_open(ledger):
             self.after_attempt(plan, record, attempts)  # one write to the journal: no thread hop
         else:
             await asyncio.to_thread(self.after_attempt, plan, record, attempts)
 
-    def _guard(self, registry: Registry) -> SpendGuard | None:
+    def _guard(self, registry: Registry, stand_in: bool = False) -> SpendGuard | None:
+        """The guard on the ledger these calls record into (stand-ins: their own, unless one was named)."""
         if not registry.data.ledger.enabled:
             return None
         try:
-            return SpendGuard.for_registry(registry)
+            guard: SpendGuard = self.pool.guard(registry, stand_in=stand_in)
+            return guard
         except LedgerError as exc:
             if registry.data.budget.any_cap:
                 raise  # caps without a ledger cannot be enforced: fail closed

@@ -3,10 +3,10 @@ SQLite in the user's data directory."""
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 ENV_URL = "TIERWISE_LEDGER_URL"
 
 
-def default_path() -> Path:
+def default_path(env: Mapping[str, str] | None = None) -> Path:
     """$XDG_DATA_HOME/tierwise/ledger.db (~/.local/share/...); %LOCALAPPDATA%\\tierwise on Windows."""
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        base = Path(os.environ["LOCALAPPDATA"])
+    env = os.environ if env is None else env
+    if sys.platform == "win32" and env.get("LOCALAPPDATA"):
+        base = Path(env["LOCALAPPDATA"])
     else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        base = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "tierwise" / "ledger.db"
 
 
@@ -62,58 +63,87 @@ def open_ledger(url: str | None = None, *, create: bool = True) -> Ledger:
     return SQLiteLedger(path, create=create)
 
 
-_shared: dict[str, Ledger] = {}
-_shared_lock = threading.Lock()
+STAND_IN_FILE = "stand-in-ledger.db"  # what local-model and scripted-demo calls record, apart from real spend
 
 
-def _new_lock_after_fork() -> None:
-    global _shared_lock
-    _shared_lock = threading.Lock()  # another thread may have held it at fork time
+class LedgerPool:
+    """The ledgers one Runtime has open (one per URL: opening one per call would cost a connection and a schema
+    check every time), the spend guards on them, and the medians the economics read from them.
+
+    Which ledger a call records into: the runtime's `url`, else $TIERWISE_LEDGER_URL, else the registry's
+    `[ledger] url`, else the default SQLite file — except that calls answered by a stand-in (the local model or
+    the scripted demo) go to `stand-in-ledger.db` beside it unless a ledger was named: invented spend never
+    enters the ledger that real calls use unless the caller asked for it.
+    """
+
+    def __init__(self, url: str | None = None, *, env: Mapping[str, str] | None = None) -> None:
+        if url is not None and (not isinstance(url, str) or not url.strip()):
+            raise LedgerError(f"ledger must be a ledger URL or path (sqlite:///PATH, postgresql://...), got {url!r}")
+        self.url = url.strip() if url else None
+        self.env = os.environ if env is None else env
+        self._open: dict[str, Ledger] = {}
+        self._guards: dict[tuple[int, str], tuple[Registry, Any]] = {}
+        self.medians: dict[str, tuple[float, Any]] = {}  # economics.py: Pro's typical thinking per ledger
+        self.medians_lock = threading.Lock()
+        self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):  # another thread may have held the lock at fork time
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+
+    def resolve(self, registry: Registry | None = None, *, stand_in: bool = False) -> str:
+        named = next((c.strip() for c in (self.url, self.env.get(ENV_URL),
+                                          registry.data.ledger.url if registry is not None else "")
+                      if c and c.strip()), None)
+        if named:
+            return named
+        path = default_path(self.env)
+        return f"sqlite:///{path.with_name(STAND_IN_FILE) if stand_in else path}"
+
+    def ledger(self, url: str, *, create: bool = True) -> Ledger:
+        """The open ledger at `url` (`create=False`: a reader that must not make one, e.g. the economics)."""
+        with self._lock:
+            ledger = self._open.get(url)
+            if ledger is None:
+                ledger = self._open[url] = open_ledger(url, create=create)
+            return ledger
+
+    def guard(self, registry: Registry, *, stand_in: bool = False) -> Any:
+        """The SpendGuard on the ledger calls under `registry` record into (kept while the registry is)."""
+        from .guard import SpendGuard
+
+        url = self.resolve(registry, stand_in=stand_in)
+        key = (id(registry), url)
+        kept = self._guards.get(key)
+        if kept is not None and kept[0] is registry:
+            return kept[1]
+        guard = SpendGuard(self.ledger(url), registry)
+        with self._lock:
+            if len(self._guards) >= 64:  # registries reloaded after edits leave old keys behind
+                self._guards.clear()
+            self._guards[key] = (registry, guard)
+        return guard
+
+    def close(self) -> None:
+        """Close every ledger this pool opened (Runtime.close, and before a pre-fork server forks its workers: a
+        child must not use, or finalize, its parent's PostgreSQL connections)."""
+        with self._lock:
+            ledgers, self._open = list(self._open.values()), {}
+            self._guards.clear()
+        for ledger in ledgers:
+            ledger.close()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_after_fork)
-
-
-def shared_ledger(url: str | None = None) -> Ledger:
-    """One open ledger per URL per process, for the call path: opening one per call would cost a connection
-    and a schema check every time."""
-    resolved = resolve_url(url)
-    with _shared_lock:
-        ledger = _shared.get(resolved)
-        if ledger is None:
-            ledger = _shared[resolved] = open_ledger(resolved)
-        return ledger
-
-
-def is_shared(url: str, ledger: Ledger) -> bool:
-    """True while `ledger` is still the process's open ledger for the resolved `url` (not closed since)."""
-    return _shared.get(url) is ledger
-
-
-@atexit.register
-def close_shared() -> None:
-    """Close every shared ledger: at exit, in tests, and before a pre-fork server forks its workers (a child
-    must not use, or finalize, its parent's PostgreSQL connections)."""
-    with _shared_lock:
-        ledgers = list(_shared.values())
-        _shared.clear()
-    for ledger in ledgers:
-        ledger.close()
-
-
-def check_ledger(context: Any) -> None:
+def check_ledger(pool: LedgerPool, registry: Registry) -> None:
     """Refuse to start on a ledger whose schema this tierwise cannot read (its calls would go unrecorded). An
     unreachable ledger is left to the call path, which answers anyway and warns."""
-    from tierwise.tiers import load_registry
+    from .errors import LedgerSchemaError
 
-    from .errors import LedgerError, LedgerSchemaError
-
-    registry = load_registry(context.registry_path)
     if not registry.data.ledger.enabled:
         return
     try:
-        shared_ledger(resolve_url(None, registry))
+        pool.ledger(pool.resolve(registry))
     except LedgerSchemaError:
         raise
     except LedgerError:

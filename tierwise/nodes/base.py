@@ -30,10 +30,11 @@ except ImportError:  # pragma: no cover - depends on the installed LangGraph
 from langgraph.types import Command
 
 from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, current_context
-from tierwise.calls.api import awarm
+from tierwise.calls.runtime import CallRuntime, current_runtime
 from tierwise.context import Context
-from tierwise.ledger.errors import BudgetExceededError
-from tierwise.tiers import Registry, load_registry
+from tierwise.errors import BudgetExceededError
+from tierwise.ledger.url import LedgerPool
+from tierwise.tiers import Registry
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def stage_node(name: str, prepare: Prepare[StateT], finish: Finish[StateT]) -> R
 
     async def arun(state: StateT) -> Update:
         context = current_context()
-        await awarm(context)  # file and socket work off the event loop, before prepare reads the registry
+        await current_runtime().awarm(context)  # file and socket work off the event loop, before prepare reads
         state, started = _begin(state)
         if state.get("failure"):
             return {"steps": [name], **started}
@@ -116,7 +117,7 @@ def plain_node(name: str, func: Callable[[StateT], Update]) -> Runnable[StateT, 
     path their file and database reads are done first in a worker thread (awarm), never on the event loop."""
 
     async def arun(state: StateT) -> Update:
-        await awarm(current_context())
+        await current_runtime().awarm(current_context())
         return func(state)
 
     return node_runnable(func, arun, name=name)
@@ -158,7 +159,14 @@ def _failed(
 
 
 def registry(context: Context) -> Registry:
-    return load_registry(context.registry_path)
+    """The registry of the running graph's runtime, for this run's context."""
+    return current_runtime().registry_for(context)
+
+
+def ledgers(runtime: CallRuntime | None = None) -> LedgerPool:
+    """The running graph's ledgers (for the figures respond adds up)."""
+    rt = current_runtime(runtime)
+    return rt.resource(LedgerPool, lambda: LedgerPool(env=rt.env))
 
 
 def draft_score_threshold(context: Context) -> int:

@@ -3,14 +3,16 @@ escalates straight to Pro."""
 
 from tierwise.calls import StageResult
 from tierwise.context import Context
-from tierwise.prompts import render
 from tierwise.state import CONFIDENCE_VALUE, Draft, State
 
 from .base import StageCall, confidence_threshold, stage_node
+from .declare import Stage
+
+STAGE = Stage("draft", prompt="draft", reads=("input",), schema=Draft)
 
 
 def prepare(state: State, context: Context) -> StageCall:
-    return StageCall("draft", render("draft", input=state["input"]), Draft)
+    return STAGE.call(state)
 
 
 def finish(state: State, result: StageResult, context: Context) -> State:

@@ -11,9 +11,8 @@ from tierwise.calls.api import current_context
 from tierwise.ledger.economics import totals
 from tierwise.state.pipeline import PipelineOutput, StageCost
 from tierwise.state.records import CallRecord
-from tierwise.tiers import load_registry
 
-from .base import plain_node
+from .base import ledgers, plain_node, registry
 
 
 def begin(state: Mapping[str, Any], route: str) -> dict[str, str]:
@@ -46,7 +45,7 @@ def _report(state: PipelineOutput) -> dict[str, Any]:
         "steps": ["report"],
         "answer": "" if state.get("failure") else (state.get("answer") or ""),
         "cost_by_stage": cost_by_stage(calls),
-        **totals(calls, state.get("route"), load_registry(current_context().registry_path)),
+        **totals(calls, state.get("route"), registry(current_context()), ledgers()),
     }
 
 

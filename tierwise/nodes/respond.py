@@ -6,9 +6,9 @@ from typing import Any
 from tierwise.calls.api import current_context
 from tierwise.ledger.economics import totals
 from tierwise.state import State
-from tierwise.tiers import load_registry
 
-from .base import plain_node
+from .base import ledgers, plain_node, registry
+from .declare import best_answer
 
 
 def respond(state: State) -> dict[str, Any]:
@@ -17,12 +17,12 @@ def respond(state: State) -> dict[str, Any]:
         # A critical stage failed: say so rather than ship a cheaper stage's text in its place.
         answer = ""
     else:
-        answer = state.get("polished") or state.get("reasoned") or state.get("draft") or ""
+        answer = best_answer(state)
     return {
         "steps": ["respond"],
         "answer": answer,
         "escalated": bool(state.get("escalated")),
-        **totals(calls, state.get("route"), load_registry(current_context().registry_path)),
+        **totals(calls, state.get("route"), registry(current_context()), ledgers()),
     }
 
 

@@ -1,31 +1,34 @@
 """triage: decides the route. Strategy (registry `router.strategy`): `llm` asks the triage stage on Lite for
 intent, complexity and confidence; `learned` asks the pre-router trained on outcome data (no API call);
 `hybrid` uses the learned router when it is confident and the LLM only in its uncertain band. No model_path: the
-packaged pre-router. Unusable triage output takes the
-cheap path, never Pro by default."""
+packaged pre-router. Unusable triage output takes the cheap path, never Pro by default."""
 
 from typing import Any, Literal
 
 from tierwise.calls import StageResult
 from tierwise.calls.messages import check_request
 from tierwise.context import Context
-from tierwise.prompts import render
 from tierwise.state import State, Triage, TriageResult
 
 from .base import StageCall, registry, stage_node
+from .declare import Stage
+
+STAGE = Stage("triage", prompt="triage", reads=("input",), schema=Triage)
 
 LEARNED_COMPLEXITY: dict[str, Literal[1, 3, 5]] = {"simple": 1, "moderate": 3, "complex": 5}
 
 
 def _decide(text: str, context: Context) -> Any:
     """The pre-router's decision (registry model_path, else the packaged one): ~0.1 ms, no API call."""
+    from tierwise.calls.runtime import current_runtime
     from tierwise.routing.packaged import packaged_path
-    from tierwise.routing.runtime import router_at
+    from tierwise.routing.runtime import RouterFiles
 
     reg = registry(context)
     settings = reg.data.router
     path = reg.path(settings.model_path) if settings.model_path else packaged_path()
-    return router_at(path).decide(text, settings.threshold)
+    routers = current_runtime().resource(RouterFiles, RouterFiles)
+    return routers.router_at(path).decide(text, settings.threshold)
 
 
 def _focus(context: Context) -> bool:
@@ -49,7 +52,7 @@ def prepare(state: State, context: Context) -> StageCall | State:
                                   confidence="high" if decision.confidence >= 0.75 else "medium", source="learned",
                                   margin=decision.margin)
             return {"steps": ["triage"], "triage": triage, "route": route}
-    return StageCall("triage", render("triage", input=text), Triage)
+    return STAGE.call({"input": text})
 
 
 def finish(state: State, result: StageResult, context: Context) -> State:

@@ -15,10 +15,20 @@ SEPARATOR = "---user---"
 @cache
 def load(name: str) -> tuple[Template, Template]:
     text = resources.files(__name__).joinpath(f"{name}.md").read_text(encoding="utf-8")
+    return parse(text, f"prompt {name}.md")
+
+
+def parse(text: str, where: str) -> tuple[Template, Template]:
+    """A template's text → its (system, user) parts."""
     system, sep, user = text.partition(SEPARATOR)
     if not sep:
-        raise ValueError(f"prompt {name}.md lacks the {SEPARATOR!r} line")
+        raise ValueError(f"{where} lacks the {SEPARATOR!r} line")
     return Template(system.strip()), Template(user.strip())
+
+
+def exists(name: str) -> bool:
+    """Whether tierwise ships a prompt called `name`."""
+    return resources.files(__name__).joinpath(f"{name}.md").is_file()
 
 
 def render(name: str, **values: object) -> list[tuple[str, str]]:

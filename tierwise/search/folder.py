@@ -60,11 +60,6 @@ def default_corpus() -> Path:
     return Path(str(resources.files(__name__.rpartition(".")[0]).joinpath("corpus")))
 
 
-_default: FolderSearch | None = None
-
-
 def default_search() -> FolderSearch:
-    global _default
-    if _default is None:
-        _default = FolderSearch(default_corpus())
-    return _default
+    """A search over the sample corpus (a few small files: indexed when a graph is built, kept by that graph)."""
+    return FolderSearch(default_corpus())

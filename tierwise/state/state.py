@@ -14,6 +14,14 @@ Steps = Annotated[list[str], operator.add]
 Calls = Annotated[list[CallRecord], operator.add]
 
 
+def merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
+    """Declared stages' outputs: each update adds its stage's entry."""
+    return {**(old or {}), **(new or {})}
+
+
+Outputs = Annotated[dict[str, Any], merge]
+
+
 class InputState(TypedDict, total=False):
     """What a caller sends."""
 
@@ -71,3 +79,7 @@ class State(InputState, OutputState, total=False):
     score_reason: str
     polished: str
     reasoned: str
+    outputs: Outputs
+    """What declared stages without a state key of their own gave, by stage name (tierwise.Stage)."""
+    final: str
+    """The text an answering declared stage gave: the answer respond returns."""

@@ -8,7 +8,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class Registry:
         self.data = data
         self.origin = origin
         self.base_dir = base_dir or Path.cwd()  # relative paths in the user's file are read from its folder
+        self._settings: dict[tuple[str, str, str], CallSettings] = {}  # the data is immutable once loaded
 
     def path(self, value: str) -> Path:
         path = Path(value).expanduser()
@@ -83,9 +84,14 @@ class Registry:
         return StageModel(stage, self.data.stages[stage], tier, model_id, self.data.models[model_id])
 
     def settings_for(self, route: StageModel, service_tier: str = "standard") -> CallSettings:
-        """The stage's settings as the model `route` runs on accepts them (tiers/capabilities.py)."""
-        return settings_for(route.model, route.spec, service_tier,
-                            level_budgets=self.data.thinking.level_budgets)
+        """The stage's settings as the model `route` runs on accepts them (tiers/capabilities.py); computed once
+        per (stage, model, service tier)."""
+        key = (route.stage, route.model_id, service_tier)
+        found = self._settings.get(key)
+        if found is None:
+            found = self._settings[key] = settings_for(route.model, route.spec, service_tier,
+                                                       level_budgets=self.data.thinking.level_budgets)
+        return found
 
     def model(self, model_id: str) -> ModelSpec:
         return self.data.models[model_id]
@@ -144,40 +150,58 @@ def build_registry(
     origin = " + ".join(origins)
     document = list_prices.with_list_prices(document)
     registry = Registry(loader.validate(document, origin), origin, user.resolve().parent if user else None)
-    registry.check_shutdowns(today or date.today())
+    registry.check_shutdowns(today or utc_today())
     return registry
 
 
-_cache: dict[str | None, tuple[float, tuple[Any, ...], Registry]] = {}
 RECHECK_SECONDS = 1.0
 
 
-def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
-    """Cached `build_registry` for the hot path.
+class RegistrySource:
+    """A registry that follows its files: the user file (`path`, else $TIERWISE_REGISTRY or ./tierwise.toml) and
+    TIERWISE__* variables in `env`, re-read when they change (checked at most once a second: checking on every
+    call cost more than the rest of the call path together). Owned by a Runtime; `Runtime(registry=Registry)`
+    skips it and keeps one registry for good."""
 
-    Edits to the user file, TIERWISE__* variables or the working directory are picked up within a second:
-    checking them on every call cost more than the rest of the call path together.
-    """
-    registry = fresh_registry(path)
-    if registry is not None:
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.env = os.environ if env is None else env
+        self._cache: dict[str | None, tuple[float, tuple[Any, ...], Registry]] = {}
+
+    def load(self, path: str | os.PathLike[str] | None = None) -> Registry:
+        registry = self.fresh(path)
+        if registry is not None:
+            return registry
+        slot = None if path is None else str(path)
+        cached = self._cache.get(slot)
+        if cached is not None and on_event_loop():
+            # Never touch the file system on an event loop (`langgraph dev` refuses it, and it stalls every
+            # request): the async call path re-checks in a worker thread (Runtime.awarm) at most once a second.
+            return cached[2]
+        user = loader.user_file(path, self.env)
+        env_items = tuple(sorted((k, v) for k, v in self.env.items() if k.startswith(loader.ENV_PREFIX)))
+        key = (os.getcwd(), str(user) if user else None, _mtime(user) if user else None, env_items, utc_today())
+        if cached is not None and cached[1] == key:
+            registry = cached[2]
+        else:
+            registry = build_registry(path, env=self.env)
+            if len(self._cache) > 16:  # many registries in one runtime is unusual; keep memory flat
+                self._cache.clear()
+        self._cache[slot] = (time.monotonic(), key, registry)
         return registry
-    slot = None if path is None else str(path)
-    cached = _cache.get(slot)
-    if cached is not None and on_event_loop():
-        # Never touch the file system on an event loop (`langgraph dev` refuses it, and it stalls every request):
-        # the async call path re-checks the registry in a worker thread (calls.api.awarm) at most once a second.
-        return cached[2]
-    user = loader.user_file(path, os.environ)
-    env_items = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(loader.ENV_PREFIX)))
-    key = (os.getcwd(), str(user) if user else None, _mtime(user) if user else None, env_items, date.today())
-    if cached is not None and cached[1] == key:
-        registry = cached[2]
-    else:
-        registry = build_registry(path)
-        if len(_cache) > 16:  # many registries in one process is unusual; keep memory flat
-            _cache.clear()
-    _cache[slot] = (time.monotonic(), key, registry)
-    return registry
+
+    def fresh(self, path: str | os.PathLike[str] | None = None) -> Registry | None:
+        """The cached registry if it was checked within the last second, without touching the file system (so it
+        is safe on an event loop); None when `load` has to look again."""
+        cached = self._cache.get(None if path is None else str(path))
+        if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
+            return cached[2]
+        return None
+
+
+def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
+    """The registry from the packaged file, the user file (`path`, else $TIERWISE_REGISTRY or ./tierwise.toml)
+    and TIERWISE__* variables, built now (uncached: a Runtime keeps the cached one)."""
+    return build_registry(path)
 
 
 def on_event_loop() -> bool:
@@ -189,18 +213,9 @@ def on_event_loop() -> bool:
     return True
 
 
-def fresh_registry(path: str | os.PathLike[str] | None = None) -> Registry | None:
-    """The cached registry if it was checked within the last second, without touching the file system (so it
-    is safe on an event loop); None when `load_registry` has to look again."""
-    cached = _cache.get(None if path is None else str(path))
-    if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
-        return cached[2]
-    return None
-
-
-def forget_registries() -> None:
-    """Drop every cached registry (tests that change directory or files within a second)."""
-    _cache.clear()
+def utc_today() -> date:
+    """Today in UTC: the one clock for dated prices, shutdowns and caps."""
+    return datetime.now(UTC).date()
 
 
 def _mtime(path: Path) -> float | None:
