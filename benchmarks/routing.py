@@ -18,7 +18,7 @@ figure is the dollar cost, relative to always-top, at which each reaches 95% of 
 No 3-model ladder: the data hold per-prompt outcomes with costs for two models only (the commercial-router
 file scores Martian and Unify, which are routers with unrecorded costs, not rungs one could price).
 
-Tried and not adopted (issue 14; figures in the README, "What was tried"): dense features from a static
+Tried and not adopted (issue 14; figures in benchmarks/README.md): dense features from a static
 embedding shipped inside a PyPI wheel (WordLlama l2_supercat_256, ~0.11 ms per prompt, nothing downloaded;
 `benchmarks/routing_embed.py` reproduces it on these same seeds). Alone or beside the hashed features it helps on
 held-out MMLU only when its weight and l2 are set by looking at held-out results; chosen honestly, by

@@ -1,5 +1,5 @@
 """Experiment (issue 14 part 1): does a static embedding shipped inside a PyPI wheel help the learned router
-generalise to a benchmark it never saw? Not part of tierwise: the answer was "not enough", see the README.
+generalise to a benchmark it never saw? Not part of tierwise: the answer was "not enough", see benchmarks/README.md.
 
     pip install -e ".[routing-embed]"   # wordllama 0.4.0.post1 (19 MB wheel: 256-d weights and tokenizer inside)
     python benchmarks/routing_embed.py [--data ../shared/data/routing] [--seeds 3] [--select]
@@ -16,7 +16,8 @@ subsamples, same bootstrap test sets), dollar cost relative to always-GPT-4 at 9
   left-out one) — the only choice a user could make. Slow (16 extra fits per run).
 
 The embedding's weight and l2 above were set while looking at held-out results, so the two fixed rows flatter
-the embedding; `--select` is the honest one. Measured figures are in the README ("What was tried").
+the embedding; `--select` is the honest one. Measured figures are in benchmarks/README.md ("Routing with a
+static embedding").
 
 WordLlama.load() in 0.4.0.post1 does not find the tokenizer its wheel ships (it looks in `tokenizer/`, the wheel
 has `tokenizers/`) and goes to the Hugging Face hub for it; this script reads both files from the installed

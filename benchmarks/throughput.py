@@ -7,7 +7,7 @@ answering after `--latency-ms`. With zero overhead the run would take calls × l
 the ledger write) holds requests back. The baseline is a bare LangGraph graph of the same topology calling
 ChatGoogleGenerativeAI.ainvoke directly: what the stack costs without tierwise.
 Targets: ≥ 85% of ideal, throughput ≥ 0.95× the bare graph's, peak RSS ≤ 400 MB (the process's peak: both graphs
-run in it, so it bounds each). Where the time goes, when the target is missed: README, Development.
+run in it, so it bounds each). Where the time goes, when the target is missed: benchmarks/README.md, "Throughput".
 
     python benchmarks/throughput.py [--requests 1000] [--concurrency 64] [--latency-ms 50] [--rounds 3] [--no-ledger]
 """

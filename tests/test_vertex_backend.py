@@ -73,3 +73,43 @@ def test_a_priority_call_vertex_served_on_demand_is_billed_at_standard(monkeypat
     ratio = (as_asked.record.cost_usd / as_asked.record.all_pro_cost_usd) / (
         downgraded.record.cost_usd / downgraded.record.all_pro_cost_usd)
     assert ratio == pytest.approx(factor, rel=1e-6)
+
+
+def test_every_vertex_traffic_type_is_mapped():
+    """google-genai's TrafficType: pay-as-you-go standard, priority and flex bill as those tiers; off-peak and
+    Provisioned Throughput are named (no Gemini service tier: the requested tier is billed)."""
+    from google.genai import types
+
+    from tierwise.calls.served import TRAFFIC_TYPES
+    from tierwise.tiers.pricing import served_tier
+
+    assert set(TRAFFIC_TYPES) == {member.value for member in types.TrafficType}
+    assert [served_tier("priority", TRAFFIC_TYPES[t]) for t in ("ON_DEMAND", "ON_DEMAND_FLEX", "ON_DEMAND_OFFPEAK",
+                                                                 "PROVISIONED_THROUGHPUT")] == [
+        "standard", "flex", "priority", "priority"]
+
+
+@pytest.mark.parametrize("served", ["standard", "priority"])
+def test_a_streamed_vertex_call_reports_its_served_tier_and_usage(served):
+    """The response hook tees the SSE body as the client reads it: a streamed Vertex call's trafficType and
+    usage are read without reading ahead, and the tier is requested with Vertex's header."""
+    from langchain_google_genai import ChatGoogleGenerativeAI
+
+    from tierwise.calls import served as observe
+
+    rules = [{"reply": "one two three four five", "served_tier": "standard", "user": "downgrade"},
+             {"reply": "one two three four five"}]
+    with Emulator(ScriptedBackend(rules), tokens_per_chunk=2) as emu:
+        chat = ChatGoogleGenerativeAI(model="gemini-3.8-flash", vertexai=True, api_key="vertex-express-key",
+                                      base_url=emu.base_url, client_args=observe.CLIENT_ARGS, max_retries=1)
+        box, token = observe.listen()
+        try:
+            text = "".join(chunk.text for chunk in chat.stream(
+                "downgrade me" if served == "standard" else "as asked",
+                http_options={"headers": {observe.VERTEX_TIER_HEADER: "priority"}}))
+        finally:
+            observe.stop(token)
+        sent = emu.requests[-1]
+    assert text == "one two three four five" and sent.stream and sent.service_tier == "priority"
+    (seen,) = box
+    assert seen.complete and seen.tier == served and seen.usage["candidatesTokenCount"] == 5

@@ -58,6 +58,9 @@ def run(
                                        "agentic.")] = "main",
     corpus: Annotated[str | None, typer.Option(help="research/agentic: a folder of .md/.txt files to search "
                                                "(default: the sample corpus in the package).")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="Who the request is for, NAME=VALUE (repeat "
+                                                    "it): e.g. --label user=alice; per-tenant budgets and "
+                                                    "`report --by label:user` use it.")] = None,
 ) -> None:
     """Run a graph on one request: answer, route, and a priced table of every model call."""
     setup_output()
@@ -73,6 +76,8 @@ def run(
         payload: dict[str, Any] = {"input": text}
         if task_type:
             payload["task_type"] = task_type
+        if label:
+            payload["labels"] = parse_labels(label)
         check_request(payload)  # a bad request is refused before anything is chosen or started
         rt, chosen = command_runtime(backend, base_url, offline_local=True)
     except TierwiseError as exc:
@@ -88,7 +93,8 @@ def run(
             )
             from tierwise.ledger.url import check_ledger
 
-            check_ledger(rt.ledgers, rt.registry_for(context))
+            check_ledger(rt.ledgers, rt.registry_for(context), stand_in=chosen in ("local", "scripted")
+                         and not base_url)
             from tierwise.graph.catalog import build_named
 
             result = build_named(graph, corpus=corpus, runtime=rt).invoke(payload, context=context)
@@ -104,6 +110,21 @@ def run(
         render_result(result)
     if result.get("failure"):
         raise typer.Exit(1)  # a typed failure: reported above, with every attempt priced
+
+
+def parse_labels(pairs: list[str]) -> dict[str, str]:
+    """--label NAME=VALUE options → the request's labels (checked as the graph checks them)."""
+    from tierwise.inputs import check_request_labels
+
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise TierwiseError(f"--label {pair!r}: write NAME=VALUE, e.g. --label user=alice")
+        if name in labels:
+            raise TierwiseError(f"--label {name} is given twice")
+        labels[name] = value
+    return check_request_labels(labels, "--label")
 
 
 def read_stdin() -> str:

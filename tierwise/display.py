@@ -107,13 +107,44 @@ def render_result(result: dict[str, Any]) -> None:
         console.print(Text("by stage: " + " · ".join(parts)))
 
 
+def tier_price_note(price: Any, tier: str, factors: Any) -> str:
+    """How a price entry bills `tier`: its own listed rates (with their source) or the registry's multiplier."""
+    rates = price.service_tier_rates.get(tier)
+    if rates is not None:
+        return f"{rates.input:g}/{rates.output:g} listed"
+    return f"×{factors.get(tier, 1.0):g}"
+
+
+def render_sent(registry: Any, console: Any) -> None:
+    """What each stage really sends to each model of its chain (tiers/capabilities.py: Gemini 3's default
+    temperature, fixed sampling, thinking levels the model has, its max output)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tierwise.calls.chain import candidates
+
+    table = Table(title="what each stage sends to each model of its chain (- : not sent, the model's default)",
+                  title_justify="left")
+    for column in ("stage", "model", "temperature", "thinking", "max out", "why it differs from the stage"):
+        table.add_column(column)
+    for name in registry.data.stages:
+        for route in candidates(registry, registry.stage(name)):
+            sent = registry.settings_for(route)
+            thinking = sent.thinking_level or (str(sent.thinking_budget) if sent.thinking_budget is not None else "-")
+            temperature = "-" if sent.temperature is None else f"{sent.temperature:g}"
+            table.add_row(escape(name), escape(route.model_id), temperature, thinking, str(sent.max_output_tokens),
+                          escape("; ".join(sent.adjustments) or ""))
+    console.print(table)
+
+
 def render_registry(registry: Any) -> None:
     from rich.markup import escape  # model ids, stage names and sources come from user files
     from rich.table import Table
 
     from tierwise.tiers import list_prices
+    from tierwise.tiers.pricing import today as utc_today
 
-    data, today, console = registry.data, date.today(), _console()
+    data, today, console = registry.data, utc_today(), _console()
     listed = list_prices.version()
     console.print(escape(f"registry: {registry.origin}"))
     console.print(f"prices: genai-prices {listed} (bundled data, never fetched) + registry overrides" if listed
@@ -130,35 +161,52 @@ def render_registry(registry: Any) -> None:
                       str(spec.shutdown or "-"), escape(p.source))
     console.print(tiers)
     prices = Table(title="price entries (each in force from its date until the next)", title_justify="left")
-    for column in ("model", "from", "input", "output", "cached", "long context", "source"):
-        prices.add_column(column)
+    for column in ("model", "from", "in", "out", "cached", "audio", "long context", "search/1k",
+                   "flex · priority", "source"):
+        prices.add_column(column, no_wrap=column in ("model", "from", "source"))
     for model_id, spec in data.models.items():
         for p in sorted(spec.prices, key=lambda entry: entry.effective):
-            long = (f">{p.long_context_threshold:,}: {p.long_input:g}/{p.long_output:g}"
+            long = (f">{p.long_context_threshold // 1000}k: {p.long_input:g}/{p.long_output:g}"
                     if p.long_context_threshold is not None else "-")
+            tiers_cell = " · ".join(tier_price_note(p, tier, data.service_tiers) for tier in ("flex", "priority")
+                                    if tier in spec.service_tiers) or "-"
             prices.add_row(escape(model_id), "listed" if p.effective == date.min else str(p.effective),
                            f"{p.input:g}", f"{p.output:g}", "-" if p.cached_input is None else f"{p.cached_input:g}",
-                           long, escape(p.source))
+                           "-" if p.input_audio is None else f"{p.input_audio:g}", long,
+                           "-" if p.search_per_1k is None else f"{p.search_per_1k:g}", escape(tiers_cell),
+                           escape(p.source))
     console.print(prices)
     catalogue = Table(title="catalogue (what each model accepts; * default level)", title_justify="left")
-    for column in ("model", "tier", "thinking levels", "budget", "sampling", "service tiers", "max out"):
+    for column in ("model", "tier", "family", "thinking levels", "budget", "sampling", "service tiers", "max out"):
         catalogue.add_column(column, no_wrap=column == "model")
     for model_id, spec in data.models.items():
         levels = " ".join(f"{lvl}*" if lvl == spec.default_thinking_level else lvl for lvl in spec.levels_low_to_high)
-        catalogue.add_row(escape(model_id), escape(spec.tier), levels or "-", "yes" if spec.thinking_budget else "no",
-                          "yes" if spec.sampling else "fixed", ",".join(spec.service_tiers),
+        sampling = "fixed" if not spec.sampling else (
+            f"keep ≥{spec.default_temperature:g}" if spec.default_temperature is not None else "yes")
+        catalogue.add_row(escape(model_id), escape(spec.tier or "-"), escape(spec.family or "-"), levels or "-",
+                          "yes" if spec.thinking_budget else "no", sampling, ",".join(spec.service_tiers),
                           f"{spec.max_output_tokens:,}")
     console.print(catalogue)
+    if data.aliases:
+        console.print(escape("aliases (genai-prices): " + ", ".join(f"{a} → {m}" for a, m in data.aliases.items())))
+    others = [m for m in list_prices.google_models() if m not in data.models and m.startswith("gemini-")]
+    if others:
+        console.print(escape("also priced by genai-prices, in no family (speech, live, image, embedding or retired "
+                             "models; no stage runs on them): " + ", ".join(others)))
     factors = "  ".join(f"{name} ×{factor:g}" for name, factor in data.service_tiers.items())
-    console.print(escape(f"service tiers (multiplier on the standard price): {factors}"))
+    console.print(escape(f"service tiers: ×N is the registry's multiplier on the standard price ({factors}), used "
+                         "where the price entry lists no rates of its own for the tier (\"listed\")"))
     stages = Table(title="stages", title_justify="left")
     for column in ("stage", "tier", "temperature", "max out", "thinking", "critical", "fallbacks"):
         stages.add_column(column)
     for name, s in data.stages.items():
         thinking = s.thinking_level or (str(s.thinking_budget) if s.thinking_budget is not None else "-")
-        stages.add_row(escape(name), escape(s.tier), f"{s.temperature:g}", str(s.max_output_tokens), thinking,
+        temperature = f"{s.temperature:g}" + (f" (below Gemini 3's default: {s.low_temperature})"
+                                              if s.low_temperature else "")
+        stages.add_row(escape(name), escape(s.tier), escape(temperature), str(s.max_output_tokens), thinking,
                        "yes" if s.critical else "", escape(", ".join(s.fallbacks) or "-"))
     console.print(stages)
+    render_sent(registry, console)
     moved = [(task, stage, spec.tier) for task, t in data.task_types.items() for stage, spec in t.stages.items()]
     if moved:
         table = Table(title="task types on their own tier", title_justify="left")

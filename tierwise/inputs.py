@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -74,6 +75,30 @@ def check_labels(labels: Any, name: str = "labels") -> dict[str, Any]:
             except (TypeError, ValueError):
                 raise InvalidArgumentError(f"{name}[{key!r}] must be JSON (text, numbers, lists, dicts), got "
                                            f"{type(value).__name__}") from None
+    return dict(labels)
+
+
+REQUEST_LABEL_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")  # as [budget.per_label] names them
+RESERVED_LABELS = frozenset({"route", "request_id", "escalated", "purpose", "task_type", "input"})
+
+
+def check_request_labels(labels: Any, name: str = "labels") -> dict[str, str]:
+    """A request's own labels (who it is for: user, team, api_key_id...): budgets per tenant and reports group by
+    them. Keys: lower-case names; values: one line of visible text, kept as data (never markup, never a path)."""
+    if labels is None:
+        return {}
+    if not isinstance(labels, Mapping):
+        raise InvalidArgumentError(f'{name} must be a dict of label names to text, e.g. {{"user": "alice"}}; got '
+                                   f"{type(labels).__name__}")
+    for key, value in labels.items():
+        if not isinstance(key, str) or not REQUEST_LABEL_KEY.fullmatch(key):
+            raise InvalidArgumentError(f"{name}: the label name {key!r} is not a lower-case name (a-z, 0-9, _; "
+                                       "up to 40 characters, starting with a letter)")
+        if key in RESERVED_LABELS:
+            raise InvalidArgumentError(f"{name}: {key!r} is tierwise's own; name your label differently")
+        if value is None:
+            raise InvalidArgumentError(f"{name}[{key!r}] is missing; leave the label out instead")
+        check_label(value, f"{name}[{key!r}]")
     return dict(labels)
 
 

@@ -27,7 +27,7 @@ class RunOn(CallHook):
 
     def before_call(self, plan):
         spec = plan.registry.model(self.model_id)
-        route = StageModel(plan.stage, plan.route.spec, spec.tier, self.model_id, spec)
+        route = StageModel(plan.stage, plan.route.spec, spec.tier or plan.route.tier, self.model_id, spec)
         return plan.replace(route=route, service_tier=self.service_tier, stay_on_tier=True)
 
 
@@ -81,3 +81,16 @@ def test_a_priority_call_served_as_standard_is_billed_as_standard(asynchronous):
     ratio = (served_priority.record.cost_usd / served_priority.record.all_pro_cost_usd) / (
         served_standard.record.cost_usd / served_standard.record.all_pro_cost_usd)
     assert ratio == pytest.approx(factor, rel=1e-6)
+
+
+@pytest.mark.parametrize(("model_id", "sent"), [("gemini-3.1-flash-lite", None), ("gemini-3.5-flash-lite", None),
+                                                ("gemini-2.5-flash", 0.0)])
+def test_gemini_3_models_get_no_temperature_below_their_default(emulator, model_id, sent):
+    """Google's Gemini 3 prompting guide: keep temperature at its default 1.0 (lower "may lead to unexpected
+    behavior, looping, or degraded performance"); triage's 0.0 reaches only models without that advice."""
+    from tierwise import Context
+
+    with Runtime(hooks=[RunOn(model_id, "standard")]) as rt:
+        call_stage("triage", "Is this urgent?", context=Context(base_url=emulator.base_url), runtime=rt)
+    request = emulator.requests[-1]
+    assert request.model == model_id and request.generation_config.get("temperature") == sent

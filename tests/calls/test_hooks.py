@@ -94,7 +94,10 @@ def test_a_hook_that_refuses_stops_the_call_before_any_model_call(scripted, runt
 
 
 def test_the_defaults_are_the_runtimes_own_and_replaceable(scripted, runtime_with):
-    assert [h.name for h in runtime_with().hooks] == ["ledger", "shadow"]
+    import importlib.util
+
+    otel = ["otel"] if importlib.util.find_spec("opentelemetry") else []  # tierwise[otel]: spans, once set up
+    assert [h.name for h in runtime_with().hooks] == ["ledger", "shadow", *otel]
     bare = runtime_with(default_hooks=False)
     assert bare.hooks == ()
     _, context = scripted([{"reply": "fine"}])

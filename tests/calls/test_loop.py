@@ -253,7 +253,9 @@ def test_a_critical_stage_gives_up_only_when_its_time_budget_is_spent():
         driver.run()
     assert failed.value.kind == "rate_limited"
     spent = driver.clock.now - 1000.0
-    assert 28.0 <= spent <= 30.0  # it kept at it until less than one wait (<= max_delay_s, 2 s) was left
+    # It kept at it until less than one wait (<= max_delay_s, 2 s) was left. Attempts start only within the budget;
+    # the last one's own 0.01 s (a scripted reply ignores the timeout a real client is given) may end just past it.
+    assert 28.0 <= spent <= 30.0 + 0.01
     assert len(driver.attempts.records) > 3
 
 

@@ -66,10 +66,15 @@ REFUSED = [
      "(inclusive) to 65537 (exclusive)."),
     ("serviceTier batch", LITE, {"contents": TEXT, "serviceTier": "batch"},
      "Invalid value at 'service_tier'"),
-    ("temperature to a fixed-sampling model", FLASH, _config(temperature=0.2),
-     "Unable to submit request because temperature is not supported by models/gemini-3.8-flash"),
-    ("topP to a fixed-sampling model", LITE, _config(topP=0.9),
-     "Unable to submit request because topP is not supported by models/gemini-3.5-flash-lite"),
+    # Fixed-sampling models refuse penalties and a prefill (Gemini 3.5 Flash-Lite's model page, "breaking changes":
+    # https://docs.cloud.google.com/vertex-ai/generative-ai/docs/models/gemini/3-5-flash-lite)
+    ("presencePenalty to a fixed-sampling model", LITE, _config(presencePenalty=0.5),
+     "Unable to submit request because presencePenalty is not supported by models/gemini-3.5-flash-lite"),
+    ("frequencyPenalty to a fixed-sampling model", FLASH, _config(frequencyPenalty=0.5),
+     "Unable to submit request because frequencyPenalty is not supported by models/gemini-3.8-flash"),
+    ("a prefill (last content a model turn) to a fixed-sampling model", LITE,
+     {"contents": [*TEXT, {"role": "model", "parts": [{"text": "Sure, here"}]}]},
+     "Model prefill is not supported for models/gemini-3.5-flash-lite"),
     ("cachedContent with systemInstruction", LITE,
      {"contents": TEXT, "cachedContent": "cachedContents/abc", "systemInstruction": {"parts": [{"text": "be"}]}},
      "CachedContent can not be used with GenerateContent request setting system_instruction, tools or tool_config."),
@@ -152,3 +157,92 @@ def test_lenient_accepts_what_strict_refuses(case, model, body, message):
     finally:
         emu.stop()
     assert response.status == 200, payload
+
+
+FIXED_SAMPLING = ["gemini-3.5-flash-lite", "gemini-3.6-flash", "gemini-3.8-flash"]
+
+
+@pytest.mark.parametrize("model", FIXED_SAMPLING)
+def test_fixed_sampling_models_accept_and_ignore_temperature_top_p_top_k(model):
+    """Same page: custom temperature, topK and topP values "will be ignored" (accepted, not refused); the
+    backend never sees them."""
+    emu = Emulator(ScriptedBackend([Rule(reply="ok")])).start()
+    try:
+        response, payload = _post(emu, model, _config(temperature=0.0, topP=0.5, topK=3))
+        request = emu.requests[-1]
+    finally:
+        emu.stop()
+    assert response.status == 200, payload
+    assert request.sampling_ignored and request.temperature is None and request.top_p is None
+
+
+@pytest.mark.parametrize("model", ["gemini-3.1-flash-lite", "gemini-3.5-flash", "gemini-3.1-pro-preview"])
+def test_models_with_sampling_take_penalties_temperature_and_a_prefill(strict_emu, model):
+    body = {"contents": [*TEXT, {"role": "model", "parts": [{"text": "Sure"}]}],
+            "generationConfig": {"temperature": 0.3, "presencePenalty": 0.5, "frequencyPenalty": 0.5}}
+    response, payload = _post(strict_emu, model, body)
+    assert response.status == 200, payload
+    assert strict_emu.requests[-1].temperature == 0.3 and not strict_emu.requests[-1].sampling_ignored
+
+
+# Default thinking levels from Google's model pages (what's new in Gemini 3.6 lists 3.6 Flash "medium" and
+# 3.5 Flash-Lite "minimal"; the 3.5 Flash-Lite page: "3.5 Flash-Lite defaults to minimal thinking").
+DEFAULT_LEVELS = {
+    "gemini-3.8-flash": "medium", "gemini-3.7-flash": "medium", "gemini-3.6-flash": "medium",
+    "gemini-3.5-flash": "medium", "gemini-3.1-flash-lite": "minimal", "gemini-3.5-flash-lite": "minimal",
+    "gemini-3.1-pro-preview": "high",
+}
+
+
+@pytest.mark.parametrize(("model", "level"), DEFAULT_LEVELS.items())
+def test_a_request_without_thinking_settings_thinks_at_the_models_default_level(strict_emu, model, level):
+    from tierwise.tiers import load_registry
+
+    assert load_registry().model(model).default_thinking_level == level
+    response, payload = _post(strict_emu, model, {"contents": TEXT})
+    assert response.status == 200, payload
+    assert strict_emu.requests[-1].effective_thinking_level == level
+    _post(strict_emu, model, _config(thinkingConfig={"thinkingLevel": "HIGH"}))
+    assert strict_emu.requests[-1].effective_thinking_level == "high"
+
+
+def test_an_answer_without_function_calls_is_signed_on_its_last_part():
+    """Google's thought-signatures page: a non-function-call response carries its signature in the last part
+    (streamed: the final chunk)."""
+    emu = Emulator(ScriptedBackend([Rule(reply="one two three four five six seven eight")]),
+                   tokens_per_chunk=2).start()
+    try:
+        _, payload = _post(emu, FLASH, {"contents": TEXT})
+        conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+        conn.request("POST", f"/v1beta/models/{FLASH}:streamGenerateContent?alt=sse", json.dumps({"contents": TEXT}),
+                     {"Content-Type": "application/json", **KEY})
+        events = [json.loads(line[5:]) for line in conn.getresponse().read().decode().splitlines()
+                  if line.startswith("data:")]
+        conn.close()
+    finally:
+        emu.stop()
+    parts = payload["candidates"][0]["content"]["parts"]
+    assert "thoughtSignature" in parts[-1]
+    signed = ["thoughtSignature" in part for e in events for part in e["candidates"][0]["content"].get("parts", [])]
+    assert len(signed) > 1 and signed[-1] and not any(signed[:-1])
+
+
+def test_finish_and_block_reasons_are_google_genais():
+    """Every FinishReason and BlockedReason google-genai defines (CONTINUATION and the image ones included)."""
+    from google.genai import types
+
+    from tierwise.emulator.faults import BLOCK_REASONS, FINISH_REASONS
+
+    assert set(FINISH_REASONS) == {m.value for m in types.FinishReason} - {"FINISH_REASON_UNSPECIFIED"}
+    assert set(BLOCK_REASONS) == {m.value for m in types.BlockedReason} - {"BLOCKED_REASON_UNSPECIFIED"}
+
+
+def test_grounding_queries_are_reported_only_when_a_search_tool_is_bound():
+    emu = Emulator(ScriptedBackend([Rule(reply="ok", searches=["q one", "q two"])])).start()
+    try:
+        _, bound = _post(emu, FLASH, {"contents": TEXT, "tools": [{"googleSearch": {}}]})
+        _, unbound = _post(emu, FLASH, {"contents": TEXT})
+    finally:
+        emu.stop()
+    assert bound["candidates"][0]["groundingMetadata"]["webSearchQueries"] == ["q one", "q two"]
+    assert "groundingMetadata" not in unbound["candidates"][0]

@@ -42,8 +42,10 @@ def test_vertex_client_generates_streams_and_counts(emu, make):
     from google.genai import types
 
     client = make(emu)
+    # Vertex selects Flex PayGo with a header (https://docs.cloud.google.com/vertex-ai/generative-ai/docs/flex-paygo)
+    flex = types.HttpOptions(headers={"X-Vertex-AI-LLM-Shared-Request-Type": "flex"})
     config = types.GenerateContentConfig(thinking_config=types.ThinkingConfig(thinking_level="LOW"),
-                                         labels={"team": "search"}, service_tier="flex")
+                                         labels={"team": "search"}, http_options=flex)
     response = client.models.generate_content(model=LITE, contents="Say hello", config=config)
     assert response.text == "Bonjour from Vertex."
     assert response.usage_metadata.thoughts_token_count == 3
@@ -65,6 +67,27 @@ def test_vertex_requests_are_judged_strictly(emu):
     with pytest.raises(errors.ClientError) as missing:
         client.models.generate_content(model="gemini-0-nothing", contents="q")
     assert missing.value.code == 404
+
+
+def test_vertex_takes_the_service_tier_from_its_header_and_refuses_the_body_field(emu):
+    """Vertex AI reads X-Vertex-AI-LLM-Shared-Request-Type (flex / priority PayGo pages) and answers 400 to the
+    Gemini API's serviceTier body field (googleapis/python-genai#2433); a stream reports the tier too."""
+    from google.genai import errors, types
+
+    client = _project_client(emu)
+    with pytest.raises(errors.ClientError) as caught:
+        client.models.generate_content(model=LITE, contents="Say hello",
+                                       config=types.GenerateContentConfig(service_tier="priority"))
+    assert caught.value.code == 400 and "service_tier" in caught.value.message
+    priority = types.GenerateContentConfig(http_options=types.HttpOptions(
+        headers={"X-Vertex-AI-LLM-Shared-Request-Type": "priority"}))
+    chunks = list(client.models.generate_content_stream(model=LITE, contents="Say hello", config=priority))
+    assert chunks[-1].usage_metadata.traffic_type.value == "ON_DEMAND_PRIORITY"
+    bogus = types.GenerateContentConfig(http_options=types.HttpOptions(
+        headers={"X-Vertex-AI-LLM-Shared-Request-Type": "turbo"}))
+    with pytest.raises(errors.ClientError) as wrong:
+        client.models.generate_content(model=LITE, contents="Say hello", config=bogus)
+    assert wrong.value.code == 400 and "X-Vertex-AI-LLM-Shared-Request-Type" in wrong.value.message
 
 
 def test_labels_are_vertex_only(emu):

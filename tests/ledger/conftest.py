@@ -54,6 +54,20 @@ def pg_url(pg_database):
 
 
 @pytest.fixture
+def pg_url2(pg_url):
+    """A second empty PostgreSQL ledger in the same test (each `pg_url` request returns the same one)."""
+    import psycopg
+
+    schema = f"t_{secrets.token_hex(5)}"
+    base = pg_url.split("?", 1)[0]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{base}?options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'ledger.db'}"
 

@@ -34,10 +34,19 @@ def wait_for_go() -> None:
     sys.stdin.readline()
 
 
-def hammer(url: str, *, threads: int, hard_daily_usd: float, seed: int, ready: Callable[[], None] | None = None,
-           stage: str = "draft") -> list[dict]:
-    """`threads` workers loop: check → reserve the worst case → simulated call → record, until the guard refuses."""
-    registry = build_registry(overrides={"budget": {"hard_daily_usd": hard_daily_usd}}, env={})
+def hammer(url: str, *, threads: int, hard_daily_usd: float | None = None, seed: int,
+           ready: Callable[[], None] | None = None, stage: str = "draft", per_label: dict | None = None,
+           tenants: list[dict] | None = None, worst: float = WORST, costs: tuple[float, float] = (0.01, WORST),
+           least: float | None = None) -> list[dict]:
+    """`threads` workers loop: check → reserve the worst case → simulated call → record, until the guard refuses.
+    `per_label`: the registry's [budget.per_label]; `tenants`: worker n's request labels are tenants[n % len].
+    A call costs uniformly within `costs`, but never more than what it holds: `least` lets a reservation near the
+    cap hold less than `worst` (the call path then lowers the attempt's output limit to match, so it cannot cost
+    more); None: every call holds its whole worst case, as with [budget] fit_output_near_cap = false."""
+    budget: dict = {"per_label": per_label} if per_label else {}
+    if hard_daily_usd is not None:
+        budget["hard_daily_usd"] = hard_daily_usd
+    registry = build_registry(overrides={"budget": budget}, env={})
     ledger = open_ledger(url)
     guard = SpendGuard(ledger, registry)
     results: list[dict] = []
@@ -46,20 +55,25 @@ def hammer(url: str, *, threads: int, hard_daily_usd: float, seed: int, ready: C
 
     def worker(n: int) -> None:
         rng = random.Random(seed * 1000 + n)
+        labels = tenants[n % len(tenants)] if tenants else {}
+        mine = guard.tenants_of(labels)
         barrier.wait()
         while True:
             try:
-                decision = guard.before_call(registry.stage(stage), worst_usd=WORST)
-                held = guard.reserve(WORST, ttl_s=TTL_S, deadline=time.monotonic() + 60)
+                decision = guard.before_call(registry.stage(stage), worst_usd=worst, tenants=mine)
+                held, amount = guard.reserve_within(worst, least, ttl_s=TTL_S, deadline=time.monotonic() + 60,
+                                                    tenants=mine)
             except BudgetExceededError:
+                with lock:
+                    results.append({"refused": True, **labels})
                 return
-            cost = round(rng.uniform(0.01, WORST), 6)
+            cost = min(round(rng.uniform(*costs), 6), amount)
             time.sleep(rng.uniform(0.002, 0.02))
             rec = CallRecord(call_id=uuid.uuid4().hex, stage=stage, tier=decision.stage_model.tier,
                              model=decision.stage_model.model_id, cost_usd=cost, started_at=datetime.now(UTC))
-            guard.after_call(rec, decision, reservation_id=held)
+            guard.after_call(rec, decision, reservation_id=held, labels=labels, tenants=mine)
             with lock:
-                results.append({"call_id": rec.call_id, "cost": cost, "worst": WORST})
+                results.append({"call_id": rec.call_id, "cost": cost, "worst": worst, "held": amount, **labels})
 
     if ready is not None:
         ready()

@@ -24,6 +24,7 @@ WORKER = Path(__file__).with_name("spend_worker.py")
 
 
 def check_cap(label: str, url: str, calls: list[dict]) -> None:
+    calls = [c for c in calls if not c.get("refused")]
     with open_ledger(url) as ledger:
         stored = ledger.entries()
         spend = ledger.spend()
@@ -56,6 +57,42 @@ def test_hard_cap_holds_with_4_processes_of_16_threads(backend, request):
     outputs = run_together(WORKER, [[url, o] for o in options])
     calls = [json.loads(line) for out in outputs for line in out.splitlines()]
     check_cap(f"{backend}, 4 processes x 16 threads", url, calls)
+
+
+# The issue's case: a $0.02 cap, 64 requests in flight, each attempt's worst case (its whole max_output_tokens)
+# $0.0101, while calls really cost $0.0002-$0.0010; the stage has been seen to need at most $0.0020 worth of output.
+SMALL_CAP, SMALL_WORST, SMALL_COSTS, SMALL_LEAST = 0.02, 0.0101, (0.0002, 0.0010), 0.0020
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_cap_utilisation_beside_overshoot(backend, request):
+    """Holding every attempt's worst case, spend stops once the next worst case cannot fit: about half the cap.
+    Fitting the last attempts' output limit to what is left (down to what the stage is seen to need) gets close to
+    the cap, and the cap still holds exactly: a fitted attempt's reservation is its true worst case."""
+    measured = {}
+    for fit in (False, True):
+        url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+        if fit:  # a fresh ledger for the second run
+            url = url.replace("ledger.db", "fitted.db") if backend == "sqlite" else request.getfixturevalue("pg_url2")
+        open_ledger(url).close()
+        rows = hammer(url, threads=64, hard_daily_usd=SMALL_CAP, seed=5, worst=SMALL_WORST, costs=SMALL_COSTS,
+                      least=SMALL_LEAST if fit else None)
+        calls = [r for r in rows if not r.get("refused")]
+        with open_ledger(url) as ledger:
+            spend = ledger.spend()
+        spent = sum(c["cost"] for c in calls)
+        assert spend.day_usd == pytest.approx(spent, abs=1e-9) and spend.reserved_day_usd == 0.0
+        assert all(c["cost"] <= c["held"] + 1e-12 for c in calls)  # no call costs more than it held
+        measured[fit] = spent
+        print(f"\n{backend}, 64 threads, ${SMALL_CAP} cap, worst case ${SMALL_WORST}/attempt, "
+              f"{'fitting the output limit near the cap' if fit else 'worst case held in full'}: spent "
+              f"${spent:.4f} = {spent / SMALL_CAP:.1%} of the cap in {len(calls)} calls "
+              f"({sum(c['held'] < c['worst'] for c in calls)} fitted); overshoot ${max(0.0, spent - SMALL_CAP):.4f}")
+        assert spent <= SMALL_CAP + 1e-9, "the hard cap was overshot"
+    # Held in full, a call is admitted only while spend + its worst case fits, then adds at most its real cost: it
+    # stops at least a worst case minus one call's cost short of the cap.
+    assert SMALL_CAP - measured[False] >= SMALL_WORST - SMALL_COSTS[1] - 1e-9
+    assert SMALL_CAP - measured[True] <= SMALL_LEAST + 1e-9  # fitted: within the stage's observed need of the cap
 
 
 def guard_on(url: str, **budget) -> SpendGuard:

@@ -102,3 +102,51 @@ def test_a_cap_that_refuses_a_later_attempt_keeps_the_billed_ones_in_the_error(s
     now, stored = spend(tmp_path)
     assert now.day_usd == pytest.approx(refused.value.records[0].cost_usd) and now.day_usd <= worst
     assert now.reserved_day_usd == 0.0 and [e.call_id for e in stored] == [refused.value.records[0].call_id]
+
+
+def seen_needs(tmp_path, tokens: int, samples: int = 25) -> None:
+    """The stage's history: `samples` good drafts of `tokens` output tokens each, recorded yesterday (today's spend
+    is untouched), which is what fitting near a cap reads."""
+    from datetime import UTC, datetime, timedelta
+
+    from tierwise.ledger.entry import LedgerEntry
+
+    with open_ledger(f"sqlite:///{tmp_path}/ledger.db") as ledger:
+        for n in range(samples):
+            ledger.record(LedgerEntry(call_id=f"past-{n}", stage="draft", tier="lite", model=LITE, output_tokens=tokens,
+                                      started_at=datetime.now(UTC) - timedelta(days=1), cost_usd=0.0001))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_near_the_cap_an_attempt_runs_with_the_output_limit_what_is_left_pays_for(scripted, tmp_path, mode):
+    """The full worst case no longer fits under the cap, but what the stage has been seen to need does: the
+    attempt goes out with a lower maxOutputTokens (its reservation is still its true worst case), not refused."""
+    emulator, context = scripted([{"reply": "fine"}])
+    worst = draft_worst(context)
+    seen_needs(tmp_path, tokens=40)
+    caps(tmp_path, f"[budget]\nhard_daily_usd = {worst * 0.5}\n")
+    result = call_stage("draft", "hello", context=context) if mode == "sync" else asyncio.run(
+        acall_stage("draft", "hello", context=context))
+    assert result.value == "fine"
+    [request] = emulator.requests
+    stage_limit = load_registry().settings_for(load_registry().stage("draft")).max_output_tokens
+    assert 60 <= request.max_output_tokens < stage_limit  # at least 1.5 x the 40 seen; less than the stage's own
+    totals, _ = spend(tmp_path)
+    assert totals.reserved_day_usd == 0.0 and totals.day_usd <= worst * 0.5
+
+
+def test_fitting_stops_at_what_the_stage_needs_and_can_be_turned_off(scripted, tmp_path):
+    emulator, context = scripted([{"reply": "fine"}])
+    worst = draft_worst(context)
+    seen_needs(tmp_path, tokens=900)  # needs most of its 1024: what is left under the cap cannot pay for that
+    caps(tmp_path, f"[budget]\nhard_daily_usd = {worst * 0.5}\n")
+    with pytest.raises(BudgetExceededError, match="would be exceeded"):
+        call_stage("draft", "hello", context=context)
+    seen_needs(tmp_path, tokens=40, samples=600)  # the latest answers are short again
+    caps(tmp_path, f"[budget]\nhard_daily_usd = {worst * 0.5}\nfit_output_near_cap = false\n")
+    from tierwise.runtime import reset_default_runtime
+
+    reset_default_runtime()  # the registry edit is read by the next call's runtime
+    with pytest.raises(BudgetExceededError, match="would be exceeded"):  # off: the whole worst case or nothing
+        call_stage("draft", "hello", context=context)
+    assert emulator.requests == []

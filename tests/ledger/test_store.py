@@ -18,7 +18,8 @@ from .factory import record, registry
 def test_round_trip_keeps_every_field(ledger_url):
     rec = record(0.0123, stage="judge", tier="flash", model="gemini-3.8-flash", input_tokens=120, output_tokens=60,
                  thinking_tokens=40, cached_tokens=20, all_pro_cost_usd=0.05, latency_ms=12.5, outcome="unusable",
-                 error="output does not fit Score", task_type="support-ticket",
+                 error="output does not fit Score", task_type="support-ticket", service_tier="flex",
+                 input_cost_usd=0.0023, output_cost_usd=0.01, cached_input_cost_usd=0.0001, thinking_cost_usd=0.006,
                  started_at=datetime(2026, 11, 20, 9, 30, 1, 123456, tzinfo=UTC))
     entry = LedgerEntry.from_record(rec, request_id="req-1", route="simple", escalated=True, service_tier="flex")
     with open_ledger(ledger_url) as ledger:

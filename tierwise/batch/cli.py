@@ -58,7 +58,7 @@ def batch_command(
         raise fail(str(exc)) from None
     try:
         context = Context(backend=cast(Backend, backend), registry_path=registry, base_url=base_url)  # checked there
-        check_ledger(rt.ledgers, rt.registry_for(context))
+        check_ledger(rt.ledgers, rt.registry_for(context), stand_in=backend in ("local", "scripted") and not base_url)
         run_batch(input_path, out, summary=summary, context=context, concurrency=concurrency, resume=resume,
                   overwrite=overwrite, retry_failed=retry_failed, group=group, cache=cache, quiet=quiet, runtime=rt)
     except KeyboardInterrupt:

@@ -34,7 +34,10 @@ def sidecar_path(out: str | Path) -> Path:
 
 def item_digest(item: Item) -> str:
     """What decides an item's answer, hashed: an edit to any of it makes the stored result another item's."""
-    text = json.dumps([item.input, item.task_type, item.request_id], ensure_ascii=False)
+    parts: list[object] = [item.input, item.task_type, item.request_id]
+    if item.labels:  # only then: batches journaled before labels existed keep their digests
+        parts.append(item.labels)
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

@@ -3,8 +3,9 @@
     {"id": "t-1", "input": "Is this ticket urgent? ...", "task_type": "support-ticket", "metadata": {...}}
 
 `input` is required. `id` (text or integer) names the item in the output and is what resume matches on;
-without one, the line number is the id (so edit such a file only by appending). `task_type` and `request_id`
-go to the graph as in `tierwise run`; `metadata` (any JSON object) is copied to the item's output line.
+without one, the line number is the id (so edit such a file only by appending). `task_type`, `request_id` and
+`labels` (who the item is for, e.g. {"user": "alice"}: per-tenant budgets) go to the graph as in `tierwise run`;
+`metadata` (any JSON object) is copied to the item's output line.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 
 from tierwise.calls.messages import check_text
 from tierwise.errors import InvalidInputError, TierwiseError
+from tierwise.inputs import check_request_labels
 
-KEYS = ("id", "input", "task_type", "request_id", "metadata")
+KEYS = ("id", "input", "task_type", "request_id", "metadata", "labels")
 MAX_ERRORS_SHOWN = 10
 
 
@@ -33,12 +35,15 @@ class Item:
     task_type: str | None = None
     request_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def payload(self, default_request_id: str) -> dict[str, Any]:
         """The graph input. The request id is stable across resumes, so a re-run groups with its first try."""
         payload: dict[str, Any] = {"input": self.input, "request_id": self.request_id or default_request_id}
         if self.task_type:
             payload["task_type"] = self.task_type
+        if self.labels:
+            payload["labels"] = dict(self.labels)
         return payload
 
 
@@ -101,4 +106,8 @@ def parse_line(raw: str, number: int) -> Item:
     metadata = data.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise InvalidInputError(f'"metadata" must be a JSON object, got {type(metadata).__name__}')
-    return Item(str(item_id), number, text, data.get("task_type"), data.get("request_id"), metadata)
+    try:
+        labels = check_request_labels(data.get("labels"), '"labels"')
+    except TierwiseError as exc:
+        raise InvalidInputError(str(exc)) from None
+    return Item(str(item_id), number, text, data.get("task_type"), data.get("request_id"), metadata, labels)

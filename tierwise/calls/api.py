@@ -143,12 +143,16 @@ async def _adrive(loop: Loop, plan: CallPlan) -> StageResult:
 
 
 def _invoke(plan: CallPlan, call: Call) -> Reply:
-    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s, call.max_output_tokens)
+    from .tracecost import with_trace_costs  # LangChain's callbacks: imported on the first call, not with tierwise
+
+    runnable, config, kwargs, pricer = with_trace_costs(runnable, config, kwargs, plan, call.candidate)
     box, token = served.listen()
     started = time.perf_counter()
     try:
         output = runnable.invoke(messages, config=config, **kwargs)
-        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None)
+        return Reply(output, None, time.perf_counter() - started, _last_tier(box), pricer.cost if pricer else None,
+                     tuple(box))
     except Exception as exc:  # noqa: BLE001 - the loop classifies every failure
         return Reply(None, exc, time.perf_counter() - started)
     finally:
@@ -156,16 +160,24 @@ def _invoke(plan: CallPlan, call: Call) -> Reply:
 
 
 async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
-    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s)
+    runnable, messages, config, kwargs = call_parts(plan, call.candidate, call.timeout_s, call.max_output_tokens)
+    from .tracecost import with_trace_costs  # LangChain's callbacks: imported on the first call, not with tierwise
+
+    runnable, config, kwargs, pricer = with_trace_costs(runnable, config, kwargs, plan, call.candidate)
     box, token = served.listen()
     started = time.perf_counter()
     try:
         output = await runnable.ainvoke(messages, config=config, **kwargs)
-        return Reply(output, None, time.perf_counter() - started, box[-1] if box else None)
+        return Reply(output, None, time.perf_counter() - started, _last_tier(box), pricer.cost if pricer else None,
+                     tuple(box))
     except Exception as exc:  # noqa: BLE001
         return Reply(None, exc, time.perf_counter() - started)
     finally:
         served.stop(token)
+
+
+def _last_tier(box: list[served.Seen]) -> str | None:
+    return next((seen.tier for seen in reversed(box) if seen.tier), None)
 
 
 def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None,

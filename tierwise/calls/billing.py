@@ -1,15 +1,21 @@
 """Price one attempt's usage into a CallRecord: the model's dated list price at the service tier it ran on,
-beside the counterfactual (the same tokens on the top tier, standard service)."""
+beside the counterfactual (the same tokens on the top tier, standard service).
+
+Usage comes from the response bodies when the call path saw them (calls/served.py: per HTTP request, with audio
+tokens and grounding queries, each request priced on its own), else from LangChain's totals. Prices are read on
+the UTC date of the attempt, the clock the spend caps and reports use."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from tierwise.state.records import CallRecord
-from tierwise.tiers import StageModel, Usage, price
-from tierwise.tiers.pricing import is_cache_hit, served_tier
+from tierwise.tiers import Cost, StageModel, Usage, price, price_parts
+from tierwise.tiers.pricing import add_costs, is_cache_hit, served_tier
+from tierwise.tiers.pricing import today as utc_today
 
 from .failures import Failure
 from .plan import CallPlan
@@ -20,7 +26,11 @@ Outcome = Literal["ok", "unusable", "error"]
 
 def usage_of(message: Any) -> Usage:
     """LangChain's usage metadata → billable counts (output_tokens already includes thinking)."""
-    meta = getattr(message, "usage_metadata", None) or {}
+    return usage_from(getattr(message, "usage_metadata", None) or {})
+
+
+def usage_from(meta: Mapping[str, Any]) -> Usage:
+    """A LangChain usage dict (a message's `usage_metadata`, or a trace's copy of it) → billable counts."""
     details_in = meta.get("input_token_details") or {}
     details_out = meta.get("output_token_details") or {}
     return Usage(
@@ -32,13 +42,78 @@ def usage_of(message: Any) -> Usage:
     )
 
 
-def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
-                  outcome: Outcome, failure: Failure | None, reported: Any = None) -> CallRecord:
-    """One attempt as a CallRecord, billed at the service tier that served it: `reported` (the response's
+def usage_of_body(meta: Mapping[str, Any], searches: int = 0) -> Usage:
+    """One response's `usageMetadata` → billable counts, as LangChain counts them (input = prompt + tool-use
+    prompt, output = candidates + thoughts) plus what LangChain drops: audio tokens by modality, cached audio."""
+    def count(key: str) -> int:
+        value = meta.get(key)
+        return int(value) if isinstance(value, int | float) else 0
+
+    def modality(key: str, name: str) -> int:
+        details = meta.get(key)
+        return sum(int(d.get("tokenCount") or 0) for d in details if isinstance(d, dict)
+                   and d.get("modality") == name) if isinstance(details, list) else 0
+
+    thoughts = count("thoughtsTokenCount")
+    return Usage(
+        input_tokens=count("promptTokenCount") + count("toolUsePromptTokenCount"),
+        output_tokens=count("candidatesTokenCount") + thoughts,
+        thinking_tokens=thoughts,
+        cached_tokens=count("cachedContentTokenCount"),
+        audio_tokens=modality("promptTokensDetails", "AUDIO") + modality("toolUsePromptTokensDetails", "AUDIO"),
+        cached_audio_tokens=modality("cacheTokensDetails", "AUDIO"),
+        search_queries=searches,
+    )
+
+
+def hop_usages(seen: Sequence[Any]) -> list[tuple[Usage, str | None]] | None:
+    """(usage, served tier) per HTTP request of the call, or None when any response's usage was not read whole
+    (then LangChain's totals are billed)."""
+    if not seen or any(s.usage is None or not s.complete for s in seen):
+        return None
+    return [(usage_of_body(s.usage, len(s.searches)), s.tier) for s in seen]
+
+
+def total(usages: Sequence[Usage]) -> Usage:
+    """The usage of several requests, summed (for the record; each request is priced on its own)."""
+    return Usage(**{name: sum(getattr(u, name) for u in usages) for name in (
+        "input_tokens", "output_tokens", "thinking_tokens", "cached_tokens", "audio_tokens", "cached_audio_tokens",
+        "search_queries")})
+
+
+def attempt_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any = None,
+                 today: date | None = None) -> Cost:
+    """One request's bill, itemised, at the service tier that served it: `reported` (the response's
     x-gemini-service-tier, calls/served.py), else the one sent (a model that does not offer the plan's tier was sent
     standard)."""
-    today, factors = date.today(), plan.registry.data.service_tiers
     tier = served_tier(settings_for(plan, candidate).service_tier, reported)
+    return price_parts(candidate.model, usage, today or utc_today(), service_tier=tier,
+                       factors=plan.registry.data.service_tiers)
+
+
+def call_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any = None, seen: Sequence[Any] = (),
+              today: date | None = None) -> tuple[Cost, Usage, list[Usage]]:
+    """One attempt's bill, its usage and its requests' usages: from each HTTP response's own body when the call
+    path read them all (`seen`, calls/served.py: audio, grounding, each request priced on its own), else from
+    LangChain's totals (`usage`) at the `reported` tier."""
+    hops = hop_usages(seen) if not usage.cache_hit else None
+    if hops is None:
+        return attempt_cost(plan, candidate, usage, reported, today), usage, [usage]
+    cost = add_costs([attempt_cost(plan, candidate, hop, tier, today) for hop, tier in hops])
+    return cost, total([hop for hop, _ in hops]), [hop for hop, _ in hops]
+
+
+def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
+                  outcome: Outcome, failure: Failure | None, reported: Any = None,
+                  cost: Cost | None = None, seen: Sequence[Any] = ()) -> CallRecord:
+    """One attempt as a CallRecord, priced on the UTC date it started. `cost`: its bill as already priced for the
+    trace (calls/tracecost.py, with the same `call_cost`), so the trace and the record agree to the cent; else
+    priced here."""
+    now, factors = datetime.now(UTC), plan.registry.data.service_tiers
+    today = now.date()
+    priced, usage, requests = call_cost(plan, candidate, usage, reported, seen, today)
+    cost = cost or priced
+    all_pro = sum(price(plan.registry.top_model, request, today, factors=factors) for request in requests)
     return CallRecord(
         call_id=uuid.uuid4().hex,
         stage=candidate.stage,
@@ -48,8 +123,13 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
         output_tokens=usage.output_tokens,
         thinking_tokens=usage.thinking_tokens,
         cached_tokens=usage.cached_tokens,
-        cost_usd=price(candidate.model, usage, today, service_tier=tier, factors=factors),
-        all_pro_cost_usd=price(plan.registry.top_model, usage, today, factors=factors),  # Pro, standard
+        cost_usd=cost.total_usd,
+        input_cost_usd=cost.input_usd,
+        output_cost_usd=cost.output_usd,
+        cached_input_cost_usd=cost.cached_input_usd,
+        thinking_cost_usd=cost.thinking_usd,
+        service_tier=cost.service_tier,
+        all_pro_cost_usd=round(all_pro, 10),  # Pro, standard
         latency_ms=round(seconds * 1000, 3),
         outcome=outcome,
         error=failure.message if failure else None,
@@ -58,4 +138,5 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
         fallback=candidate.model_id != plan.route.model_id,
         task_type=plan.task_type,
         purpose=plan.labels.get("purpose"),
+        started_at=now,
     )

@@ -38,6 +38,7 @@ class Call:
 
     candidate: StageModel
     timeout_s: float
+    max_output_tokens: int | None = None  # lower than the stage's, when a hook asked (Attempts.output_limit)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Reply:
     error: BaseException | None
     seconds: float
     served_tier: str | None = None  # what the response said served it (x-gemini-service-tier), if it said
+    cost: Any = None  # its bill as priced for the trace (a tierwise.tiers.Cost), if it was traced
+    seen: tuple[Any, ...] = ()  # each HTTP response's own tier and usage (calls/served.py), when read
 
 
 @dataclass(frozen=True)
@@ -133,10 +136,12 @@ def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidat
         if remaining < 0.001:  # the client sends whole milliseconds, and 0 ms means "no timeout"
             break
         tries[candidate.model_id] += 1
+        attempts.output_limit = None
         if wants(plan.hooks, "before_attempt"):
             yield Hook("before_attempt", (plan, candidate, attempts))
         attempt_s = settings.time_limits(plan.service_tier, candidate.spec.timeout_s)[0]
-        reply: Reply = yield Call(candidate, min(attempt_s, remaining))
+        limit, attempts.output_limit = attempts.output_limit, None
+        reply: Reply = yield Call(candidate, min(attempt_s, remaining), limit)
         result, failure = _judge(plan, attempts, candidate, tries[candidate.model_id], reply)
         if wants(plan.hooks, "after_attempt"):
             yield Hook("after_attempt", (plan, attempts.records[-1], attempts))
@@ -187,7 +192,8 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
         return None, failure
     value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
-                                          "unusable" if unusable else "ok", unusable, reply.served_tier))
+                                          "unusable" if unusable else "ok", unusable, reply.served_tier, reply.cost,
+                                          reply.seen))
     if unusable:
         return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tierwise.errors import InvalidInputError
-from tierwise.inputs import MAX_REQUEST_ID_CHARS, check_label, is_blank
+from tierwise.inputs import MAX_REQUEST_ID_CHARS, check_label, check_request_labels, is_blank
 
 ROLES = {"system": "system", "user": "human", "human": "human", "assistant": "ai", "ai": "ai", "model": "ai"}
 
@@ -30,9 +30,11 @@ def check_text(value: Any, what: str = "input") -> str:
 
 
 def check_request(state: Any) -> str:
-    """The graph's input: {"input": text, "task_type"?: str, "request_id"?: str}. Returns the text."""
+    """The graph's input: {"input": text, "task_type"?: str, "request_id"?: str, "labels"?: {name: text}}.
+    Returns the text."""
     if "input" not in state:
         raise InvalidInputError('the request has no "input" key: send {"input": "your request text"}')
+    check_request_labels(state.get("labels"))
     check_label(state.get("task_type"), "task_type")
     check_label(state.get("request_id"), "request_id", max_chars=MAX_REQUEST_ID_CHARS)
     return check_text(state["input"])

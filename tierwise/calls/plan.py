@@ -54,6 +54,9 @@ class Attempts:
 
     records: list[CallRecord] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    # A hook's before_attempt may lower the next attempt's max output tokens (thinking included), e.g. to what a
+    # spend cap can still pay for; the loop sends it and clears it after that attempt.
+    output_limit: int | None = None
 
     @property
     def last(self) -> CallRecord | None:

@@ -9,10 +9,11 @@ from tierwise.tiers import CallSettings, StageModel
 
 from .models import runnable_for
 from .plan import CallPlan
+from .served import VERTEX_TIER_HEADER
 
 
-def call_parts(plan: CallPlan, candidate: StageModel,
-               timeout_s: float) -> tuple[Any, list[Any], dict[str, Any], dict[str, Any]]:
+def call_parts(plan: CallPlan, candidate: StageModel, timeout_s: float,
+               max_output_tokens: int | None = None) -> tuple[Any, list[Any], dict[str, Any], dict[str, Any]]:
     labels = {"tierwise_stage": candidate.stage, "tierwise_tier": candidate.tier, "tierwise_model": candidate.model_id}
     if plan.task_type:
         labels["tierwise_task_type"] = plan.task_type
@@ -29,8 +30,13 @@ def call_parts(plan: CallPlan, candidate: StageModel,
               "metadata": {**parent.get("metadata", {}), **labels}}
     settings = settings_for(plan, candidate)
     kwargs: dict[str, Any] = {"timeout": timeout_s}
-    if settings.service_tier != "standard":
+    if settings.service_tier != "standard" and plan.endpoint.kind == "vertex":
+        # Vertex AI selects Flex/Priority PayGo with this header and refuses the body field (calls/served.py)
+        kwargs["http_options"] = {"headers": {VERTEX_TIER_HEADER: settings.service_tier}}
+    elif settings.service_tier != "standard":
         kwargs["service_tier"] = settings.service_tier  # sent as the request's serviceTier
+    if max_output_tokens is not None and max_output_tokens < settings.max_output_tokens:
+        kwargs["max_output_tokens"] = max_output_tokens  # this attempt's lower limit (Attempts.output_limit)
     runnable = runnable_for(candidate, settings, plan.endpoint, plan.schema, plan.tools, plan.loop)
     return runnable, list(plan.messages), config, kwargs
 

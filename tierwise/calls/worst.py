@@ -25,21 +25,42 @@ from datetime import date
 from typing import Any
 
 from tierwise.tiers import StageModel, Usage, price
+from tierwise.tiers.pricing import today
 
 from .plan import CallPlan
 
 TOKENS_PER_MESSAGE = 16  # role and turn markers around each message: a generous bound
 
 
-def worst_case_usage(plan: CallPlan, candidate: StageModel) -> Usage:
-    """The largest usage one attempt of `candidate` can be billed for."""
-    return Usage(input_tokens=prompt_token_bound(plan), output_tokens=candidate.spec.max_output_tokens)
+def worst_case_usage(plan: CallPlan, candidate: StageModel, output_tokens: int | None = None) -> Usage:
+    """The largest usage one attempt of `candidate` can be billed for (with `output_tokens` as its output limit
+    instead of the stage's, if given)."""
+    limit = candidate.spec.max_output_tokens if output_tokens is None else output_tokens
+    return Usage(input_tokens=prompt_token_bound(plan), output_tokens=limit)
 
 
-def worst_case_usd(plan: CallPlan, candidate: StageModel, on: date | None = None) -> float:
+def worst_case_usd(plan: CallPlan, candidate: StageModel, on: date | None = None,
+                   output_tokens: int | None = None) -> float:
     """The largest cost one attempt of `candidate` can have, at the plan's service tier."""
-    return price(candidate.model, worst_case_usage(plan, candidate), on or date.today(),
+    return price(candidate.model, worst_case_usage(plan, candidate, output_tokens), on or today(),
                  service_tier=plan.service_tier, factors=plan.registry.data.service_tiers)
+
+
+def output_tokens_within(plan: CallPlan, candidate: StageModel, usd: float, on: date | None = None) -> int:
+    """The largest output limit (at most the stage's) whose worst case costs at most `usd`; 0 if none does.
+    The price is affine in output tokens for a given input (the long-context rate depends on input only)."""
+    day = on or today()
+    top = candidate.spec.max_output_tokens
+    if worst_case_usd(plan, candidate, day, top) <= usd:
+        return top
+    base = worst_case_usd(plan, candidate, day, 0)
+    if base > usd:
+        return 0
+    per_token = (worst_case_usd(plan, candidate, day, top) - base) / top
+    tokens = min(top, int((usd - base) / per_token))
+    while tokens > 0 and worst_case_usd(plan, candidate, day, tokens) > usd:  # float rounding: never above `usd`
+        tokens -= 1
+    return tokens
 
 
 def prompt_token_bound(plan: CallPlan) -> int:

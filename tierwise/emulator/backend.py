@@ -101,6 +101,12 @@ class GenerateRequest:
     cached_content: str | None = None
     served_tier: str | None = None
     call_signatures: list[str | None] = field(default_factory=list)
+    # Set by the emulator from the catalogue: the level the model thinks at (the one sent, else the model's
+    # default per Google's model pages), and whether it ignored temperature/topP/topK (fixed sampling).
+    effective_thinking_level: str | None = None
+    sampling_ignored: bool = False
+    google_search: bool = False  # a googleSearch tool is bound: the model may ground on Google Search
+    continuation_token: str | None = None  # sent back to resume an answer (google-genai automatic continuation)
 
     @property
     def media_token_count(self) -> int:
@@ -151,6 +157,8 @@ class Generation:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     block_reason: str | None = None
     served_tier: str | None = None
+    search_queries: list[str] = field(default_factory=list)
+    continuation_token: str | None = None  # base64: the answer goes on in a next request that sends it back
 
 
 @runtime_checkable

@@ -27,8 +27,9 @@ class ModelLimits:
     """The request limits of one model.
 
     ``thinking_levels`` (lower case) empty means the model takes no ``thinkingLevel`` (pre-Gemini 3);
-    models that take levels answer with a ``thoughtSignature`` on their first part, as Gemini 3 does.
-    ``sampling`` False: the model refuses ``temperature`` / ``topP`` / ``topK`` (a 400, as announced).
+    models that take levels answer with a ``thoughtSignature`` (on the last part, or the first function call).
+    ``sampling`` False (fixed sampling): the model ignores ``temperature`` / ``topP`` / ``topK`` and refuses
+    presence/frequency penalties and a request ending with a model turn (Gemini 3.5 Flash-Lite's model page).
     ``input_modalities`` are ``promptTokensDetails`` names (TEXT, IMAGE, AUDIO, VIDEO, DOCUMENT).
     ``function_call_signatures``: the model refuses (400) a request whose current turn sends a model step's
     first ``functionCall`` part back without its ``thoughtSignature``; unset (None), models with thinking

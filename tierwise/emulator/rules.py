@@ -46,7 +46,11 @@ class Rule:
     the computed one (``STOP`` / ``MAX_TOKENS``; any Gemini FinishReason such as ``OTHER``,
     ``LANGUAGE``, ``MALFORMED_FUNCTION_CALL``). ``blocked`` answers as a blocked prompt with this
     ``promptFeedback.blockReason`` (``SAFETY``, ``OTHER``, …): no candidates. ``served_tier`` reports the
-    call as served at that service tier (``standard`` for a Priority request Gemini downgraded).
+    call as served at that service tier (``standard`` for a Priority request Gemini downgraded). ``searches``
+    are the Google Search queries the model runs when the request binds a ``googleSearch`` tool (reported as
+    ``groundingMetadata.webSearchQueries``, billed per query); without the tool it cannot search. ``hops``
+    splits the reply over that many requests: each but the last ends with finishReason ``CONTINUATION`` and a
+    ``continuationToken``, which google-genai sends back (automatic continuation); each hop bills its prompt.
     ``error`` answers with an HTTP error instead: a code, or ``{"code", "message", "status"}``.
     ``times`` makes the rule match only that many times (so a later rule takes over: scripted
     retries). ``cached_tokens`` is reported as cachedContentTokenCount (part of the prompt count, as in Gemini).
@@ -66,6 +70,8 @@ class Rule:
     tool_calls: list[dict] | None = None
     blocked: str | None = None
     served_tier: str | None = None
+    searches: list[str] | None = None  # Google Search queries the model runs, when a googleSearch tool is bound
+    hops: int = 1  # >1: the answer comes in this many requests, linked by continuationToken (finish CONTINUATION)
     _system_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
     _user_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
     _tool_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
@@ -113,6 +119,11 @@ class Rule:
             "times",
             "must be a positive integer",
         )
+        _check(isinstance(self.hops, int) and not isinstance(self.hops, bool) and self.hops >= 1, "hops",
+               "must be a positive integer")
+        _check(self.searches is None or (isinstance(self.searches, list)
+                                         and all(isinstance(q, str) and q for q in self.searches)),
+               "searches", "must be a list of non-empty strings")
         _check(
             self.error is None or _valid_error(self.error),
             "error",

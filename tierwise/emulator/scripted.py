@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import string
 import threading
@@ -75,6 +76,7 @@ class ScriptedBackend:
         if rule.blocked:
             return Generation("", prompt, 0, finish_reason="", block_reason=rule.blocked, served_tier=rule.served_tier)
         text = _render(rule.reply, variables)
+        text, continuation = _hop(text, rule.hops, request.continuation_token)
         calls = _calls(rule, variables, request)
         thoughts = rule.thoughts
         if request.thinking_budget is not None and request.thinking_budget >= 0:
@@ -90,10 +92,12 @@ class ScriptedBackend:
             prompt_tokens=prompt,
             output_tokens=tokens.count_tokens(text) + sum(tokens.count_tokens(json.dumps(c)) for c in calls),
             thoughts_tokens=thoughts,
-            finish_reason=rule.finish_reason or finish,
+            finish_reason="CONTINUATION" if continuation else rule.finish_reason or finish,
             cached_tokens=min(rule.cached_tokens, prompt),
             tool_calls=calls,
             served_tier=rule.served_tier,
+            search_queries=list(rule.searches or ()) if request.google_search else [],
+            continuation_token=continuation,
         )
 
     def _match(self, request: GenerateRequest) -> tuple[Rule, dict[str, str]]:
@@ -148,3 +152,21 @@ def _calls(rule: Rule, variables: dict[str, str], request: GenerateRequest) -> l
                 f"(callable now: {allowed or 'none'}); bind the tool or fix the rule.",
             )
     return [{"name": c["name"], "args": _fill(c.get("args") or {}, variables)} for c in rule.tool_calls]
+
+
+def _hop(text: str, hops: int, token: str | None) -> tuple[str, str | None]:
+    """The part of `text` this request answers when a rule spreads it over `hops` requests, and the
+    continuationToken for the next one (None: the last part)."""
+    if hops <= 1:
+        return text, None
+    index = 0
+    if token:
+        try:
+            index = int(base64.b64decode(token).decode().removeprefix("tierwise-hop:"))
+        except (ValueError, UnicodeDecodeError):
+            raise BackendError(400, "Invalid value at 'continuation_token' (TYPE_BYTES).") from None
+    pieces = tokens.split(text, max(1, -(-tokens.count_tokens(text) // hops)))
+    pieces += [""] * (hops - len(pieces))
+    last = index >= hops - 1
+    part = "".join(pieces[index:]) if last else pieces[index]
+    return part, None if last else base64.b64encode(f"tierwise-hop:{index + 1}".encode()).decode()

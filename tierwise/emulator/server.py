@@ -229,6 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         emulator.check(model, payload, method, api, route["version"])
         request = wire.parse_request(model, payload, stream=stream, method=method)
+        if api == "vertex":  # Vertex selects Flex/Priority PayGo with a header, not the body
+            request.service_tier = emulator.vertex_tier(model, self.headers.get(strict.VERTEX_TIER_HEADER))
+        emulator.apply_catalogue(request)
         emulator.record(request)
         if method == "countTokens":
             count = emulator.prompt_tokens(request)
@@ -472,6 +475,27 @@ class Emulator:
         if limits is None:
             raise strict.model_not_found(model, version)
         strict.check(payload, limits, method=method, vertex=api == "vertex")
+
+    def apply_catalogue(self, request: GenerateRequest) -> None:
+        """What the model does with the request as Google documents it: a fixed-sampling model ignores
+        temperature/topP (the backend never sees them); no thinking level or budget sent → its default level."""
+        limits = self.limits(request.model)
+        if limits is None:
+            return
+        if not limits.sampling and (request.temperature is not None or request.top_p is not None):
+            request.temperature = request.top_p = None
+            request.sampling_ignored = True
+        if request.thinking_level is None and request.thinking_budget is None:
+            request.effective_thinking_level = limits.default_thinking_level
+        else:
+            request.effective_thinking_level = request.thinking_level
+
+    def vertex_tier(self, model: str, header: str | None) -> str | None:
+        """The tier a Vertex request's X-Vertex-AI-LLM-Shared-Request-Type header asks for (checked when strict)."""
+        limits = self.limits(model)
+        if self.strict and limits is not None:
+            return strict.vertex_tier(header, limits)
+        return header.strip().lower() if header else None
 
     def prompt_tokens(self, request: GenerateRequest) -> int:
         """The prompt's tokens: the backend's count of its text plus its media parts."""

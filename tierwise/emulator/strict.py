@@ -27,7 +27,11 @@ _BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
 _SIGNATURES_DOC = "https://ai.google.dev/gemini-api/docs/thought-signatures"
 _PROTO = "type.googleapis.com/google.ai.generativelanguage.v1beta."
 _ROLES = ("user", "model")
-_SAMPLING = (("temperature", "temperature"), ("topP", "top_p"), ("topK", "top_k"))
+# Fixed-sampling models (Gemini 3.5 Flash-Lite's model page, "breaking changes"; 3.6 Flash and later): custom
+# temperature, topK and topP "will be ignored"; presence and frequency penalties "throw an error"; so does a
+# request whose last content has role "model" (a prefill).
+# https://docs.cloud.google.com/vertex-ai/generative-ai/docs/models/gemini/3-5-flash-lite
+_PENALTIES = (("presencePenalty", "presence_penalty"), ("frequencyPenalty", "frequency_penalty"))
 _SCALARS = {
     "float": "TYPE_FLOAT", "int": "TYPE_INT32", "bool": "TYPE_BOOL", "string": "TYPE_STRING", "bytes": "TYPE_BYTES",
 }
@@ -40,6 +44,25 @@ def model_not_found(model: str, version: str = "v1beta") -> BackendError:
         f"models/{model} is not found for API version {version}, or is not supported for generateContent. "
         "Call ListModels to see the list of available models and their supported methods.",
     )
+
+
+VERTEX_TIER_HEADER = "x-vertex-ai-llm-shared-request-type"
+# Vertex AI's Flex and Priority PayGo pages: the header's values ("flex", "priority"); without it, Standard PayGo.
+VERTEX_TIERS = ("flex", "priority")
+
+
+def vertex_tier(header: str | None, limits: ModelLimits) -> str | None:
+    """The tier a Vertex request asks for with ``X-Vertex-AI-LLM-Shared-Request-Type`` (None: standard), checked
+    against the model's tiers (https://docs.cloud.google.com/vertex-ai/generative-ai/docs/flex-paygo)."""
+    if header is None:
+        return None
+    tier = header.strip().lower()
+    if tier not in VERTEX_TIERS:
+        raise BackendError(400, f"Invalid value for header X-Vertex-AI-LLM-Shared-Request-Type: {header!r}. "
+                                f"Supported values: {', '.join(VERTEX_TIERS)}.")
+    if tier not in limits.service_tiers:
+        raise BackendError(400, f"{tier.capitalize()} PayGo is not supported for models/{limits.name}.")
+    return tier
 
 
 def check(body: Any, limits: ModelLimits, *, method: str = "generateContent", vertex: bool = False) -> None:
@@ -56,10 +79,14 @@ def check(body: Any, limits: ModelLimits, *, method: str = "generateContent", ve
     _check_roles(request)
     _check_cache(request)
     _check_config(request.generation_config, limits)
+    if vertex and request.service_tier is not None:
+        raise _vertex_body_tier(request.service_tier)
     _check_tier(request.service_tier, limits)
     _check_modalities(request, limits)
     if method != "countTokens" and limits.enforces_function_call_signatures:
         _check_signatures(request)
+    if method != "countTokens" and not limits.sampling:
+        _check_no_prefill(request, limits)
 
 
 # ------------------------------------------------------------------------------------------ shape
@@ -81,6 +108,7 @@ def _request_model(vertex: bool) -> type[pydantic.BaseModel]:
         "tool_config": (types.ToolConfig | None, None),
         "cached_content": (str | None, None),
         "service_tier": (types.ServiceTier | None, None),
+        "continuation_token": (bytes | None, None),  # resumes an answer that ended with CONTINUATION
     }
     if vertex:
         fields["labels"] = (dict[str, str] | None, None)
@@ -186,6 +214,16 @@ def _check_roles(request: Any) -> None:
             raise BackendError(400, "Please use a valid role: user, model.")
 
 
+def _check_no_prefill(request: Any, limits: ModelLimits) -> None:
+    contents = request.contents or []
+    if contents and contents[-1].role == "model":
+        raise BackendError(
+            400,
+            f"Model prefill is not supported for models/{limits.name}: the last content of the request must have "
+            "role user (a message or a function response), not model.",
+        )
+
+
 def _check_cache(request: Any) -> None:
     if request.cached_content and (request.system_instruction or request.tools or request.tool_config):
         raise BackendError(
@@ -209,13 +247,14 @@ def _range(name: str, value: float, low: float, high: float, *, high_inclusive: 
 def _check_config(config: Any, limits: ModelLimits) -> None:
     if config is None:
         return
-    for camel, attr in _SAMPLING:
-        if getattr(config, attr, None) is not None and not limits.sampling:
-            raise BackendError(
-                400,
-                f"Unable to submit request because {camel} is not supported by models/{limits.name}: "
-                "its sampling is fixed. Remove it and try again.",
-            )
+    if not limits.sampling:  # fixed sampling: temperature/topP/topK are ignored, penalties refused
+        for camel, attr in _PENALTIES:
+            if getattr(config, attr, None) is not None:
+                raise BackendError(
+                    400,
+                    f"Unable to submit request because {camel} is not supported by models/{limits.name}. "
+                    "Remove it and try again.",
+                )
     if config.temperature is not None:
         _range("temperature", config.temperature, 0, 2)
     if config.top_p is not None:
@@ -253,6 +292,15 @@ def _check_thinking(thinking: Any, limits: ModelLimits) -> None:
             raise BackendError(400, f"The thinking budget ({budget}) is invalid.")
     if budget is not None and budget < -1:
         raise BackendError(400, f"The thinking budget ({budget}) is invalid.")
+
+
+def _vertex_body_tier(tier: Any) -> BackendError:
+    """Vertex AI does not take the Gemini API's serviceTier values in the body (googleapis/python-genai#2433);
+    the tier goes in the X-Vertex-AI-LLM-Shared-Request-Type header."""
+    value = json.dumps(str(getattr(tier, "value", tier)))
+    message = (f"Invalid value at 'service_tier' (type.googleapis.com/google.cloud.aiplatform.v1beta1.ServiceTier), "
+               f"{value}")
+    return _field_error("service_tier", message)
 
 
 def _check_tier(tier: Any, limits: ModelLimits) -> None:

@@ -48,6 +48,9 @@ def _texts(content: Any, where: str) -> str:
     return "\n".join(texts)
 
 
+_URLSAFE = str.maketrans("-_", "+/")
+
+
 def _media(content: Any, found: dict[str, int]) -> None:
     """Add the prompt tokens of ``content``'s inlineData / fileData parts to ``found`` (by modality)."""
     if not isinstance(content, dict):
@@ -63,7 +66,9 @@ def _media(content: Any, found: dict[str, int]) -> None:
         data = None
         if media is inline:
             try:
-                data = base64.b64decode(str(media.get("data") or ""), validate=False)
+                # proto3 JSON bytes: standard or URL-safe base64, padded or not (google-genai sends URL-safe)
+                raw = str(media.get("data") or "").translate(_URLSAFE)
+                data = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
             except (binascii.Error, ValueError):
                 raise _invalid("Invalid value at 'contents.parts.inline_data.data' (TYPE_BYTES): "
                                "not valid base64.") from None
@@ -120,6 +125,12 @@ def _declarations(tools: Any) -> list[dict[str, Any]]:
                 raise _invalid(f"* GenerateContentRequest.tools[{i}].function_declarations: name is required")
             found.append(declaration)
     return found
+
+
+def _binds_search(tools: Any) -> bool:
+    """Whether a ``googleSearch`` tool is bound (the model may then ground its answer on Google Search)."""
+    return isinstance(tools, list) and any(isinstance(t, dict) and _get(t, "googleSearch") is not None
+                                           for t in tools)
 
 
 def _number(config: dict[str, Any], camel: str, kind: type, where: str) -> Any:
@@ -209,6 +220,8 @@ def parse_request(
         service_tier=str(tier).lower().removeprefix("service_tier_") if tier else None,
         cached_content=_get(body, "cachedContent"),
         call_signatures=_call_signatures(contents),
+        google_search=_binds_search(_get(body, "tools")),
+        continuation_token=_get(body, "continuationToken"),
     )
 
 
@@ -237,7 +250,7 @@ def usage(
 
 
 def thought_signature(response_id: str) -> str:
-    """An opaque base64 ``thoughtSignature`` (Gemini 3 puts one on an answer's first part)."""
+    """An opaque base64 ``thoughtSignature`` (Gemini 3 puts one on an answer's last part)."""
     return base64.b64encode(hashlib.sha256(f"tierwise-emulator/{response_id}".encode()).digest() * 2).decode()
 
 
@@ -253,8 +266,10 @@ def _body(
     content: dict[str, Any] = {"role": "model"}
     parts: list[dict[str, Any]] = [{"text": text}] if text else []
     parts += [{"functionCall": {"name": call["name"], "args": call.get("args") or {}}} for call in calls]
-    if parts and signature:  # Gemini 3 signs the first functionCall part (parallel calls: only that one)
-        parts[len(parts) - len(calls) if calls else 0]["thoughtSignature"] = thought_signature(response_id)
+    # Gemini 3 signs the first functionCall part (parallel calls: only that one); an answer without function
+    # calls carries its signature on the LAST part (Google's thought-signatures page)
+    if parts and signature:
+        parts[len(parts) - len(calls) if calls else len(parts) - 1]["thoughtSignature"] = thought_signature(response_id)
     if parts:
         content["parts"] = parts
     candidate: dict[str, Any] = {"content": content, "index": 0}
@@ -288,11 +303,22 @@ def blocked(request: GenerateRequest, prompt_tokens: int, reason: str, response_
 
 def render(request: GenerateRequest, gen: Generation, response_id: str, *, signature: bool = False) -> dict[str, Any]:
     """A complete ``GenerateContentResponse`` (``signature``: a Gemini 3 ``thoughtSignature`` on the first
-    functionCall part, else on the first part)."""
+    functionCall part, else on the last part)."""
     if gen.block_reason:
         return blocked(request, gen.prompt_tokens, gen.block_reason, response_id)
     meta = usage(gen.prompt_tokens, gen.output_tokens, gen.thoughts_tokens, gen.cached_tokens, request.media_tokens)
-    return _body(request, response_id, gen.text, gen.finish_reason, meta, gen.tool_calls, signature)
+    body = _body(request, response_id, gen.text, gen.finish_reason, meta, gen.tool_calls, signature)
+    return _grounded(body, gen)
+
+
+def _grounded(body: dict[str, Any], gen: Generation) -> dict[str, Any]:
+    """The Google Search queries the model ran, as ``groundingMetadata.webSearchQueries`` (Gemini 3 bills each),
+    and the ``continuationToken`` of an answer that goes on in a next request."""
+    if gen.search_queries:
+        body["candidates"][0]["groundingMetadata"] = {"webSearchQueries": list(gen.search_queries)}
+    if gen.continuation_token:
+        body["candidates"][0]["continuationToken"] = gen.continuation_token
+    return body
 
 
 def render_stream(
@@ -318,8 +344,9 @@ def render_stream(
         candidates = gen.output_tokens if last else gen.output_tokens * seen // total_weight
         meta = usage(gen.prompt_tokens, candidates, gen.thoughts_tokens, gen.cached_tokens, request.media_tokens)
         calls = gen.tool_calls if last else ()
-        signed = signature and (last if gen.tool_calls else i == 0)  # on the function call when there is one
-        yield _body(request, response_id, piece, gen.finish_reason if last else None, meta, calls, signed)
+        signed = signature and last  # the function call (last chunk) or the answer's last part
+        body = _body(request, response_id, piece, gen.finish_reason if last else None, meta, calls, signed)
+        yield _grounded(body, gen) if last else body
 
 
 def error_body(err: BackendError) -> dict[str, Any]:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .entry import LedgerEntry
-from .periods import Spend
+from .periods import Spend, TenantLimit, TenantSpend
 from .shadow import ShadowPair
 
 
 @dataclass(frozen=True)
 class Hold:
-    """What `Ledger.reserve` decided: `admitted` (the reservation is stored) and the spend it decided on — committed
-    and held by attempts in flight, this one included when admitted."""
+    """What `Ledger.reserve` decided: `admitted` (the reservation is stored), the spend it decided on — committed
+    and held by attempts in flight, this one included when admitted — and how much it holds."""
 
     admitted: bool
     spend: Spend
+    tenants: dict[str, TenantSpend] = field(default_factory=dict)  # per tenant scope asked about (see `reserve`)
+    usd: float = 0.0  # what it holds: the amount asked, or less when `min_usd` let it take what was left
 
 
 class Ledger(ABC):
@@ -38,15 +41,37 @@ class Ledger(ABC):
 
     @abstractmethod
     def reserve(self, reservation_id: str, usd: float, *, task_type: str | None, expires_at: float,
-                hard_day_usd: float | None, hard_month_usd: float | None, at: datetime | None = None) -> Hold:
+                hard_day_usd: float | None, hard_month_usd: float | None, at: datetime | None = None,
+                tenants: Sequence[TenantLimit] = (), min_usd: float | None = None) -> Hold:
         """Hold `usd` for an attempt about to be made, atomically with the check: admitted only if committed spend
-        plus every live reservation plus `usd` stays within each hard cap given (None: no cap). Across threads,
-        processes and machines sharing the database, no two reservations can both take the last of a cap.
-        `expires_at` (seconds since the epoch): after it the hold no longer counts (its process died)."""
+        plus every live reservation plus `usd` stays within each hard cap given (None: no cap) — the global ones,
+        and each of `tenants`' own (its committed spend and its own holds only: one tenant's spend never counts
+        against another's cap). Across threads, processes and machines sharing the database, no two reservations
+        can both take the last of a cap. `expires_at` (seconds since the epoch): after it the hold no longer
+        counts (its process died).
+
+        `min_usd`: when `usd` cannot fit even once every reservation in flight settles, hold what is left under the
+        tightest cap instead, if that is at least `min_usd` (the caller then limits the attempt to that amount)."""
 
     @abstractmethod
     def release(self, reservation_id: str) -> None:
         """Drop a reservation that was not settled (the attempt never ran, or its record could not be stored)."""
+
+    def tenant_spend(self, scopes: Sequence[str], at: datetime | None = None) -> dict[str, TenantSpend]:
+        """Per tenant scope (`periods.tenant_scope`): committed spend and live holds, today and this month."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no per-tenant budgets")
+
+    def output_tokens(self, stage: str, model: str, limit: int) -> list[int]:
+        """Output tokens (thinking included) of the `limit` latest good answers of `stage` on `model`."""
+        raise NotImplementedError(f"{type(self).__name__} does not list output tokens")
+
+    def count_refusal(self, scopes: Sequence[str], at: datetime | None = None) -> None:
+        """Count one refused call today for each refusal scope (`periods.refusal_scope`)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no per-tenant budgets")
+
+    def label_totals(self, key: str, at: datetime | None = None) -> dict[str, dict[str, float]]:
+        """Per value of label `key`: day_usd, month_usd, calls_today, refused_today."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no per-tenant budgets")
 
     @abstractmethod
     def spend(self, at: datetime | None = None, task_type: str | None = None) -> Spend:

@@ -24,6 +24,8 @@ def report_command(
                                                "else the data-dir SQLite file.")] = None,
     registry: Annotated[str | None, typer.Option("--registry", help="A registry TOML merged over the packaged "
                                                  "one.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="label:NAME: spend, remaining budget and refusals per "
+                                           "value of a request label, e.g. --by label:user.")] = None,
 ) -> None:
     """Spend per stage, task type and model: calls, tokens, dollars, latency, escalations, failures."""
     from tierwise.errors import TierwiseError
@@ -32,10 +34,12 @@ def report_command(
     from .html import render_html
     from .report import build_report
     from .since import parse_since
+    from .tenants import parse_by, render_rows, tenant_rows
     from .url import open_ledger, resolve_url
 
     try:
         start = parse_since(since) if since is not None else None
+        label_key = parse_by(by) if by is not None else None
         ledger_file = _sqlite_file(ledger)
         if html is not None:
             check_output(html, option="--html", inputs=[registry, ledger_file], suffixes=(".html", ".htm"))
@@ -48,8 +52,19 @@ def report_command(
             entries = store.entries(since=start)
             pairs = store.shadow_pairs(since=start)
             where = store.url
+            if label_key is not None:
+                rows = tenant_rows(store, entries, reg, label_key)
     except (TierwiseError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    if label_key is not None:
+        if as_json:
+            typer.echo(json.dumps({"ledger": where, "by": f"label:{label_key}",
+                                   "tenants": [r.to_dict() for r in rows]}, indent=2, ensure_ascii=False))
+        elif not rows:
+            typer.echo(f"no calls carry the label {label_key!r} in {where}")
+        else:
+            typer.echo(render_rows(label_key, rows))
+        return
     if not entries:
         after = f" since {start:%Y-%m-%d %H:%M} UTC" if start is not None else ""
         raise _fail(f"no calls recorded in {where}{after}")

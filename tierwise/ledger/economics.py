@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tierwise.tiers import Registry, Usage, price
+from tierwise.tiers.pricing import today as utc_today
 from tierwise.tiers.registry import on_event_loop
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def direct_pro(calls: Sequence[Any], route: str | None, registry: Registry, thin
     answer_tokens = max(final.output_tokens - final.thinking_tokens, 0) if final is not None else 0
     usage = Usage(input_tokens=input_tokens, output_tokens=answer_tokens + thinking.tokens,
                   thinking_tokens=thinking.tokens)
-    cost = price(registry.top_model, usage, on or date.today(), factors=registry.data.service_tiers)
+    cost = price(registry.top_model, usage, on or utc_today(), factors=registry.data.service_tiers)
     return DirectPro(round(cost, 10), input_tokens, answer_tokens, thinking, "estimated")
 
 

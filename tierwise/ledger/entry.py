@@ -56,6 +56,8 @@ class LedgerEntry:
         service_tier: str | None = None,
         prompt: Any = None,
         store_prompt: bool = False,
+        labels: dict[str, str] | None = None,
+        tenants: dict[str, str] | None = None,
     ) -> LedgerEntry:
         """Every field of `record` (a CallRecord, or anything with `model_dump()`), plus what the caller knows.
 
@@ -63,12 +65,23 @@ class LedgerEntry:
         """
         return cls.from_row(entry_row(record, request_id=request_id, route=route, escalated=escalated,
                                       downgraded_from=downgraded_from, service_tier=service_tier,
+                                      labels=labels, tenants=tenants,
                                       **(prompt_columns(prompt, store_prompt) if prompt is not None else {})))
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LedgerEntry:
         """The entry an `entry_row` (or a journal line) holds."""
         return cls(**{**row, "started_at": datetime.fromisoformat(row["started_at"])})
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The labels the request carried (user, team...: its `labels` input), as given."""
+        return dict(self.extra.get("labels") or {})
+
+    @property
+    def tenants(self) -> dict[str, str]:
+        """The labels among them that budgets are kept per (`[budget.per_label]`): their counters count this call."""
+        return dict(self.extra.get("tenants") or {})
 
     @property
     def purpose(self) -> str | None:

@@ -16,21 +16,28 @@ The counters live in the ledger's database and move in the same transaction as t
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tierwise.tiers import Registry, StageModel
+from tierwise.tiers.schema import TenantCaps
 
 from .base import Hold, Ledger
-from .errors import BudgetExceededError
+from .errors import BudgetExceededError, LedgerError
 from .money import usd
-from .periods import Spend, utc
+from .periods import Spend, TenantLimit, TenantSpend, refusal_scope, tenant_scope, utc
+
+usd_text = usd  # `usd` is also the name of an amount in the methods below
 
 WAIT_S = 0.05  # how often an attempt waiting for reservations in flight to settle looks again (jittered)
+OBSERVED_SAMPLES = 500  # the most recent good answers of a stage and model that its output limit near a cap reads
+OBSERVED_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,27 @@ class Decision:
         return labels
 
 
+@dataclass(frozen=True)
+class TenantCap:
+    """One tenant of a request (label `key` = `value`) and the caps it is held to."""
+
+    key: str
+    value: str
+    caps: TenantCaps
+
+    @property
+    def scope(self) -> str:
+        return tenant_scope(self.key, self.value)
+
+    @property
+    def limit(self) -> TenantLimit:
+        return TenantLimit(self.scope, self.caps.hard_daily_usd, self.caps.hard_monthly_usd)
+
+    def where(self, setting: str) -> str:
+        """The registry key of one of its caps, as the user would edit it."""
+        return f"budget.per_label.{self.key}.{setting}"
+
+
 class SpendGuard:
     """Budget rules from `registry.data.budget`, spend from `ledger`. Cheap to build; a Runtime keeps one per
     registry in its LedgerPool."""
@@ -69,6 +97,7 @@ class SpendGuard:
     def __init__(self, ledger: Ledger, registry: Registry) -> None:
         self.ledger = ledger
         self.registry = registry
+        self._observed: dict[tuple[str, str, float, int], tuple[float, int | None]] = {}  # observed_output_tokens
 
     def before_call(
         self,
@@ -78,18 +107,30 @@ class SpendGuard:
         service_tier: str = "standard",
         at: datetime | None = None,
         worst_usd: float = 0.0,
+        tenants: Mapping[str, str] | None = None,
     ) -> Decision:
         """Decide how to run this call; raises `BudgetExceededError` when a hard cap is reached.
 
         `worst_usd`: the most the call can cost as asked (see tierwise/calls/worst.py): a soft cap that it, with
-        the reservations of attempts in flight, would cross moves the call now rather than after the fact."""
+        the reservations of attempts in flight, would cross moves the call now rather than after the fact.
+        `tenants`: the request's budgeted labels (`tenants_of`): each one's own caps apply too."""
         budget = self.registry.data.budget
         unchanged = Decision(stage_model, stage_model, service_tier, service_tier)
         if not budget.any_cap:
             return unchanged  # no caps: no database read on the hot path
-        spend = self.ledger.spend(utc(at), task_type)
-        _check_hard(budget, spend)
-        reason = _soft_reason(budget, spend, task_type, worst_usd)
+        moment = utc(at)
+        spend = self.ledger.spend(moment, task_type)
+        caps = self.tenant_caps(tenants)
+        held = self.ledger.tenant_spend([c.scope for c in caps], moment) if caps else {}
+        try:
+            _check_hard(budget, spend)
+            for cap in caps:
+                _check_tenant_hard(cap, held[cap.scope])
+        except BudgetExceededError:
+            self._count_refusal(tenants, moment)
+            raise
+        reason = _soft_reason(budget, spend, task_type, worst_usd) or next(
+            (why for cap in caps if (why := _tenant_soft_reason(cap, held[cap.scope], worst_usd))), None)
         if reason is None or stage_model.spec.critical:
             return Decision(stage_model, stage_model, service_tier, service_tier, reason, spend)
         target = stage_model
@@ -99,39 +140,129 @@ class SpendGuard:
         tier = budget.service_tier_when_capped or service_tier
         return Decision(target, stage_model, tier, service_tier, reason, spend)
 
+    def tenants_of(self, labels: Mapping[str, Any]) -> dict[str, str]:
+        """The request's labels that budgets are kept per (`[budget.per_label]`), e.g. {"user": "alice"}."""
+        per_label = self.registry.data.budget.per_label
+        return {key: str(labels[key]) for key in per_label if labels.get(key) is not None}
+
+    def tenant_caps(self, tenants: Mapping[str, str] | None) -> list[TenantCap]:
+        """Each tenant's caps: its label's `[budget.per_label.KEY]`, or the value's own override."""
+        per_label = self.registry.data.budget.per_label
+        return [TenantCap(key, value, per_label[key].caps_for(value)) for key, value in sorted((tenants or {}).items())
+                if key in per_label]
+
     def try_reserve(self, usd: float, task_type: str | None = None, *, ttl_s: float,
-                    at: datetime | None = None) -> tuple[str, Hold]:
-        """One attempt at holding `usd` (see `Ledger.reserve`): (reservation id, what the ledger decided)."""
+                    at: datetime | None = None, tenants: Mapping[str, str] | None = None,
+                    min_usd: float | None = None) -> tuple[str, Hold]:
+        """One attempt at holding `usd` (see `Ledger.reserve`, and `min_usd` there): (reservation id, what the
+        ledger decided). Raises `BudgetExceededError` when not even `min_usd` (else `usd`) could fit once every call
+        in flight settles."""
         budget = self.registry.data.budget
+        caps = self.tenant_caps(tenants)
         reservation_id = uuid.uuid4().hex
         hold = self.ledger.reserve(reservation_id, usd, task_type=task_type, expires_at=time.time() + ttl_s,
-                                   hard_day_usd=budget.hard_daily_usd, hard_month_usd=budget.hard_monthly_usd, at=at)
+                                   hard_day_usd=budget.hard_daily_usd, hard_month_usd=budget.hard_monthly_usd, at=at,
+                                   tenants=[cap.limit for cap in caps if cap.limit.hard_day_usd is not None
+                                            or cap.limit.hard_month_usd is not None], min_usd=min_usd)
         if not hold.admitted:
-            _check_fits(budget, hold.spend, usd)  # raises if it cannot fit even once the calls in flight settle
+            least = usd if min_usd is None else min(usd, min_usd)
+            try:  # raises if it cannot fit even once the calls in flight settle
+                _check_fits(budget, hold.spend, least)
+                for cap in caps:
+                    if cap.scope in hold.tenants:
+                        _check_tenant_fits(cap, hold.tenants[cap.scope], least)
+            except BudgetExceededError:
+                self._count_refusal(tenants, at)
+                raise
         return reservation_id, hold
 
     def reserve(self, usd: float, task_type: str | None = None, *, ttl_s: float, deadline: float,
-                at: datetime | None = None) -> str:
-        """Hold `usd` (an attempt's worst case) against the hard caps; returns the reservation id to settle
-        (`after_call(..., reservation_id=)`) or `release`. Waits, until `deadline` (time.monotonic()), while
-        attempts in flight hold what it needs; raises `BudgetExceededError` when it cannot fit at all."""
+                at: datetime | None = None, tenants: Mapping[str, str] | None = None) -> str:
+        """Hold `usd` (an attempt's worst case) against the hard caps, the global ones and each tenant's; returns
+        the reservation id to settle (`after_call(..., reservation_id=)`) or `release`. Waits, until `deadline`
+        (time.monotonic()), while attempts in flight hold what it needs; raises `BudgetExceededError` when it
+        cannot fit at all."""
+        return self.reserve_within(usd, None, task_type, ttl_s=ttl_s, deadline=deadline, at=at, tenants=tenants)[0]
+
+    def reserve_within(self, usd: float, min_usd: float | None, task_type: str | None = None, *, ttl_s: float,
+                       deadline: float, at: datetime | None = None,
+                       tenants: Mapping[str, str] | None = None) -> tuple[str, float]:
+        """`reserve`, but near a hard cap, where `usd` cannot fit even once the calls in flight settle, hold what is
+        left if it is at least `min_usd`: (reservation id, the amount held). The caller limits the attempt to it
+        (a lower max output), so the cap still holds exactly and spend gets closer to it."""
         while True:
-            reservation_id, hold = self.try_reserve(usd, task_type, ttl_s=ttl_s, at=at)
+            reservation_id, hold = self.try_reserve(usd, task_type, ttl_s=ttl_s, at=at, tenants=tenants,
+                                                    min_usd=min_usd)
             if hold.admitted:
-                return reservation_id
-            _check_deadline(self.registry.data.budget, hold.spend, usd, deadline)
+                return reservation_id, hold.usd
+            self._check_deadline(hold, usd if min_usd is None else min(usd, min_usd), deadline, tenants, at)
             time.sleep(WAIT_S * random.uniform(0.5, 1.5))
 
     async def areserve(self, usd: float, task_type: str | None = None, *, ttl_s: float, deadline: float,
-                       at: datetime | None = None) -> str:
+                       at: datetime | None = None, tenants: Mapping[str, str] | None = None) -> str:
         """`reserve` with the database work in a worker thread and the waiting on the event loop (a waiter must
         not occupy the thread pool the settles it waits for run in)."""
+        return (await self.areserve_within(usd, None, task_type, ttl_s=ttl_s, deadline=deadline, at=at,
+                                           tenants=tenants))[0]
+
+    async def areserve_within(self, usd: float, min_usd: float | None, task_type: str | None = None, *,
+                              ttl_s: float, deadline: float, at: datetime | None = None,
+                              tenants: Mapping[str, str] | None = None) -> tuple[str, float]:
+        """`reserve_within` off the event loop (see `areserve`)."""
         while True:
-            reservation_id, hold = await asyncio.to_thread(self.try_reserve, usd, task_type, ttl_s=ttl_s, at=at)
+            reservation_id, hold = await asyncio.to_thread(self.try_reserve, usd, task_type, ttl_s=ttl_s, at=at,
+                                                           tenants=tenants, min_usd=min_usd)
             if hold.admitted:
-                return reservation_id
-            _check_deadline(self.registry.data.budget, hold.spend, usd, deadline)
+                return reservation_id, hold.usd
+            if time.monotonic() >= deadline:
+                least = usd if min_usd is None else min(usd, min_usd)
+                await asyncio.to_thread(self._check_deadline, hold, least, deadline, tenants, at)
             await asyncio.sleep(WAIT_S * random.uniform(0.5, 1.5))
+
+    def observed_output_tokens(self, stage: str, model: str, quantile: float, min_samples: int) -> int | None:
+        """The `quantile` of the output tokens (thinking included) of the stage's recent good answers on `model`,
+        from the ledger; None with fewer than `min_samples` of them. Kept on the guard for a minute."""
+        key = (stage, model, quantile, min_samples)
+        kept = self._observed.get(key)
+        if kept is not None and time.monotonic() - kept[0] < OBSERVED_TTL_S:
+            return kept[1]
+        try:
+            seen = sorted(self.ledger.output_tokens(stage, model, OBSERVED_SAMPLES))
+        except (LedgerError, NotImplementedError):
+            seen = []
+        value = seen[min(len(seen) - 1, math.ceil(quantile * len(seen)) - 1)] if len(seen) >= min_samples else None
+        self._observed[key] = (time.monotonic(), value)
+        return value
+
+    def _check_deadline(self, hold: Hold, usd: float, deadline: float, tenants: Mapping[str, str] | None,
+                        at: datetime | None) -> None:
+        if time.monotonic() < deadline:
+            return
+        self._count_refusal(tenants, at)
+        for cap in self.tenant_caps(tenants):
+            spent = hold.tenants.get(cap.scope)
+            if spent is None:
+                continue
+            for setting, limit, amount, _, _ in _tenant_hard(cap, spent, held=True):
+                if amount + usd > limit:
+                    daily = setting == "hard_daily_usd"
+                    raise BudgetExceededError(
+                        f"hard cap {usd_text(limit)} for {cap.key} {cap.value!r} ({cap.where(setting)}): its calls "
+                        f"in flight hold {usd_text(spent.reserved_day_usd if daily else spent.reserved_month_usd)} "
+                        f"of it and this call may cost up to {usd_text(usd)}; they did not finish within the stage's "
+                        "time budget",
+                        cap=cap.where(setting), limit_usd=limit, spent_usd=spent.day_usd if daily else spent.month_usd)
+        _check_deadline(self.registry.data.budget, hold.spend, usd, deadline)
+
+    def _count_refusal(self, tenants: Mapping[str, str] | None, at: datetime | None) -> None:
+        """Count a refused call against each of its tenants, for `tierwise report --by label:KEY` (best effort: a
+        refusal stands whether or not it could be counted)."""
+        if not tenants:
+            return
+        try:
+            self.ledger.count_refusal([refusal_scope(k, v) for k, v in tenants.items()], at)
+        except LedgerError:
+            pass
 
     def release(self, reservation_id: str) -> None:
         """Drop a reservation whose attempt was not recorded (it expires anyway if this fails)."""
@@ -149,6 +280,8 @@ class SpendGuard:
         downgraded_from: str | None = None,
         service_tier: str | None = None,
         reservation_id: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        tenants: Mapping[str, str] | None = None,
     ) -> Spend:
         """Store the priced `record` (idempotent per call id) and add its cost to the counters, atomically —
         settling `reservation_id` (the attempt's hold) in the same transaction.
@@ -169,6 +302,8 @@ class SpendGuard:
             service_tier=decision.service_tier if decision is not None else service_tier,
             prompt=prompt,
             store_prompt=self.registry.data.ledger.store_prompts,
+            labels=dict(labels) if labels else None,
+            tenants=dict(tenants) if tenants else None,
         )
         return self.ledger.record(entry, reservation_id)
 
@@ -199,6 +334,50 @@ def _check_hard(budget: Any, spend: Spend) -> None:
                 f"{until} or until budget.{key} is raised",
                 cap=key, limit_usd=cap, spent_usd=spent,
             )
+
+
+def _tenant_hard(cap: TenantCap, spent: TenantSpend, held: bool) -> list[tuple[str, float, float, str, str]]:
+    """(setting, cap, amount, when, until) for each of the tenant's hard caps."""
+    day, month = (spent.held_day(), spent.held_month()) if held else (spent.day_usd, spent.month_usd)
+    caps = [("hard_daily_usd", cap.caps.hard_daily_usd, day, "today (UTC)", "tomorrow (UTC)"),
+            ("hard_monthly_usd", cap.caps.hard_monthly_usd, month, "this month (UTC)", "next month (UTC)")]
+    return [(setting, limit, amount, when, until) for setting, limit, amount, when, until in caps if limit is not None]
+
+
+def _check_tenant_hard(cap: TenantCap, spent: TenantSpend) -> None:
+    for setting, limit, amount, when, until in _tenant_hard(cap, spent, held=False):
+        if amount >= limit:
+            kind = "daily" if setting == "hard_daily_usd" else "monthly"
+            raise BudgetExceededError(
+                f"hard {kind} cap {usd_text(limit)} for {cap.key} {cap.value!r} reached: {usd_text(amount)} spent "
+                f"{when}; no new model calls for this {cap.key} until {until} or until {cap.where(setting)} is "
+                "raised", cap=cap.where(setting), limit_usd=limit, spent_usd=amount)
+
+
+def _check_tenant_fits(cap: TenantCap, spent: TenantSpend, worst: float) -> None:
+    for setting, limit, amount, when, until in _tenant_hard(cap, spent, held=False):
+        if amount + worst > limit:
+            kind = "daily" if setting == "hard_daily_usd" else "monthly"
+            raise BudgetExceededError(
+                f"hard {kind} cap {usd_text(limit)} for {cap.key} {cap.value!r} would be exceeded: "
+                f"{usd_text(amount)} spent {when} and this call may cost up to {usd_text(worst)}; no such call for "
+                f"this {cap.key} until {until} or until {cap.where(setting)} is raised",
+                cap=cap.where(setting), limit_usd=limit, spent_usd=amount)
+
+
+def _tenant_soft_reason(cap: TenantCap, spent: TenantSpend, worst: float) -> str | None:
+    caps = ((cap.caps.daily_usd, spent.day_usd, spent.held_day(), "daily", "today (UTC)"),
+            (cap.caps.monthly_usd, spent.month_usd, spent.held_month(), "monthly", "this month (UTC)"))
+    for limit, amount, held, kind, when in caps:
+        if limit is None:
+            continue
+        label = f"soft {kind} cap {usd_text(limit)} for {cap.key} {cap.value!r}"
+        if amount >= limit:
+            return f"{label} reached: {usd_text(amount)} spent {when}"
+        if held + worst > limit:
+            return (f"{label} would be reached: {usd_text(amount)} spent {when}, {usd_text(held - amount)} held by "
+                    f"calls in flight, up to {usd_text(worst)} for this call")
+    return None
 
 
 def _check_fits(budget: Any, spend: Spend, worst: float) -> None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from tierwise.calls.hooks import CallHook
 from tierwise.calls.plan import Attempts, CallPlan
 from tierwise.calls.result import StageResult
-from tierwise.calls.worst import worst_case_usd
+from tierwise.calls.worst import output_tokens_within, worst_case_usd
 from tierwise.state.records import CallRecord
 from tierwise.tiers import Registry, StageModel
 
@@ -30,6 +33,7 @@ from .url import LedgerPool
 log = logging.getLogger("tierwise.calls")
 _NOTE = "ledger"  # Attempts.notes key: this call's hashed prompt, deadline and the reservation it holds
 SHADOW = "shadow"  # shadow traffic is capped apart ([shadow] daily_usd): it reserves nothing from [budget]
+LABELS_OF_TIERWISE = frozenset({"route", "request_id", "escalated", "purpose"})  # columns of their own
 
 
 class LedgerHook(CallHook):
@@ -56,7 +60,8 @@ class LedgerHook(CallHook):
         if guard is None:
             return plan
         worst = worst_case_usd(plan, plan.route) if plan.registry.data.budget.any_cap else 0.0
-        decision = guard.before_call(plan.route, plan.task_type, service_tier=plan.service_tier, worst_usd=worst)
+        decision = guard.before_call(plan.route, plan.task_type, service_tier=plan.service_tier, worst_usd=worst,
+                                     tenants=guard.tenants_of(plan.labels))
         return _apply(plan, decision)
 
     async def abefore_call(self, plan: CallPlan) -> CallPlan:
@@ -68,27 +73,34 @@ class LedgerHook(CallHook):
         reserving = self._reserving(plan)
         if reserving is None:
             return
-        guard, worst, ttl_s, deadline = reserving(attempts, candidate)
+        guard, worst, least, ttl_s, deadline = reserving(attempts, candidate)
         try:
-            _note(attempts)["held"] = guard.reserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+            held, amount = guard.reserve_within(worst, least, plan.task_type, ttl_s=ttl_s, deadline=deadline,
+                                                tenants=guard.tenants_of(plan.labels))
         except BudgetExceededError as refused:
             refused.records = list(attempts.records)  # the attempts already billed stay in the caller's records
             raise
+        _held(plan, candidate, attempts, held, amount, worst)
 
     async def abefore_attempt(self, plan: CallPlan, candidate: StageModel, attempts: Attempts) -> None:
         reserving = self._reserving(plan)
         if reserving is None:
             return
-        guard, worst, ttl_s, deadline = reserving(attempts, candidate)
+        # sized off the event loop: near a cap it reads the stage's observed outputs from the ledger (once a minute)
+        guard, worst, least, ttl_s, deadline = await asyncio.to_thread(reserving, attempts, candidate)
         try:
-            _note(attempts)["held"] = await guard.areserve(worst, plan.task_type, ttl_s=ttl_s, deadline=deadline)
+            held, amount = await guard.areserve_within(worst, least, plan.task_type, ttl_s=ttl_s, deadline=deadline,
+                                                       tenants=guard.tenants_of(plan.labels))
         except BudgetExceededError as refused:
             refused.records = list(attempts.records)
             raise
+        _held(plan, candidate, attempts, held, amount, worst)
 
     def _reserving(self, plan: CallPlan):
-        """None when this call reserves nothing (no caps, or shadow traffic); else how to size its reservation."""
-        if not plan.registry.data.budget.any_cap or plan.labels.get("purpose") == SHADOW:
+        """None when this call reserves nothing (no caps, or shadow traffic); else how to size its reservation:
+        (guard, the attempt's worst case, the least it may run on near a hard cap or None, ttl, deadline)."""
+        budget = plan.registry.data.budget
+        if not budget.any_cap or plan.labels.get("purpose") == SHADOW:
             return None
         guard = self._guard(plan.registry, plan.endpoint.stand_in)
         if guard is None:
@@ -99,7 +111,7 @@ class LedgerHook(CallHook):
         def sized(attempts: Attempts, candidate: StageModel):
             note = _note(attempts)
             deadline = note.setdefault("deadline", time.monotonic() + budget_s)
-            return guard, worst_case_usd(plan, candidate), 2 * budget_s, deadline
+            return guard, worst_case_usd(plan, candidate), least_usd(guard, plan, candidate), 2 * budget_s, deadline
 
         return sized
 
@@ -114,6 +126,8 @@ class LedgerHook(CallHook):
         if "prompt" not in note:  # made once per stage call, not per attempt
             note["prompt"] = prompt_text(list(plan.messages))
         labels = plan.labels
+        if "tenancy" not in note:  # the request's own labels, and the budgeted ones among them (counters)
+            note["tenancy"] = tenancy(labels, guard.tenants_of(labels))
         try:
             if (ledger := _journaled(guard)) is not None:
                 if "columns" not in note:  # hashed once per stage call (the synchronous path hashes in the guard)
@@ -121,12 +135,12 @@ class LedgerHook(CallHook):
                 journal_for(ledger).append(entry_row(
                     record, request_id=labels.get("request_id"), route=labels.get("route"),
                     escalated=labels.get("escalated"), downgraded_from=plan.downgraded_from,
-                    service_tier=plan.service_tier, **note["columns"]))
+                    **note["tenancy"], **note["columns"]))  # service_tier: the record's, the one that served it
                 return
             guard.after_call(record, route=labels.get("route"), escalated=labels.get("escalated"),
                              prompt=note["prompt"], request_id=labels.get("request_id"),
-                             downgraded_from=plan.downgraded_from,
-                             service_tier=plan.service_tier, reservation_id=note.get("held"))
+                             downgraded_from=plan.downgraded_from, reservation_id=note.get("held"),
+                             **note["tenancy"])
             note.pop("held", None)  # settled with the record
         except LedgerError as exc:
             self._warn_once(f"a call record could not be stored: {exc}")
@@ -176,6 +190,39 @@ class LedgerHook(CallHook):
         if message not in self._warned:
             self._warned.add(message)
             log.warning(message)
+
+
+def tenancy(labels: Mapping[str, Any], tenants: dict[str, str]) -> dict[str, dict[str, str]]:
+    """What a ledger row keeps of the request's labels (its `extra`): the caller's own (`labels`: user, team...,
+    not tierwise's route, request id or trace notes) and, for the counters, the budgeted ones (`tenants`)."""
+    own = {k: str(v) for k, v in labels.items() if k not in LABELS_OF_TIERWISE and not k.startswith("tierwise_")
+           and v is not None}
+    return {key: value for key, value in (("labels", own), ("tenants", tenants)) if value}
+
+
+def least_usd(guard: SpendGuard, plan: CallPlan, candidate: StageModel) -> float | None:
+    """The worst case of an attempt limited to what the stage has been seen to need: its good answers' output
+    tokens at `[budget] fit_output_quantile`, times `fit_output_margin`. Near a hard cap, where the full worst case
+    (the stage's whole max_output_tokens) cannot fit, the attempt may run with the output limit what is left pays
+    for, down to this — instead of being refused. None: not near-cap fitting (off, no hard cap, too few samples)."""
+    budget = plan.registry.data.budget
+    if not budget.fit_output_near_cap or not budget.any_hard_cap:
+        return None
+    seen = guard.observed_output_tokens(candidate.stage, candidate.model_id, budget.fit_output_quantile,
+                                        budget.fit_output_min_samples)
+    if seen is None:
+        return None
+    tokens = math.ceil(seen * budget.fit_output_margin)
+    if tokens >= candidate.spec.max_output_tokens:
+        return None
+    return worst_case_usd(plan, candidate, output_tokens=tokens)
+
+
+def _held(plan: CallPlan, candidate: StageModel, attempts: Attempts, held: str, amount: float, worst: float) -> None:
+    """Note the reservation to settle; if it holds less than the worst case, limit the attempt's output to it."""
+    _note(attempts)["held"] = held
+    if amount < worst:
+        attempts.output_limit = output_tokens_within(plan, candidate, amount)
 
 
 def _note(attempts: Attempts) -> dict:

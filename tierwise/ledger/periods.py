@@ -5,6 +5,7 @@ Caps are per UTC day/month so that every worker, whatever its time zone, agrees 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,16 +32,62 @@ def task_scope(task_type: str) -> str:
     return "task:" + task_type
 
 
-def counter_keys(moment: datetime, task_type: str | None, purpose: str | None = None) -> list[tuple[str, str]]:
+def tenant_scope(key: str, value: str) -> str:
+    """The counter scope of one tenant (`[budget.per_label.KEY]`, the request's label KEY = value). The value is
+    stored as it is, as data: nothing ever parses it but `split_scope`, which splits at the first "="."""
+    return f"label:{key}={value}"
+
+
+def refusal_scope(key: str, value: str) -> str:
+    """Where a tenant's refused calls are counted (`calls` of this scope's day row)."""
+    return f"refused:{key}={value}"
+
+
+def split_scope(scope: str, kind: str, key: str) -> str | None:
+    """The label value of a `kind` ("label" or "refused") scope for label `key`, or None if it is another's."""
+    prefix = f"{kind}:{key}="
+    return scope[len(prefix):] if scope.startswith(prefix) else None
+
+
+def counter_keys(moment: datetime, task_type: str | None, purpose: str | None = None,
+                 tenants: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """(period, scope) counters one call adds to, in one fixed order so concurrent writers never deadlock.
 
-    A shadow call adds to the shadow counters only: it is capped by `[shadow] daily_usd`, not by `[budget]`."""
+    A shadow call adds to the shadow counters only: it is capped by `[shadow] daily_usd`, not by `[budget]`.
+    `tenants`: the budgeted labels the call carried (`[budget.per_label]`): their day and month counters too."""
     if purpose == SHADOW:
         return sorted([(day_key(moment), SHADOW), (month_key(moment), SHADOW)])
     keys = [(day_key(moment), ALL), (month_key(moment), ALL)]
     if task_type:
         keys.append((day_key(moment), task_scope(task_type)))
+    for key, value in (tenants or {}).items():
+        keys += [(day_key(moment), tenant_scope(key, value)), (month_key(moment), tenant_scope(key, value))]
     return sorted(keys)
+
+
+@dataclass(frozen=True)
+class TenantSpend:
+    """One tenant's committed spend today and this month (UTC), and what its attempts in flight hold."""
+
+    day_usd: float = 0.0
+    month_usd: float = 0.0
+    reserved_day_usd: float = 0.0
+    reserved_month_usd: float = 0.0
+
+    def held_day(self) -> float:
+        return self.day_usd + self.reserved_day_usd
+
+    def held_month(self) -> float:
+        return self.month_usd + self.reserved_month_usd
+
+
+@dataclass(frozen=True)
+class TenantLimit:
+    """A tenant's hard caps, as `Ledger.reserve` checks them (None: no such cap)."""
+
+    scope: str
+    hard_day_usd: float | None = None
+    hard_month_usd: float | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from abc import abstractmethod
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,18 @@ from typing import Any
 from .base import Hold, Ledger
 from .entry import COLUMNS, LedgerEntry
 from .errors import LedgerSchemaError
-from .periods import ALL, Spend, counter_keys, day_key, month_key, task_scope, utc
+from .periods import (
+    ALL,
+    Spend,
+    TenantLimit,
+    TenantSpend,
+    counter_keys,
+    day_key,
+    month_key,
+    split_scope,
+    task_scope,
+    utc,
+)
 from .shadow import ShadowStore
 from .tables import SCHEMA_VERSION, Dialect, ddl
 
@@ -87,7 +99,7 @@ class SqlLedger(ShadowStore, Ledger):
         with self._write() as cur:
             inserted = self._store(cur, entry)
             if reservation_id is not None:  # after the counters: every writer locks counters first (no deadlock)
-                cur.execute(self._sql("DELETE FROM tierwise_reservations WHERE reservation_id = ?"), (reservation_id,))
+                self._drop_hold(cur, reservation_id)
             counters = self._counters(cur, entry.started_at, entry.task_type)
         return Spend.from_counters(entry.started_at, entry.task_type, counters, inserted)
 
@@ -107,7 +119,7 @@ class SqlLedger(ShadowStore, Ledger):
                 cur.executemany(self._sql(_INSERT), [[self._value(e, name) for name in COLUMNS] for e in fresh])
                 added: dict[tuple[str, str], list[float]] = {}
                 for entry in fresh:
-                    for key in counter_keys(entry.started_at, entry.task_type, entry.purpose):
+                    for key in counter_keys(entry.started_at, entry.task_type, entry.purpose, entry.tenants):
                         total = added.setdefault(key, [0.0, 0])
                         total[0] += float(entry.cost_usd)
                         total[1] += 1
@@ -136,7 +148,7 @@ class SqlLedger(ShadowStore, Ledger):
         cur.execute(self._sql(_INSERT), [self._value(entry, name) for name in COLUMNS])
         inserted = cur.rowcount == 1
         if inserted:
-            for period, scope in counter_keys(entry.started_at, entry.task_type, entry.purpose):
+            for period, scope in counter_keys(entry.started_at, entry.task_type, entry.purpose, entry.tenants):
                 cur.execute(self._sql(_ADD), (period, scope, float(entry.cost_usd)))
         return inserted
 
@@ -148,7 +160,8 @@ class SqlLedger(ShadowStore, Ledger):
         return Spend.from_counters(moment, task_type, counters, reserved=reserved)
 
     def reserve(self, reservation_id: str, usd: float, *, task_type: str | None, expires_at: float,
-                hard_day_usd: float | None, hard_month_usd: float | None, at: datetime | None = None) -> Hold:
+                hard_day_usd: float | None, hard_month_usd: float | None, at: datetime | None = None,
+                tenants: Sequence[TenantLimit] = (), min_usd: float | None = None) -> Hold:
         moment, now = utc(at), time.time()
         day, month = day_key(moment), month_key(moment)
         with self._write() as cur:
@@ -166,19 +179,104 @@ class SqlLedger(ShadowStore, Ledger):
             counters = self._counters(cur, moment, task_type)
             reserved = self._reserved(cur, moment, task_type, now)
             spend = Spend.from_counters(moment, task_type, counters, reserved=reserved)
-            admitted = ((hard_day_usd is None or spend.held_day() + usd <= hard_day_usd)
-                        and (hard_month_usd is None or spend.held_month() + usd <= hard_month_usd))
+            held: dict[str, TenantSpend] = {}
+            if tenants:
+                cur.execute(self._sql("DELETE FROM tierwise_label_holds WHERE expires_at <= ?"), (now,))
+                held = self._tenant_spend(cur, moment, [t.scope for t in tenants], now)
+            # (cap, committed, committed + held) for every hard cap this attempt is held to
+            caps = [(hard_day_usd, spend.day_usd, spend.held_day()), (hard_month_usd, spend.month_usd,
+                                                                      spend.held_month())]
+            for t in tenants:
+                caps += [(t.hard_day_usd, held[t.scope].day_usd, held[t.scope].held_day()),
+                         (t.hard_month_usd, held[t.scope].month_usd, held[t.scope].held_month())]
+            room = min((cap - in_use for cap, _, in_use in caps if cap is not None), default=float("inf"))
+            room_settled = min((cap - spent for cap, spent, _ in caps if cap is not None), default=float("inf"))
+            amount = usd
+            if usd > room and min_usd is not None and usd > room_settled and min_usd <= room:
+                amount = room  # the full worst case cannot fit even once the calls in flight settle: take what is left
+            admitted = amount <= room
             if admitted:
                 cur.execute(self._sql("INSERT INTO tierwise_reservations (reservation_id, day, month, task_type, usd, "
                                       "expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
-                            (reservation_id, day, month, task_type, float(usd), float(expires_at)))
+                            (reservation_id, day, month, task_type, float(amount), float(expires_at)))
+                for t in tenants:
+                    cur.execute(self._sql("INSERT INTO tierwise_label_holds (reservation_id, scope, day, month, usd, "
+                                          "expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
+                                (reservation_id, t.scope, day, month, float(amount), float(expires_at)))
+                    was = held[t.scope]
+                    held[t.scope] = TenantSpend(was.day_usd, was.month_usd, was.reserved_day_usd + amount,
+                                                was.reserved_month_usd + amount)
                 spend = Spend.from_counters(moment, task_type, counters, reserved=(
-                    reserved[0] + usd, reserved[1] + usd, reserved[2] + (usd if task_type else 0.0)))
-        return Hold(admitted, spend)
+                    reserved[0] + amount, reserved[1] + amount, reserved[2] + (amount if task_type else 0.0)))
+        return Hold(admitted, spend, held, amount if admitted else 0.0)
 
     def release(self, reservation_id: str) -> None:
         with self._write() as cur:
-            cur.execute(self._sql("DELETE FROM tierwise_reservations WHERE reservation_id = ?"), (reservation_id,))
+            self._drop_hold(cur, reservation_id)
+
+    def _drop_hold(self, cur: Any, reservation_id: str) -> None:
+        cur.execute(self._sql("DELETE FROM tierwise_reservations WHERE reservation_id = ?"), (reservation_id,))
+        cur.execute(self._sql("DELETE FROM tierwise_label_holds WHERE reservation_id = ?"), (reservation_id,))
+
+    def tenant_spend(self, scopes: Sequence[str], at: datetime | None = None) -> dict[str, TenantSpend]:
+        moment = utc(at)
+        with self._read() as cur:
+            return self._tenant_spend(cur, moment, scopes, time.time())
+
+    def _tenant_spend(self, cur: Any, moment: datetime, scopes: Sequence[str], now: float) -> dict[str, TenantSpend]:
+        """Committed spend and live holds of each tenant scope, today and this month."""
+        day, month = day_key(moment), month_key(moment)
+        marks = ", ".join("?" * len(scopes))
+        cur.execute(self._sql(f"SELECT period, scope, usd FROM tierwise_spend WHERE period IN (?, ?) "
+                              f"AND scope IN ({marks})"), (day, month, *scopes))
+        committed = {(period, scope): float(usd) for period, scope, usd in cur.fetchall()}
+        cur.execute(self._sql(f"SELECT scope, COALESCE(SUM(CASE WHEN day = ? THEN usd ELSE 0 END), 0), "
+                              f"COALESCE(SUM(usd), 0) FROM tierwise_label_holds WHERE month = ? AND expires_at > ? "
+                              f"AND scope IN ({marks}) GROUP BY scope"), (day, month, now, *scopes))
+        holds = {scope: (float(d), float(m)) for scope, d, m in cur.fetchall()}
+        return {scope: TenantSpend(committed.get((day, scope), 0.0), committed.get((month, scope), 0.0),
+                                   *holds.get(scope, (0.0, 0.0))) for scope in scopes}
+
+    def output_tokens(self, stage: str, model: str, limit: int) -> list[int]:
+        """Output tokens (thinking included) of the `limit` latest good answers of `stage` on `model`."""
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT output_tokens FROM tierwise_calls WHERE stage = ? AND model = ? AND "
+                                  "outcome = 'ok' ORDER BY started_at DESC LIMIT ?"), (stage, model, limit))
+            return [int(row[0]) for row in cur.fetchall()]
+
+    def count_refusal(self, scopes: Sequence[str], at: datetime | None = None) -> None:
+        """One more refused call today for each of `scopes` (`refusal_scope`s): `tierwise report --by label:K`."""
+        day = day_key(utc(at))
+        with self._write() as cur:
+            for scope in sorted(scopes):
+                cur.execute(self._sql("INSERT INTO tierwise_spend (period, scope, usd, calls) VALUES (?, ?, 0, 1) "
+                                      "ON CONFLICT (period, scope) DO UPDATE SET calls = tierwise_spend.calls + 1"),
+                            (day, scope))
+
+    def label_totals(self, key: str, at: datetime | None = None) -> dict[str, dict[str, float]]:
+        """Per value of label `key`: spend today and this month (UTC), calls today, refusals today."""
+        moment = utc(at)
+        day, month = day_key(moment), month_key(moment)
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT period, scope, usd, calls FROM tierwise_spend WHERE period IN (?, ?) AND "
+                                  "(substr(scope, 1, ?) = ? OR substr(scope, 1, ?) = ?)"),
+                        (day, month, len(f"label:{key}="), f"label:{key}=", len(f"refused:{key}="),
+                         f"refused:{key}="))
+            rows = cur.fetchall()
+        out: dict[str, dict[str, float]] = {}
+        for period, scope, usd, calls in rows:
+            for kind in ("label", "refused"):
+                value = split_scope(scope, kind, key)
+                if value is None:
+                    continue
+                row = out.setdefault(value, {"day_usd": 0.0, "month_usd": 0.0, "calls_today": 0, "refused_today": 0})
+                if kind == "refused":
+                    row["refused_today"] += int(calls) if period == day else 0
+                elif period == day:
+                    row["day_usd"], row["calls_today"] = float(usd), int(calls)
+                else:
+                    row["month_usd"] = float(usd)
+        return out
 
     def _reserved(self, cur: Any, moment: datetime, task_type: str | None, now: float) -> tuple[float, float, float]:
         """Live holds (not expired) for the UTC day and month of `moment`, and for `task_type` that day."""

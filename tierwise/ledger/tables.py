@@ -82,6 +82,17 @@ def reservation_ddl(d: Dialect) -> list[str]:
             expires_at {d.real} NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS tierwise_reservations_month ON tierwise_reservations (month, expires_at)",
+        # The same holds, per tenant the attempt's request belongs to ([budget.per_label]): one row per scope.
+        f"""CREATE TABLE IF NOT EXISTS tierwise_label_holds (
+            reservation_id TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            day TEXT NOT NULL,
+            month TEXT NOT NULL,
+            usd {d.real} NOT NULL,
+            expires_at {d.real} NOT NULL,
+            PRIMARY KEY (reservation_id, scope)
+        )""",
+        "CREATE INDEX IF NOT EXISTS tierwise_label_holds_scope ON tierwise_label_holds (scope, month, expires_at)",
     ]
 
 

@@ -135,15 +135,16 @@ class LedgerPool:
             ledger.close()
 
 
-def check_ledger(pool: LedgerPool, registry: Registry) -> None:
+def check_ledger(pool: LedgerPool, registry: Registry, *, stand_in: bool = False) -> None:
     """Refuse to start on a ledger whose schema this tierwise cannot read (its calls would go unrecorded). An
-    unreachable ledger is left to the call path, which answers anyway and warns."""
+    unreachable ledger is left to the call path, which answers anyway and warns. `stand_in`: the run answers from
+    a stand-in, so the ledger to check is the one its calls go to."""
     from .errors import LedgerSchemaError
 
     if not registry.data.ledger.enabled:
         return
     try:
-        pool.ledger(pool.resolve(registry))
+        pool.ledger(pool.resolve(registry, stand_in=stand_in))
     except LedgerSchemaError:
         raise
     except LedgerError:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
+
+from tierwise.tiers.pricing import today as utc_today
 
 PER_MTOK = 1e-6
 CHARS_PER_TOKEN = 4.0
@@ -86,6 +87,6 @@ def registry_prices(models: Iterable[str]) -> PriceTable:
         model_id = data.tiers[name].model if name in data.tiers else name
         spec = data.models.get(model_id)
         if spec is not None:
-            p = spec.price_on(date.today())
+            p = spec.price_on(utc_today())
             out[name] = Price(float(p.input), float(p.output))
     return out

@@ -69,6 +69,11 @@ class CallRecord(BaseModel):
     thinking_tokens: int = 0
     cached_tokens: int = 0
     cost_usd: float = 0.0
+    input_cost_usd: float = Field(default=0.0, description="The input part of cost_usd (cached input included).")
+    output_cost_usd: float = Field(default=0.0, description="The output part of cost_usd (thinking included).")
+    cached_input_cost_usd: float = Field(default=0.0, description="What the cached input tokens cost.")
+    thinking_cost_usd: float = Field(default=0.0, description="What the thinking tokens cost.")
+    service_tier: str = Field(default="standard", description="The service tier that served (and billed) it.")
     all_pro_cost_usd: float = Field(default=0.0, description="The same tokens at the top tier's prices.")
     latency_ms: float = 0.0
     outcome: Outcome = "ok"

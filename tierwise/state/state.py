@@ -34,6 +34,9 @@ class InputState(TypedDict, total=False):
     """Optional label for reports (e.g. 'support-ticket')."""
     request_id: str
     """Optional id grouping this request's calls in the ledger (one is made up if absent)."""
+    labels: dict[str, str]
+    """Optional labels saying who the request is for, e.g. {"user": "alice", "team": "support"}: per-tenant
+    budgets ([budget.per_label]) and `tierwise report --by label:user` use them."""
 
 
 class OutputState(TypedDict, total=False):

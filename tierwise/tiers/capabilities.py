@@ -10,7 +10,9 @@ Rules (each change is reported in `CallSettings.adjustments`):
 - thinking budget on a model without budgets → the level whose typical budget is nearest (`level_budgets`;
   ties go up; 0 → its lowest level; -1, dynamic → no level: the model's default); on a model with budgets a
   positive budget is clamped into its known range;
-- temperature is not sent to a model that ignores sampling parameters;
+- temperature is not sent to a fixed-sampling model (it ignores sampling parameters), nor a temperature below a
+  Gemini 3 model's default (1.0: Google's Gemini 3 prompting guide warns of looping and degraded reasoning below
+  it) unless the stage opts in with `low_temperature = "why"`;
 - max_output_tokens is clamped to the model's maximum;
 - a service tier the model does not serve → standard (a cheaper or faster tier is a preference, not a
   requirement); a name that is no Gemini service tier at all is an error.
@@ -36,6 +38,8 @@ class StageSettings(Protocol):
 
     temperature: float
     max_output_tokens: int
+    low_temperature: str
+
     @property
     def thinking_level(self) -> str | None: ...
 
@@ -77,7 +81,12 @@ def settings_for(
     temperature: float | None = stage.temperature
     if not model.sampling:
         temperature = None
-        notes.append("temperature not sent: the model ignores sampling parameters")
+        notes.append("temperature not sent: fixed sampling")
+    elif (model.default_temperature is not None and stage.temperature < model.default_temperature
+          and not stage.low_temperature):
+        temperature = None
+        notes.append(f"temperature {stage.temperature:g} not sent: below the model's default "
+                     f"{model.default_temperature:g} (Gemini 3 guide)")
     max_out = stage.max_output_tokens
     if max_out > model.max_output_tokens:
         notes.append(f"max_output_tokens {max_out} clamped to the model's {model.max_output_tokens}")
@@ -170,8 +179,6 @@ def check_call(model: ModelSpec, settings: CallSettings) -> list[str]:
         elif settings.thinking_budget > 0 and _clamp_budget(model, settings.thinking_budget) != (
                 settings.thinking_budget):
             problems.append(f"thinking budget {settings.thinking_budget} outside the model's range")
-    if settings.temperature is not None and not model.sampling:
-        problems.append("temperature, which the model does not honour")
     if settings.max_output_tokens > model.max_output_tokens:
         problems.append(f"max_output_tokens {settings.max_output_tokens} > {model.max_output_tokens}")
     if settings.service_tier not in model.service_tiers:

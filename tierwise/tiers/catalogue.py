@@ -32,6 +32,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+class TierRates(_Strict):
+    """A service tier's own listed rates (USD per 1M tokens), where genai-prices or the registry has them."""
+
+    input: Rate
+    output: Rate
+    cached_input: Rate | None = None
+    input_audio: Rate | None = None
+    cached_input_audio: Rate | None = None
+
+
 class Price(_Strict):
     """Prices in USD per 1M tokens, valid from `effective` until the next entry's date."""
 
@@ -45,6 +55,13 @@ class Price(_Strict):
     long_input: Rate | None = None
     long_output: Rate | None = None
     long_cached_input: Rate | None = None
+    input_audio: Rate | None = Field(default=None, description="Audio input tokens; unset: the input rate.")
+    cached_input_audio: Rate | None = Field(default=None, description="Cached audio input; unset: the cached rate.")
+    search_per_1k: Annotated[float, Field(ge=0.0, le=10_000.0)] | None = Field(
+        default=None, description="USD per 1,000 Google Search grounding queries (billed per query the model ran).")
+    service_tier_rates: dict[ServiceTier, TierRates] = Field(
+        default_factory=dict, description="Listed flex/priority rates; a tier not here is the standard price times "
+        "the registry's [service_tiers] multiplier.")
     source: str = Field(default="registry", description="Where this price comes from (shown by `tierwise tiers`).")
 
     @model_validator(mode="after")
@@ -57,7 +74,9 @@ class Price(_Strict):
 class ModelSpec(_Strict):
     """One model of the catalogue: its tier, limits, what it accepts, and its effective-dated prices."""
 
-    tier: str
+    tier: str | None = Field(default=None, description="The tier it belongs to; None: usable as a tier's model, "
+                             "not as a fallback (a fallback's rank needs a tier).")
+    family: str | None = Field(default=None, description="The [families] entry it was derived from, if any.")
     context_window: PositiveInt = Field(description="Most prompt tokens it takes (inputTokenLimit).")
     max_output_tokens: PositiveInt = Field(
         default=65_536, description="Most output tokens, thinking included (outputTokenLimit, apart from the window)."
@@ -73,8 +92,17 @@ class ModelSpec(_Strict):
     thinking_budget_min: int | None = Field(default=None, ge=0, description="Smallest budget > 0 it accepts.")
     thinking_budget_max: PositiveInt | None = Field(default=None, description="Largest budget it accepts.")
     sampling: bool = Field(
-        default=True, description="It honours temperature/top_p; false: tierwise does not send them."
+        default=True, description="It honours temperature/topP/topK; false (fixed sampling, Gemini 3.5 Flash-Lite, "
+        "3.6 Flash and later): it ignores them, refuses presence/frequency penalties and a trailing model turn; "
+        "tierwise sends it no sampling parameters."
     )
+    default_temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0, description="Its default temperature where Google advises not to go below it "
+        "(Gemini 3: 1.0, per the Gemini 3 prompting guide); a stage's lower temperature is then not sent unless the "
+        "stage opts in with `low_temperature`. None: no such advice.")
+    grounding_billed_per: Literal["query", "prompt"] = Field(
+        default="query", description="Google Search grounding is billed per search query the model ran (Gemini 3) "
+        "or per grounded prompt (Gemini 2.5), at the price entry's search_per_1k.")
     function_call_signatures: bool | None = Field(
         default=None,
         description="It refuses (400) a request whose current turn sends back a model step's first functionCall "

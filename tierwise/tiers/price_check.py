@@ -13,7 +13,7 @@ from .catalogue import ModelSpec, Price
 from .schema import RegistryData
 
 RATES = ("input", "output", "cached_input", "long_context_threshold", "long_input", "long_output",
-         "long_cached_input")
+         "long_cached_input", "input_audio", "cached_input_audio", "search_per_1k")
 
 
 @dataclass(frozen=True)

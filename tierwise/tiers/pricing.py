@@ -4,20 +4,23 @@
 - cached input tokens are billed at the cached rate;
 - when the prompt exceeds a model's long-context threshold, the WHOLE request (input and output) is billed
   at the long rates;
-- the price in force is the one whose `effective` date is the latest on or before the call's date;
-- the service tier SERVED bills the whole request times its factor (the registry's `[service_tiers]`: flex
-  half price, priority +80%); a Priority request Google serves as standard is billed as standard;
+- audio input tokens at the audio rate (genai-prices lists one for most Flash models), the rest at the text rate;
+- Google Search grounding: each query the model ran at the listed per-1,000 rate;
+- the price in force is the one whose `effective` date is the latest on or before the call's UTC date;
+- the service tier SERVED bills the request at that tier's listed rates where genai-prices has them, else at
+  the standard rates times the registry's `[service_tiers]` factor (flex half price, priority +80%); a Priority
+  request Google serves as standard is billed as standard;
 - a LangChain cache hit was paid for when it was first generated: it costs nothing again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
-from .catalogue import SERVICE_TIERS
+from .catalogue import SERVICE_TIERS, ServiceTier
 from .schema import DEFAULT_SERVICE_TIERS, ModelSpec
 
 PER_TOKEN = 1 / 1_000_000
@@ -25,18 +28,28 @@ PER_TOKEN = 1 / 1_000_000
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts as LangChain reports them: `output_tokens` already includes thinking tokens."""
+    """Token counts of one request, as LangChain or the response body reports them: `output_tokens` already
+    includes thinking tokens; `audio_tokens` (and `cached_audio_tokens`) are the audio part of `input_tokens`
+    (and of `cached_tokens`), billed at the audio rate; `search_queries` are Google Search grounding queries."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     thinking_tokens: int = 0
     cached_tokens: int = 0
     cache_hit: bool = False  # served from LangChain's cache: no new bill
+    audio_tokens: int = 0
+    cached_audio_tokens: int = 0
+    search_queries: int = 0
 
 
 def is_cache_hit(usage_metadata: Mapping[str, Any] | None) -> bool:
     """LangChain marks a cache hit by zeroing `total_cost` in the replayed usage; a live Gemini reply has none."""
     return usage_metadata is not None and usage_metadata.get("total_cost", None) == 0
+
+
+def today() -> date:
+    """The day prices, caps and reports are read on: the UTC date, the same on every worker whatever its zone."""
+    return datetime.now(UTC).date()
 
 
 def price(
@@ -47,29 +60,98 @@ def price(
     service_tier: str = "standard",
     factors: Mapping[str, float] | None = None,
 ) -> float:
-    """USD for one call of `model` with `usage`, at the prices in force on `on`.
+    """USD for ONE request of `model` with `usage`, at the prices in force on `on` (a UTC date).
 
-    `service_tier`: the tier that served the call (see `served_tier`). `factors` maps service tier → multiplier
-    (pass the registry's `service_tiers`); an unknown tier is a ValueError rather than a silent full price.
+    `service_tier`: the tier that served the call (see `served_tier`): its own listed rates when the price entry
+    has them (genai-prices), else the standard rates times `factors[tier]` (the registry's `service_tiers`); an
+    unknown tier is a ValueError rather than a silent full price. Long-context rates apply when THIS request's
+    prompt exceeds the threshold: price each request (each automatic-continuation hop) on its own.
     A model without any price is a ValueError too (the registry refuses such a model when it loads).
     """
+    return price_parts(model, usage, on, service_tier=service_tier, factors=factors).total_usd
+
+
+@dataclass(frozen=True)
+class Cost:
+    """One call's bill and where it comes from, as tracing tools show it: input (cached part included) plus
+    output (thinking part included) is the total; the service tier that served it is already applied."""
+
+    total_usd: float = 0.0
+    input_usd: float = 0.0
+    output_usd: float = 0.0
+    cached_input_usd: float = 0.0  # the cached part of input_usd
+    search_usd: float = 0.0  # the Google Search grounding part of input_usd
+    thinking_usd: float = 0.0  # the thinking part of output_usd
+    service_tier: str = "standard"
+
+
+def price_parts(
+    model: ModelSpec,
+    usage: Usage,
+    on: date,
+    *,
+    service_tier: str = "standard",
+    factors: Mapping[str, float] | None = None,
+) -> Cost:
+    """`price`, itemised: the parts add up to the total (the total is rounded to 1e-10 USD; output takes the
+    rounding so that input + output == total exactly as floats)."""
     factors = DEFAULT_SERVICE_TIERS if factors is None else factors
     if service_tier not in factors or service_tier not in SERVICE_TIERS:
         raise ValueError(f"unknown service tier {service_tier!r} (known: {sorted(factors)})")
     if usage.cache_hit:
-        return 0.0
+        return Cost(service_tier=service_tier)
     p = model.price_on(on)
     long = p.long_context_threshold is not None and usage.input_tokens > p.long_context_threshold
     # (the registry refuses a long_context_threshold without long_input and long_output)
-    rate_in = p.long_input if long and p.long_input is not None else p.input
-    rate_out = p.long_output if long and p.long_output is not None else p.output
-    rate_cached = p.long_cached_input if long else p.cached_input
+    listed = p.service_tier_rates.get(cast(ServiceTier, service_tier))  # checked above: a Gemini service tier
+    if listed is not None:  # the tier's own rates (flat: genai-prices lists no long-context tier rates)
+        rate_in, rate_out, rate_cached = listed.input, listed.output, listed.cached_input
+        audio_in, audio_cached, factor = listed.input_audio, listed.cached_input_audio, 1.0
+    else:
+        rate_in = p.long_input if long and p.long_input is not None else p.input
+        rate_out = p.long_output if long and p.long_output is not None else p.output
+        rate_cached = p.long_cached_input if long else p.cached_input
+        audio_in, audio_cached, factor = p.input_audio, p.cached_input_audio, factors[service_tier]
     rate_cached = rate_in if rate_cached is None else rate_cached  # no cached rate known: full price
+    audio_in = rate_in if audio_in is None else audio_in  # no audio rate known: the input rate
+    audio_cached = rate_cached if audio_cached is None else audio_cached
     cached = min(usage.cached_tokens, usage.input_tokens)
-    dollars = (
-        (usage.input_tokens - cached) * rate_in + cached * rate_cached + usage.output_tokens * rate_out
-    ) * PER_TOKEN
-    return round(dollars * factors[service_tier], 10)
+    audio = min(usage.audio_tokens, usage.input_tokens)
+    cached_audio = min(usage.cached_audio_tokens, cached, audio)
+    text, cached_text = usage.input_tokens - audio, cached - cached_audio
+    cached_usd = (cached_text * rate_cached + cached_audio * audio_cached) * PER_TOKEN * factor
+    input_tokens_usd = ((text - cached_text) * rate_in + (audio - cached_audio) * audio_in) * PER_TOKEN * factor
+    charged = min(usage.search_queries, 1) if model.grounding_billed_per == "prompt" else usage.search_queries
+    search_usd = charged * (p.search_per_1k or 0.0) / 1000  # a per-search charge: no service-tier factor
+    output_usd = usage.output_tokens * rate_out * PER_TOKEN * factor
+    total = round(float(input_tokens_usd + cached_usd + search_usd + output_usd), 10)
+    input_usd = min(total, round(float(input_tokens_usd + cached_usd + search_usd), 10))
+    thinking = min(usage.thinking_tokens, usage.output_tokens)
+    return Cost(total_usd=total, input_usd=input_usd, output_usd=total - input_usd,
+                cached_input_usd=round(float(cached_usd), 10), search_usd=round(float(search_usd), 10),
+                thinking_usd=round(thinking * rate_out * PER_TOKEN * factor, 10), service_tier=service_tier)
+
+
+def add_costs(costs: Sequence[Cost]) -> Cost:
+    """The bill of several requests of one call (google-genai's continuation hops), each priced on its own; the
+    tier named is the last request's."""
+    if not costs:
+        return Cost()
+    total = round(sum(c.total_usd for c in costs), 10)
+    input_usd = min(total, round(sum(c.input_usd for c in costs), 10))
+    return Cost(total_usd=total, input_usd=input_usd, output_usd=total - input_usd,
+                cached_input_usd=round(sum(c.cached_input_usd for c in costs), 10),
+                search_usd=round(sum(c.search_usd for c in costs), 10),
+                thinking_usd=round(sum(c.thinking_usd for c in costs), 10), service_tier=costs[-1].service_tier)
+
+
+def price_source(model: ModelSpec, on: date, service_tier: str) -> str:
+    """Where the rates billed for `service_tier` on `on` come from: the price entry's source, with the
+    registry's multiplier when the entry lists no rates for that tier."""
+    p = model.price_on(on)
+    if service_tier == "standard" or service_tier in p.service_tier_rates:
+        return p.source
+    return f"{p.source} × registry [service_tiers].{service_tier}"
 
 
 def served_tier(requested: str, reported: object = None) -> str:

@@ -8,14 +8,15 @@ import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from tierwise.errors import RegistryError, UnknownStageError
 
-from . import list_prices, loader
+from . import families, list_prices, loader
 from .capabilities import CallSettings, settings_for
+from .pricing import today as utc_today
 from .schema import ModelSpec, RegistryData, StageSpec
 
 SHUTDOWN_WARNING_DAYS = 30
@@ -94,7 +95,11 @@ class Registry:
         return found
 
     def model(self, model_id: str) -> ModelSpec:
-        return self.data.models[model_id]
+        """A catalogued model by id or alias; an unknown name is a RegistryError naming the closest known ones."""
+        found = self.data.models.get(self.data.aliases.get(model_id, model_id))
+        if found is None:
+            raise RegistryError(self.data.unknown_model(model_id))
+        return found
 
     def models_in_use(self) -> dict[str, str]:
         """model id → the key that puts it in use (a tier, or a stage's fallback chain)."""
@@ -148,7 +153,7 @@ def build_registry(
         document = loader.deep_merge(document, loader.migrate_old_keys(overrides))
         origins.append("overrides")
     origin = " + ".join(origins)
-    document = list_prices.with_list_prices(document)
+    document = list_prices.with_list_prices(families.with_families(document))
     registry = Registry(loader.validate(document, origin), origin, user.resolve().parent if user else None)
     registry.check_shutdowns(today or utc_today())
     return registry
@@ -211,11 +216,6 @@ def on_event_loop() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def utc_today() -> date:
-    """Today in UTC: the one clock for dated prices, shutdowns and caps."""
-    return datetime.now(UTC).date()
 
 
 def _mtime(path: Path) -> float | None:

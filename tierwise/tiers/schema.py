@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
+from pydantic import ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from .capabilities import DEFAULT_LEVEL_BUDGETS
 from .catalogue import (
@@ -30,6 +30,23 @@ RouteName = Literal["simple", "moderate", "complex", "extract"]
 DEFAULT_SERVICE_TIERS: dict[str, float] = {"standard": 1.0, "flex": 0.5, "priority": 1.8}
 
 
+class FamilySpec(_Strict):
+    """A model family: the catalogue keys (tier, thinking levels, sampling, limits...) every model whose id
+    `match`es (a regular expression, in full) gets unless its own [models] entry says otherwise."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+    match: str = Field(description="Regular expression matched against the whole model id.")
+    source: str = Field(default="", description="The Google page (or SDK source) these facts come from.")
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> FamilySpec:
+        allowed = set(ModelSpec.model_fields) - {"prices", "family", "shutdown", "replacement"}
+        unknown = sorted(set(self.model_extra or {}) - allowed)
+        if unknown:
+            raise ValueError(f"unknown key(s) {unknown}; a family sets model keys: {sorted(allowed)}")
+        return self
+
+
 class TierSpec(_Strict):
     model: str
     description: str = ""
@@ -39,6 +56,10 @@ class StageSpec(_Strict):
     tier: str
     description: str = ""
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    low_temperature: str = Field(
+        default="", description="Why this stage sends a temperature below a Gemini 3 model's default (Google's "
+        "Gemini 3 prompting guide advises against it: looping, degraded reasoning). Empty: such a temperature is "
+        "not sent to those models; they use their default.")
     max_output_tokens: PositiveInt = 1024
     thinking_level: ThinkingLevel | None = None
     thinking_budget: int | None = Field(default=None, ge=-1)
@@ -111,9 +132,31 @@ class Router(_Strict):
     )
 
 
+LABEL_KEY = r"^[a-z][a-z0-9_]{0,39}$"  # a request label budgets are kept per: user, team, api_key_id...
+
+
+class TenantCaps(_Strict):
+    """One tenant's caps in USD per UTC day/month (soft: step its non-critical stages down; hard: refuse)."""
+
+    daily_usd: PositiveFloat | None = None
+    monthly_usd: PositiveFloat | None = None
+    hard_daily_usd: PositiveFloat | None = None
+    hard_monthly_usd: PositiveFloat | None = None
+
+
+class LabelBudget(TenantCaps):
+    """Caps for every value of one request label (`[budget.per_label.user]`: each user its own), and per value
+    overrides (`[budget.per_label.user.overrides.alice]`), which replace the whole set of caps for that value."""
+
+    overrides: dict[str, TenantCaps] = Field(default_factory=dict)
+
+    def caps_for(self, value: str) -> TenantCaps:
+        return self.overrides.get(value, self)
+
+
 class Budget(_Strict):
     """Spend caps in USD per UTC day/month. Unset: no cap. Soft caps downgrade non-critical stages; hard caps
-    refuse new calls."""
+    refuse new calls. `per_label`: the same caps per tenant, keyed by a label requests carry (user, team...)."""
 
     daily_usd: PositiveFloat | None = None
     monthly_usd: PositiveFloat | None = None
@@ -126,12 +169,29 @@ class Budget(_Strict):
     downgrade_when_capped: bool = Field(
         default=True, description="Past a soft cap, move non-critical stages to the cheapest tier."
     )
+    per_label: dict[Annotated[str, Field(pattern=LABEL_KEY)], LabelBudget] = Field(
+        default_factory=dict, description="Caps per value of a request label: [budget.per_label.user] ...")
+    fit_output_near_cap: bool = Field(
+        default=True, description="Near a hard cap, where an attempt's worst case (its whole max_output_tokens) no "
+        "longer fits, run it with the output limit what is left pays for, if that covers what the stage has been "
+        "seen to need; off: refuse it, as the cap holds either way.")
+    fit_output_quantile: float = Field(default=0.99, gt=0.0, le=1.0, description="Of the stage's recent good "
+                                       "answers' output tokens (thinking included), on the same model.")
+    fit_output_margin: float = Field(default=1.5, ge=1.0, le=10.0, description="Times that quantile: the least "
+                                     "output limit an attempt near a cap may run with.")
+    fit_output_min_samples: PositiveInt = Field(default=20, description="Fewer good answers seen: no fitting.")
 
     @functools.cached_property
     def any_cap(self) -> bool:
         """Any cap configured (read on every call: computed once, the registry is immutable)."""
         caps = (self.daily_usd, self.monthly_usd, self.hard_daily_usd, self.hard_monthly_usd)
-        return any(c is not None for c in caps) or bool(self.per_task_type)
+        return any(c is not None for c in caps) or bool(self.per_task_type) or bool(self.per_label)
+
+    @functools.cached_property
+    def any_hard_cap(self) -> bool:
+        per_label = (caps for budget in self.per_label.values() for caps in (budget, *budget.overrides.values()))
+        return (self.hard_daily_usd is not None or self.hard_monthly_usd is not None
+                or any(c.hard_daily_usd is not None or c.hard_monthly_usd is not None for c in per_label))
 
 
 class LedgerSettings(_Strict):
@@ -279,7 +339,10 @@ class RegistryData(_Strict):
     source: str = ""
     tier_order: list[str] = Field(min_length=1)
     tiers: dict[str, TierSpec]
+    families: dict[str, FamilySpec] = Field(default_factory=dict)
     models: dict[str, ModelSpec]
+    aliases: dict[str, str] = Field(default_factory=dict, description="Names genai-prices resolves to a "
+                                    "catalogued model (gemini-flash-latest → its model); filled when loading.")
     stages: dict[str, StageSpec]
     thinking: ThinkingSettings = ThinkingSettings()
     thresholds: Thresholds = Thresholds()
@@ -306,15 +369,15 @@ class RegistryData(_Strict):
             )
         for name, tier in self.tiers.items():
             if tier.model not in self.models:
-                problems.append(f"tiers.{name}.model: unknown model {tier.model!r} (declare it under [models])")
+                problems.append(f"tiers.{name}.model: {self.unknown_model(tier.model)}")
         for model_id, model in self.models.items():
-            if model.tier not in self.tiers:
+            if model.tier is not None and model.tier not in self.tiers:
                 problems.append(f"models.{model_id}.tier: unknown tier {model.tier!r} (known: {self.tier_order})")
             if not model.prices:
                 problems.append(f"models.{model_id}.prices: no price known for {model_id} (genai-prices has none "
                                 "and the registry gives none); add a [[models.\"ID\".prices]] entry")
             if model.replacement is not None and model.replacement not in self.models:
-                problems.append(f"models.{model_id}.replacement: unknown model {model.replacement!r}")
+                problems.append(f"models.{model_id}.replacement: {self.unknown_model(model.replacement)}")
         for name, stage in self.stages.items():
             if stage.tier not in self.tiers:
                 problems.append(f"stages.{name}.tier: unknown tier {stage.tier!r} (known: {self.tier_order})")
@@ -322,7 +385,11 @@ class RegistryData(_Strict):
             for i, target in enumerate(stage.fallbacks):
                 key = f"stages.{name}.fallbacks[{i}]"
                 if target not in self.tiers and target not in self.models:
-                    problems.append(f"{key}: {target!r} is neither a tier nor a model id")
+                    problems.append(f"{key}: {target!r} is neither a tier nor a model id "
+                                    f"({self.unknown_model(target)})")
+                elif target not in self.tiers and self.models[target].tier is None:
+                    problems.append(f"{key}: model {target!r} belongs to no tier; set models.\"{target}\".tier "
+                                    "to use it as a fallback")
                 elif stage.critical and self.rank(self.tier_of(target)) < self.rank(stage.tier):
                     problems.append(
                         f"{key}: {target!r} is below the stage's tier {stage.tier!r}; "
@@ -378,5 +445,16 @@ class RegistryData(_Strict):
         return self.tier_order.index(tier)
 
     def tier_of(self, target: str) -> str:
-        """The tier of a fallback target, which may name a tier or a model id."""
-        return target if target in self.tiers else self.models[target].tier
+        """The tier of a fallback target, which may name a tier or a model id (with a tier: checked at load)."""
+        if target in self.tiers:
+            return target
+        tier = self.models[target].tier
+        assert tier is not None, f"model {target} has no tier"
+        return tier
+
+    def unknown_model(self, name: str) -> str:
+        """An unknown model name, explained with the closest catalogued ones."""
+        from .families import closest
+
+        return (f"unknown model {name!r}: neither in the catalogue (genai-prices' Gemini models and [models]) nor "
+                f"an alias genai-prices knows{closest(name, [*self.models, *self.aliases])}")

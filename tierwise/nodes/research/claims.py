@@ -13,7 +13,7 @@ from .text import tidy
 
 MAX_CLAIMS = 5
 MAX_DOCUMENT_CHARS = 6000  # a long document is read from its start: keeps cheap calls cheap and small contexts fit
-LABELS = ("input", "task_type", "request_id", "route")
+LABELS = ("input", "task_type", "request_id", "route", "labels")
 
 
 def prepare(task: ClaimsTask, context: Context) -> StageCall:
