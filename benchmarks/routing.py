@@ -1,6 +1,13 @@
 """Routing-economics benchmark: held-out routing on RouteLLM's GPT-4 vs Mixtral data, routers side by side.
 
     python benchmarks/routing.py [--data ../shared/data/routing] [--seed 0] [--test-frac 0.3] [--json F]
+    python benchmarks/routing.py --learning-curve [--seeds 3]     # issue 24: the packaged router fed N labels
+    python benchmarks/routing.py --write-packaged tierwise/routing/prerouter.npz   # rebuild the packaged router
+
+Learning curve: each benchmark held out in turn; the starting router is built as the packaged one is, from the other
+two; it is fine-tuned (tierwise.routing.adapt.tune_router) on 100 ... 2,000 labels of the held-out benchmark's pool
+and scored on its test part beside random, the starting router and `train_router` on the whole pool (all-data).
+Only this script reads ../shared; the project reads the packaged router from its own package.
 
 MMLU and GSM8K: one split by prompt text (seeded; no test prompt, nor a duplicate of one, is trained on); the
 learned router is trained on the train part and every router is scored on the test part. MT-Bench has only 72
