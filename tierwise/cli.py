@@ -34,6 +34,14 @@ BackendOpt = Annotated[
 RegistryOpt = Annotated[str | None, typer.Option("--registry", help="A registry TOML merged over the packaged one.")]
 
 
+@app.callback()
+def _wire(ctx: typer.Context) -> None:
+    """Hand lower layers what they may not import: `router train --from-ledger` reads the ledger through this."""
+    from tierwise.evals.learn import ledger_labels_for
+
+    ctx.obj = {"ledger_labels": ledger_labels_for}
+
+
 @app.command()
 def run(
     text: Annotated[str, typer.Argument(help="The request. '-' reads it from standard input.")],

@@ -61,7 +61,7 @@ class ShadowTraffic:
             return  # shadow, eval (and other non-traffic) calls are never shadowed
         settings = registry.data.shadow
         base = result.record
-        rate = settings.rate(stage, base.task_type)
+        rate = settings.rate(stage, base.task_type, labels.get("router_margin"), registry.data.router.hybrid_margin)
         if rate <= 0 or random.random() >= rate:
             return
         target = target_tier(registry, stage, base.tier)

@@ -137,8 +137,12 @@ def _begin(state: StateT) -> tuple[StateT, dict[str, str]]:
 
 def _labels(state: Mapping[str, Any]) -> dict[str, Any]:
     """What the ledger and traces group calls by: the request's own labels (user, team...) and tierwise's."""
-    return {**(state.get("labels") or {}), "route": state.get("route"), "request_id": state.get("request_id"),
-            "escalated": state.get("escalated")}
+    labels = {**(state.get("labels") or {}), "route": state.get("route"), "request_id": state.get("request_id"),
+              "escalated": state.get("escalated")}
+    margin = getattr(state.get("triage"), "margin", None)
+    if margin is not None:  # for shadow sampling aimed at uncertain requests
+        labels["router_margin"] = margin
+    return labels
 
 
 def _failed(

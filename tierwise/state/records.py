@@ -27,6 +27,7 @@ class TriageResult(Triage):
 
     usable: bool = True
     source: Literal["llm", "learned", "fallback"] = "llm"
+    margin: float | None = None  # the pre-router's margin on this request, when it was asked (shadow focus)
 
 
 class Draft(BaseModel):
