@@ -27,7 +27,7 @@ _EXPORTS = {
     "resolve_url": "tierwise.ledger.url",
     "default_path": "tierwise.ledger.url",
     "SpendGuard": "tierwise.ledger.guard",
-    "Decision": "tierwise.ledger.guard",
+    "BudgetDecision": "tierwise.ledger.guard",
     "Report": "tierwise.ledger.report",
     "ShadowPair": "tierwise.ledger.shadow",
     "build_report": "tierwise.ledger.report",
@@ -35,7 +35,7 @@ _EXPORTS = {
 
 __all__ = [
     "BudgetExceededError",
-    "Decision",
+    "BudgetDecision",
     "Ledger",
     "LedgerEntry",
     "LedgerError",
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from .base import Ledger
     from .entry import LedgerEntry
     from .errors import BudgetExceededError, LedgerError
-    from .guard import Decision, SpendGuard
+    from .guard import BudgetDecision, SpendGuard
     from .periods import Spend
     from .report import Report, build_report
     from .shadow import ShadowPair

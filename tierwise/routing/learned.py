@@ -35,7 +35,7 @@ SMALL_TABLE = 50  # below this many prompts: no validation split, no rare-featur
 
 
 @dataclass(frozen=True)
-class Decision:
+class RouterDecision:
     """A routing decision. `index` is the rung on the cheap→expensive ladder; `confidence` the predicted
     quality of the chosen model; `probabilities` the predicted quality of every model; `margin` how far the chosen
     rung's utility (predicted quality − λ × relative cost) is ahead of the next best rung's: near 0 the router is
@@ -118,7 +118,7 @@ class LearnedRouter:
         x = self.featurizer.transform(list(prompts))
         return logreg.predict(x, self._table(), self.bias)
 
-    def decide(self, prompt: str, threshold: float | None = None) -> Decision:
+    def decide(self, prompt: str, threshold: float | None = None) -> RouterDecision:
         """Route one prompt. `threshold` defaults to the router's own (set by calibration)."""
         t = self.threshold if threshold is None else float(threshold)
         if not 0.0 <= t <= 1.0:
@@ -126,7 +126,7 @@ class LearnedRouter:
         p = self.predict(prompt)
         kappa = self.relative_costs([prompt])
         i = int(choose(p[None, :], kappa, t)[0])
-        return Decision(
+        return RouterDecision(
             model=self.models[i],
             index=i,
             confidence=float(p[i]),
