@@ -12,7 +12,7 @@ from tierwise.batch.cli import batch_command
 from tierwise.console import fail, setup_output
 from tierwise.errors import TierwiseError
 from tierwise.evals.cli import eval_command, suggest_command
-from tierwise.ledger.cli import report_command
+from tierwise.reports.cli import report_command
 from tierwise.routing.cli import calibrate_command, router_app
 
 app = typer.Typer(

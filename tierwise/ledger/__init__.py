@@ -28,9 +28,7 @@ _EXPORTS = {
     "default_path": "tierwise.ledger.url",
     "SpendGuard": "tierwise.ledger.guard",
     "BudgetDecision": "tierwise.ledger.guard",
-    "Report": "tierwise.ledger.report",
     "ShadowPair": "tierwise.ledger.shadow",
-    "build_report": "tierwise.ledger.report",
 }
 
 __all__ = [
@@ -40,11 +38,9 @@ __all__ = [
     "LedgerEntry",
     "LedgerError",
     "LedgerPool",
-    "Report",
     "Spend",
     "ShadowPair",
     "SpendGuard",
-    "build_report",
     "default_path",
     "open_ledger",
     "resolve_url",
@@ -56,7 +52,6 @@ if TYPE_CHECKING:
     from .errors import BudgetExceededError, LedgerError
     from .guard import BudgetDecision, SpendGuard
     from .periods import Spend
-    from .report import Report, build_report
     from .shadow import ShadowPair
     from .url import LedgerPool, default_path, open_ledger, resolve_url
 
