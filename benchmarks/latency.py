@@ -8,9 +8,17 @@ direct call).
 
 Workload: prompts from tests/data/routing (RouteLLM's MMLU and GSM8K subsets, Apache-2.0), half each. With the
 `llm` strategy, triage (scripted) sends MMLU questions down the simple route and GSM8K word problems down the
-complex one; the judge fails drafts on questions about matrices, which Pro then polishes. `learned` and `hybrid` use a
-router trained on the same subsets with `tierwise router train` (no API call to route). The baseline sends each
-request straight to Pro once, with an answer as long as the pipeline's Pro answers.
+complex one; the judge fails drafts on questions about matrices, which Pro then polishes. `learned` and `hybrid` use
+the packaged pre-router, its threshold and uncertain band calibrated on these subsets with `tierwise calibrate
+--router ... --strategy hybrid` (the packaged router was trained on RouteLLM data that holds these prompts: this
+measures latency and cost, not how the router generalises — benchmarks/routing.py does that). `hybrid` calls LLM
+triage only for prompts inside the band. The baseline sends each request straight to Pro once, with an answer as long
+as the pipeline's Pro answers.
+
+Cost is what tierwise priced for each request's calls (the direct call: its usage at Pro's list price). Quality is
+read from the subsets' outcomes: a request answered by Lite (the simple or moderate route, not escalated) scores what
+Mixtral scored on that prompt, one answered by Pro what GPT-4 scored — the routing benchmark's quality of the
+strategy's decisions.
 
     python benchmarks/latency.py [--requests 80] [--scale 0.2] [--concurrency 8]
 """
@@ -53,6 +61,16 @@ def rules() -> list[dict]:
     ]
 
 
+def outcomes() -> dict[str, tuple[float, float]]:
+    """prompt → (quality of the cheap model, quality of the top one) in the subsets."""
+    seen: dict[str, dict[str, float]] = defaultdict(dict)
+    for name in ("routellm_mmlu_subset.csv", "routellm_gsm8k_subset.csv"):
+        with open(DATA / name, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                seen[row["prompt"]]["top" if "gpt-4" in row["model"] else "cheap"] = float(row["quality"])
+    return {p: (q["cheap"], q["top"]) for p, q in seen.items() if len(q) == 2}
+
+
 def workload(n: int) -> list[str]:
     """n prompts, alternating MMLU and GSM8K (distinct prompts, file order)."""
     sources = []
@@ -63,80 +81,126 @@ def workload(n: int) -> list[str]:
     return [sources[i % 2][i // 2] for i in range(n)]
 
 
-def train_router(scratch: Path) -> Path:
-    """A learned router from both subsets, through the CLI a user would use."""
+def calibrate_packaged(scratch: Path, target: float) -> tuple[Path, dict]:
+    """The packaged router's threshold and uncertain band on the subsets, through the CLI a user would use:
+    the cheapest setting reaching `target` × always-top quality."""
+    from tierwise.routing.packaged import packaged_path
+
     combined = scratch / "outcomes.csv"
+    per_source = []
+    for name in ("routellm_mmlu_subset.csv", "routellm_gsm8k_subset.csv"):
+        with open(DATA / name, newline="", encoding="utf-8") as f:
+            per_source.append(list(csv.DictReader(f)))
+    keep = min(len({r["prompt_id"] for r in rows}) for rows in per_source)  # the workload's mix: half each
     with open(combined, "w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=["prompt_id", "prompt", "model", "quality", "cost_usd"],
                                 extrasaction="ignore")
         writer.writeheader()
-        for name in ("routellm_mmlu_subset.csv", "routellm_gsm8k_subset.csv"):
-            with open(DATA / name, newline="", encoding="utf-8") as f:
-                writer.writerows(csv.DictReader(f))
-    router = scratch / "router.json"
-    subprocess.run([sys.executable, "-m", "tierwise.cli", "router", "train", "--outcomes", str(combined),
-                    "--out", str(router)], check=True, capture_output=True, text=True)
-    return router
+        for rows in per_source:
+            ids = list(dict.fromkeys(r["prompt_id"] for r in rows))[:keep]
+            chosen = set(ids)
+            writer.writerows(r for r in rows if r["prompt_id"] in chosen)
+    toml = scratch / "calibrated.toml"
+    subprocess.run([sys.executable, "-m", "tierwise.cli", "calibrate", "--outcomes", str(combined), "--router",
+                    str(packaged_path()), "--strategy", "hybrid", "--write", str(toml),
+                    "--target", f"{target:.4f}"], check=True,
+                   capture_output=True, text=True)
+    import tomllib
+
+    return packaged_path(), tomllib.loads(toml.read_text())["router"]
 
 
-def registry_for(scratch: Path, strategy: str, router: Path) -> Path:
+def registry_for(scratch: Path, strategy: str, router: Path, calibrated: dict) -> Path:
     path = scratch / f"registry-{strategy}.toml"
-    path.write_text(f'[router]\nstrategy = "{strategy}"\nmodel_path = "{router}"\n')
+    if strategy == "llm":
+        path.write_text('[router]\nstrategy = "llm"\n')
+        return path
+    lines = [f'strategy = "{strategy}"', f'model_path = "{router}"', f"threshold = {calibrated['threshold']}"]
+    if strategy == "hybrid":
+        lines.append(f"hybrid_margin = {calibrated['hybrid_margin']}")
+    path.write_text("[router]\n" + "\n".join(lines) + "\n")
     return path
 
 
-async def run_graph(prompts: list[str], registry: Path, base_url: str, concurrency: int) -> list[tuple[str, float]]:
+Result = tuple[str, float, float, float, bool]  # route, seconds, cost USD, quality, LLM triage called
+
+
+async def run_graph(prompts: list[str], registry: Path, base_url: str, concurrency: int,
+                    truth: dict[str, tuple[float, float]]) -> list[Result]:
     from tierwise import Context, build_graph
 
     graph, context = build_graph(), Context(base_url=base_url, registry_path=str(registry))
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(text: str) -> tuple[str, float]:
+    async def one(text: str) -> Result:
         async with gate:
             started = time.perf_counter()
             out = await graph.ainvoke({"input": text}, context=context)
             seconds = time.perf_counter() - started
         route = out["route"] + (" (escalated)" if out.get("escalated") else "")
-        return route, seconds
+        by_lite = out["route"] in ("simple", "moderate") and not out.get("escalated")
+        quality = truth[text][0 if by_lite else 1]
+        cost = sum(c.cost_usd for c in out["calls"])
+        return route, seconds, cost, quality, any(c.stage == "triage" for c in out["calls"])
 
     return await asyncio.gather(*(one(p) for p in prompts))
 
 
-async def run_direct(prompts: list[str], base_url: str, concurrency: int) -> list[tuple[str, float]]:
+async def run_direct(prompts: list[str], base_url: str, concurrency: int,
+                     truth: dict[str, tuple[float, float]]) -> list[Result]:
+    from datetime import date
+
     from langchain_google_genai import ChatGoogleGenerativeAI
 
     from tierwise import load_registry
+    from tierwise.calls.billing import usage_of
+    from tierwise.tiers import price
 
     registry = load_registry(None)
     pro = registry.data.tiers[registry.top_tier].model
     llm = ChatGoogleGenerativeAI(model=pro, google_api_key="emulator", base_url=base_url, max_retries=1)
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(text: str) -> tuple[str, float]:
+    async def one(text: str) -> Result:
         async with gate:
             started = time.perf_counter()
-            await llm.ainvoke([("system", "You answer directly."), ("user", text)])
-            return "direct Pro call", time.perf_counter() - started
+            message = await llm.ainvoke([("system", "You answer directly."), ("user", text)])
+            seconds = time.perf_counter() - started
+        cost = price(registry.top_model, usage_of(message), date.today())
+        return "direct Pro call", seconds, cost, truth[text][1], False
 
     return await asyncio.gather(*(one(p) for p in prompts))
 
 
-def table(name: str, results: list[tuple[str, float]], scale: float) -> list[str]:
+def table(name: str, results: list[Result], scale: float) -> list[str]:
     by_route: dict[str, list[float]] = defaultdict(list)
-    for route, seconds in results:
+    for route, seconds, *_ in results:
         by_route[route].append(seconds / scale)
     lines = []
     for route, values in sorted(by_route.items()):
         lines.append(_row(name, route, values))
     if len(by_route) > 1:
-        lines.append(_row(name, "all requests", [s / scale for _, s in results]))
+        lines.append(_row(name, "all requests", [r[1] / scale for r in results]))
     return lines
 
 
 def _row(name: str, route: str, values: list[float]) -> str:
+    return f"{name:<12}{route:<24}{len(values):>6}{_p(values, 0.5):>10.2f}{_p(values, 0.95):>10.2f}"
+
+
+def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{name:<12}{route:<24}{len(values):>6}{statistics.median(ordered):>10.2f}{p95:>10.2f}"
+    return statistics.median(ordered) if q == 0.5 else ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(name: str, results: list[Result], scale: float) -> tuple[str, float]:
+    seconds = [r[1] / scale for r in results]
+    cost = statistics.fmean(r[2] for r in results)
+    quality = statistics.fmean(r[3] for r in results)
+    triage = sum(r[4] for r in results) / len(results)
+    line = (f"{name:<12}{_p(seconds, 0.5):>8.2f}{_p(seconds, 0.95):>8.2f}{1000 * cost:>14.3f}{quality:>9.3f}"
+            f"{triage:>12.0%}")
+    return line, _p(seconds, 0.5)
 
 
 def main() -> None:
@@ -147,16 +211,31 @@ def main() -> None:
     args = parser.parse_args()
     scratch = scratch_dir(no_ledger=True)  # latency, not the ledger, is measured here
     os.environ.setdefault("LANGSMITH_TRACING", "false")
+    from tierwise import load_registry
+
+    default = load_registry(None).data.router.strategy
+    truth = outcomes()
     prompts = workload(args.requests)
-    router = train_router(scratch)
     options = ["--latency", "--latency-scale", str(args.scale)]
-    lines = []
+    lines, summaries, p50 = [], [], {}
     with emulator_process(scratch, rules(), options=options) as base_url:
+        calibrated: dict = {}
+        results: list[Result] = []
+        router, target = Path(), 1.0
         for strategy in ("llm", "learned", "hybrid"):
-            registry = registry_for(scratch, strategy, router)
-            results = asyncio.run(run_graph(prompts, registry, base_url, args.concurrency))
+            if strategy == "learned":  # the pre-router set to LLM triage's quality on the routing benchmark
+                top = statistics.fmean(truth[p][1] for p in prompts)
+                target = statistics.fmean(r[3] for r in results) / top
+                router, calibrated = calibrate_packaged(scratch, target)
+            registry = registry_for(scratch, strategy, router, calibrated)
+            results = asyncio.run(run_graph(prompts, registry, base_url, args.concurrency, truth))
             lines += table(strategy, results, args.scale)
-        lines += table("direct", asyncio.run(run_direct(prompts, base_url, args.concurrency)), args.scale)
+            line, p50[strategy] = summary(strategy + (" *" if strategy == default else ""), results, args.scale)
+            summaries.append(line)
+        direct = asyncio.run(run_direct(prompts, base_url, args.concurrency, truth))
+        lines += table("direct", direct, args.scale)
+        line, p50["direct"] = summary("direct Pro", direct, args.scale)
+        summaries.append(line)
 
     print(f"{args.requests} requests (MMLU and GSM8K prompts, half each), {args.concurrency} in flight; emulator in "
           f"its own process with published per-model latency, time-scaled x{args.scale:g} (figures below are "
@@ -164,6 +243,14 @@ def main() -> None:
     print(f"{'strategy':<12}{'route':<24}{'n':>6}{'p50 s':>10}{'p95 s':>10}")
     for line in lines:
         print(line)
+    print(f"\npackaged router, calibrated on the subsets to LLM triage's quality ({target:.1%} of always-Pro): "
+          f"threshold {calibrated['threshold']}, uncertain band (hybrid_margin) {calibrated['hybrid_margin']}; "
+          f"* = the registry's default strategy\n")
+    print(f"{'strategy':<12}{'p50 s':>8}{'p95 s':>8}{'$/1k requests':>14}{'quality':>9}{'LLM triage':>12}")
+    for line in summaries:
+        print(line)
+    print(f"\nlatency: default p50 {p50[default]:.2f} s, direct Pro p50 {p50['direct']:.2f} s, "
+          f"ratio {p50[default] / p50['direct']:.2f}")
 
 
 if __name__ == "__main__":

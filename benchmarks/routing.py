@@ -1,6 +1,13 @@
 """Routing-economics benchmark: held-out routing on RouteLLM's GPT-4 vs Mixtral data, routers side by side.
 
     python benchmarks/routing.py [--data ../shared/data/routing] [--seed 0] [--test-frac 0.3] [--json F]
+    python benchmarks/routing.py --learning-curve [--seeds 3]     # issue 24: the packaged router fed N labels
+    python benchmarks/routing.py --write-packaged tierwise/routing/prerouter.npz   # rebuild the packaged router
+
+Learning curve: each benchmark held out in turn; the starting router is built as the packaged one is, from the other
+two; it is fine-tuned (tierwise.routing.adapt.tune_router) on 100 ... 2,000 labels of the held-out benchmark's pool
+and scored on its test part beside random, the starting router and `train_router` on the whole pool (all-data).
+Only this script reads ../shared; the project reads the packaged router from its own package.
 
 MMLU and GSM8K: one split by prompt text (seeded; no test prompt, nor a duplicate of one, is trained on); the
 learned router is trained on the train part and every router is scored on the test part. MT-Bench has only 72
@@ -40,17 +47,21 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tierwise.routing.adapt import Labels, tune_router  # noqa: E402
 from tierwise.routing.compare import curves_for, router_inputs  # noqa: E402
 from tierwise.routing.convert import routellm_rows  # noqa: E402
-from tierwise.routing.curves import Curve, learned_curve  # noqa: E402
+from tierwise.routing.curves import Curve, learned_curve, random_curve  # noqa: E402
 from tierwise.routing.learned import train_router  # noqa: E402
-from tierwise.routing.metrics import summarize  # noqa: E402
+from tierwise.routing.metrics import at_quality, summarize  # noqa: E402
 from tierwise.routing.table import OutcomeTable, table_from_rows  # noqa: E402
 
 LOBO_TARGET = 0.45  # issue 14: 95% of top quality at <= 45% of always-top cost on each held-out benchmark
 LOBO_BENCHMARKS = ("mmlu", "gsm8k", "mt_bench")
 TARGETS = {"mmlu": {"top_share_at_95": 0.45, "apgr": 0.65}, "gsm8k": {"top_share_at_95": 0.60}}
 CROSS_FIT = {"mt_bench": 6}
+LC_SIZES = (100, 250, 500, 1000, 2000)  # labelled requests of the held-out benchmark fed to the router
+LC_GOAL_POINTS = 5.0  # issue 24: within 5 points of the all-data router after 500 labels
+LC_FOLDS = {"mt_bench": 4}  # 72 prompts: cross-fitted (each prompt scored by a router that never saw it)
 
 
 def split_by_prompt(table: OutcomeTable, test_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -210,6 +221,117 @@ def lobo_section(data: Path, seeds: int) -> tuple[list[str], dict]:
     return lines, out
 
 
+def cost_at_95(router, table: OutcomeTable) -> float | None:
+    pred, kappa = router_inputs(router, table)
+    point = at_quality(learned_curve("r", table, pred, kappa), table, 0.95)
+    return None if point is None else point.cost_relative
+
+
+def lc_splits(table: OutcomeTable, bench: str, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(label pool, test) row pairs: one 70/30 split by prompt, or k folds for a small benchmark."""
+    folds = LC_FOLDS.get(bench)
+    if not folds:
+        return [split_by_prompt(table, 0.3, seed)]
+    texts = sorted(set(table.prompts))
+    order = np.random.default_rng(seed).permutation(len(texts))
+    fold_of = {texts[j]: i % folds for i, j in enumerate(order)}
+    f = np.array([fold_of[p] for p in table.prompts])
+    return [(np.flatnonzero(f != k), np.flatnonzero(f == k)) for k in range(folds)]
+
+
+def run_learning_curve(tables: dict[str, OutcomeTable], held: str, seeds: int) -> dict:
+    """Start from the router built as the packaged one is, but without `held`; feed it N labels of `held`."""
+    packaged = train_router(pooled([t for b, t in tables.items() if b != held]), seed=0)
+    table = tables[held]
+    res: dict = {"random": [], "packaged": [], "all-data": [], "pool": []}
+    res.update({n: [] for n in LC_SIZES})
+    res["scratch500"], res["whole-pool"] = [], []
+    for seed in range(seeds):
+        for pool_rows, test_rows in lc_splits(table, held, seed):
+            pool, test = table.subset(pool_rows), table.subset(test_rows)
+            rnd = at_quality(random_curve(test), test, 0.95)
+            res["random"].append(None if rnd is None else rnd.cost_relative)
+            res["packaged"].append(cost_at_95(packaged, test))
+            res["all-data"].append(cost_at_95(train_router(pool, seed=seed), test))
+            res["pool"].append(pool.n_prompts)
+            labels = Labels.from_table(pool, "benchmark")
+            order = np.random.default_rng(1000 + seed).permutation(pool.n_prompts)
+            for n in LC_SIZES:
+                if n > pool.n_prompts:
+                    res[n].append(None)
+                    continue
+                res[n].append(cost_at_95(tune_router(labels.subset(order[:n]), packaged, seed=seed), test))
+                if n == 500:
+                    res["scratch500"].append(cost_at_95(tune_router(labels.subset(order[:n]), None, seed=seed),
+                                                        test))
+            if pool.n_prompts <= max(LC_SIZES):  # a small benchmark: every label it has, fed the same way
+                res["whole-pool"].append(cost_at_95(tune_router(labels, packaged, seed=seed), test))
+    return res
+
+
+def mean_pct(values: list[float | None]) -> float | None:
+    got = [v for v in values if v is not None]
+    return None if not got or len(got) < len(values) else 100 * float(np.mean(got))
+
+
+def learning_curve_section(data: Path, seeds: int) -> list[str]:
+    tables = {b: table_from_rows(routellm_rows(data, b), source=b) for b in LOBO_BENCHMARKS}
+    cols = [*(str(n) for n in LC_SIZES)]
+    lines = [
+        "Learning curve: start from the packaged router (built as it is, without the held-out benchmark), feed it "
+        "N labelled requests",
+        f"of the held-out benchmark; $ relative to always-top at 95% of its quality on the benchmark's test part, "
+        f"mean of {seeds} seeds",
+        "(MMLU, GSM8K: a 70/30 split by prompt per seed; MT-Bench: 4-fold cross-fit per seed). — = the benchmark "
+        "has fewer labels.",
+        "N columns and 'all labels' (every label of a pool of at most 2000): fine-tuned from the packaged router "
+        "(cross-validation may pick",
+        "starting from scratch instead); all-data: `train_router` on the whole pool; 500 scratch: 500 labels, no "
+        "packaged router.",
+        f"{'held out':9} {'pool':>6} {'random':>7} {'packaged':>9} " + " ".join(f"{c:>6}" for c in cols)
+        + f" {'all labels':>10} {'all-data':>9} {'500 scratch':>12}",
+    ]
+    gaps: dict[str, float] = {}
+    for held in LOBO_BENCHMARKS:
+        t0 = time.perf_counter()
+        r = run_learning_curve(tables, held, seeds)
+
+        def cell(key, width: int = 6, r: dict = r) -> str:
+            v = mean_pct(r[key])
+            return f"{'—' if v is None else f'{v:.1f}%':>{width}}"
+
+        lines.append(
+            f"{held:9} {int(np.mean(r['pool'])):>6} {cell('random', 7)} {cell('packaged', 9)} "
+            + " ".join(cell(n) for n in LC_SIZES) + f" {cell('whole-pool', 10)} {cell('all-data', 9)} "
+            + f"{cell('scratch500', 12)}"
+            + f"   ({time.perf_counter() - t0:.0f} s)"
+        )
+        at500, full = mean_pct(r[500]), mean_pct(r["all-data"])
+        if at500 is not None and full is not None:
+            gaps[held] = at500 - full
+    lines.append("")
+    for held, gap in gaps.items():
+        lines.append(f"{held}: after 500 labels {gap:+.1f} points from the all-data router "
+                     f"({'within' if gap <= LC_GOAL_POINTS else 'NOT within'} {LC_GOAL_POINTS:g})")
+    missing = [b for b in LOBO_BENCHMARKS if b not in gaps]
+    if missing:
+        lines.append(f"not counted (fewer than 500 labelled prompts to feed): {', '.join(missing)}")
+    worst = max(gaps.values())
+    lines.append(f"learning curve: after 500 labels, {worst:.1f} points from the all-data router")
+    return lines
+
+
+def write_packaged(data: Path, out: Path) -> int:
+    """The packaged router: trained as `run_learning_curve` builds its starting point, on every benchmark."""
+    table = pooled([table_from_rows(routellm_rows(data, b), source=b) for b in LOBO_BENCHMARKS])
+    router = train_router(table, seed=0)
+    router.meta["trained_on"] = "RouteLLM GPT-4 vs Mixtral outcomes: " + ", ".join(LOBO_BENCHMARKS)
+    router.save(out)
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB): {table.n_prompts} prompts, "
+          f"{router.meta['features']} features, l2 {router.meta['l2']}")
+    return 0
+
+
 def fmt(v, pct: bool = True) -> str:
     if v is None:
         return "—"
@@ -228,10 +350,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write every metric and curve here")
     ap.add_argument("--seeds", type=int, default=3, help="seeds of the leave-one-benchmark-out runs")
     ap.add_argument("--only", choices=("all", "split", "lobo"), default="all", help="which tables to print")
+    ap.add_argument("--learning-curve", action="store_true",
+                    help="only the learning curve: the packaged router fine-tuned on N labels of a held-out benchmark")
+    ap.add_argument("--write-packaged", type=Path, metavar="NPZ",
+                    help="train the packaged pre-router on all three benchmarks and write it (tierwise/routing/"
+                    "prerouter.npz)")
     args = ap.parse_args(argv)
     if not args.data.exists():
         print(f"error: {args.data}: no such directory (pass --data)", file=sys.stderr)
         return 2
+    if args.write_packaged:
+        return write_packaged(args.data, args.write_packaged)
+    if args.learning_curve:
+        print("\n".join(learning_curve_section(args.data, args.seeds)))
+        return 0
 
     header = (
         f"{'bench':9} {'router':14} {'APGR':>6} {'CPT50':>6} {'CPT80':>6} {'top@95':>7} "

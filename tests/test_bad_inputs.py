@@ -145,7 +145,7 @@ REGISTRY_FILES = [
     ("typo in a key", "[thresholds]\ndraft_scroe = 8\n", "thresholds.draft_scroe: Extra inputs are not permitted"),
     ("invalid threshold", "[thresholds]\ndraft_score = 0\n", "thresholds.draft_score"),
     ("critical falls down", "[stages.reason]\nfallbacks = ['lite']\n", "a critical stage never falls back"),
-    ("learned router without a model", "[router]\nstrategy = 'learned'\n", "needs model_path"),
+    ("uncertain band out of range", "[router]\nhybrid_margin = 2\n", "router.hybrid_margin"),
 ]
 
 runner = CliRunner()

@@ -11,8 +11,8 @@ from pipeline import pipeline_rules
 from tierwise import build_graph
 from tierwise.display import result_json
 from tierwise.ledger.entry import LedgerEntry
-from tierwise.ledger.report import build_report
 from tierwise.ledger.shadow import ShadowPair
+from tierwise.reports import build_report
 from tierwise.tiers import build_registry, load_registry
 
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
@@ -97,7 +97,7 @@ def test_the_report_uses_the_ledgers_own_pro_thinking_once_there_are_enough_call
 
 
 def test_a_shadow_call_on_pro_replaces_the_estimate_and_the_report_says_so():
-    from tierwise.ledger.text import direct_basis
+    from tierwise.reports.text import direct_basis
 
     simple = [entry("t", "triage", "lite", request="r", route="simple", input_tokens=90, output_tokens=10, cost=1e-4),
               entry("d", "draft", "lite", request="r", route="simple", input_tokens=30, output_tokens=50, cost=2e-4),

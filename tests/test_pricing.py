@@ -182,3 +182,22 @@ def test_an_unknown_service_tier_is_an_error_not_full_price():
 )
 def test_langchain_cache_hits_are_recognised(usage_metadata, hit):
     assert is_cache_hit(usage_metadata) is hit
+
+
+def test_batch_prices_are_genai_prices_batch_rates_with_their_cache_read_exceptions():
+    """The Batch API halves input and output, but gemini-3.1-pro-preview's cache reads stay at the standard rate
+    (genai-prices' batch variant); a model genai-prices has no batch rates for is billed at its standard price."""
+    from datetime import date
+
+    from tierwise.tiers import Usage, build_registry
+    from tierwise.tiers.pricing import batch_price, price
+
+    registry = build_registry()
+    day = date(2026, 12, 1)
+    pro = registry.model("gemini-3.1-pro-preview")
+    plain = Usage(input_tokens=100_000, output_tokens=10_000)
+    assert batch_price("gemini-3.1-pro-preview", pro, plain, day) == pytest.approx(price(pro, plain, day) / 2)
+    cached = Usage(input_tokens=100_000, output_tokens=0, cached_tokens=100_000)
+    assert batch_price("gemini-3.1-pro-preview", pro, cached, day) == pytest.approx(100_000 * 0.2 / 1e6)
+    flash = registry.model("gemini-3.5-flash")
+    assert batch_price("no-such-model-in-genai-prices", flash, plain, day) == pytest.approx(price(flash, plain, day))

@@ -79,8 +79,22 @@ def test_a_missing_router_file_is_a_clear_error(scripted, tmp_path):
         build_graph().invoke({"input": "hello"}, context=context)
 
 
-def test_learned_strategy_without_a_model_is_refused(tmp_path):
-    from tierwise import build_registry
+def test_learned_strategy_without_a_model_uses_the_packaged_router(scripted, tmp_path):
+    (tmp_path / "tierwise.toml").write_text('[router]\nstrategy = "learned"\n')
+    _, context = scripted(RULES)
+    result = build_graph().invoke({"input": "What is the capital of France?"}, context=context)
+    assert result["triage"].source == "learned" and result["calls"][0].stage != "triage"
 
-    with pytest.raises(RegistryError, match="router: .*strategy 'learned' needs model_path"):
-        build_registry(overrides={"router": {"strategy": "learned"}})
+
+def test_hybrid_asks_llm_triage_only_inside_the_uncertain_band(scripted, learned_registry):
+    from tierwise.routing import load_router
+
+    router = load_router(learned_registry("hybrid").parent / "router.json")
+    easy, unsure = "Please spell capital colour item 9001", "Please tell item 9003"
+    wide = router.decide(unsure).margin + 1e-6  # a band that holds the unsure prompt, not the easy one
+    assert router.decide(easy).margin > wide
+    learned_registry("hybrid", hybrid_margin=round(wide, 6) + 1e-6)
+    _, context = scripted(RULES)
+    graph = build_graph()
+    assert graph.invoke({"input": easy}, context=context)["triage"].source == "learned"
+    assert graph.invoke({"input": unsure}, context=context)["triage"].source == "llm"

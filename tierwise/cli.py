@@ -12,7 +12,7 @@ from tierwise.batch.cli import batch_command
 from tierwise.console import fail, setup_output
 from tierwise.errors import TierwiseError
 from tierwise.evals.cli import eval_command, suggest_command
-from tierwise.ledger.cli import report_command
+from tierwise.reports.cli import report_command
 from tierwise.routing.cli import calibrate_command, router_app
 
 
@@ -48,6 +48,14 @@ BackendOpt = Annotated[
                       "express-mode key.")
 ]
 RegistryOpt = Annotated[str | None, typer.Option("--registry", help="A registry TOML merged over the packaged one.")]
+
+
+@app.callback()
+def _wire(ctx: typer.Context) -> None:
+    """Hand lower layers what they may not import: `router train --from-ledger` reads the ledger through this."""
+    from tierwise.evals.learn import ledger_labels_for
+
+    ctx.obj = {"ledger_labels": ledger_labels_for}
 
 
 @app.command()
@@ -170,6 +178,8 @@ def emulator(
     = False,
     latency_scale: Annotated[float, typer.Option(min=0.001, help="Multiply every --latency wait by this (0.1: ten "
                                                  "times faster than real).")] = 1.0,
+    batch_seconds: Annotated[float, typer.Option(min=0.0, help="How long a Batch API job takes (half pending, half "
+                                                 "running) before it answers.")] = 0.0,
 ) -> None:
     """Serve the Gemini API emulator for your own tests: point a client's base_url at it."""
     setup_output()
@@ -185,8 +195,11 @@ def emulator(
             chosen = ScriptedBackend.from_file(script)
         elif record is None and replay is None:
             chosen = make_backend(backend)
+        from tierwise.emulator.batches import BatchSettings
+
         options: dict[str, Any] = dict(faults=injected, strict=not lenient, invalid_keys=invalid_key or (),
-                                       record=record, replay=replay, upstream=upstream, on_miss=on_miss)
+                                       record=record, replay=replay, upstream=upstream, on_miss=on_miss,
+                                       batch=BatchSettings(pending_s=batch_seconds / 2, running_s=batch_seconds / 2))
         if record is not None or replay is not None:
             from tierwise.emulator import Emulator
 

@@ -12,9 +12,9 @@ from tierwise.ledger.url import LedgerPool
 
 
 def default_hooks(ledgers: LedgerPool) -> list[CallHook]:
-    from tierwise.evals.shadow import ShadowTraffic
-    from tierwise.evals.shadow_hook import ShadowHook
     from tierwise.ledger.hook import LedgerHook
+    from tierwise.shadow.hook import ShadowHook
+    from tierwise.shadow.traffic import ShadowTraffic
 
     hooks: list[CallHook] = [LedgerHook(ledgers), ShadowHook(ShadowTraffic(ledgers))]
     if importlib.util.find_spec("opentelemetry") is not None:  # tierwise[otel]: spans once a provider is set up

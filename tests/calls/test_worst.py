@@ -54,3 +54,14 @@ def test_a_long_prompt_on_pro_is_reserved_at_the_long_context_rates_and_priority
     short = plan("reason", [("human", "x" * 1000)])
     priority = short.replace(service_tier="priority")
     assert worst_case_usd(priority, priority.route) > worst_case_usd(short, short.route)
+
+
+def test_a_batch_api_attempt_is_reserved_at_batch_rates():
+    from tierwise.tiers.pricing import batch_price
+
+    standard = plan("draft", [("human", "hello")])
+    batch = plan("draft", [("human", "hello")], processing="batch")
+    usage = worst_case_usage(batch, batch.route)
+    expected = batch_price(batch.route.model_id, batch.route.model, usage, date.today())
+    assert worst_case_usd(batch, batch.route) == pytest.approx(expected)
+    assert worst_case_usd(batch, batch.route) < worst_case_usd(standard, standard.route)

@@ -9,8 +9,9 @@ import pytest
 
 from tierwise import Context, call_stage
 from tierwise.calls import acall_stage
-from tierwise.ledger import build_report, open_ledger
+from tierwise.ledger import open_ledger
 from tierwise.prompts import render
+from tierwise.reports import build_report
 from tierwise.state import Draft
 
 from .conftest import PRO, rules, shadow

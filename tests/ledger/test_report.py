@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tierwise.ledger import LedgerEntry, build_report, open_ledger
-from tierwise.ledger.html import render_html
+from tierwise.ledger import LedgerEntry, open_ledger
+from tierwise.reports import build_report
+from tierwise.reports.html import render_html
 
 from .factory import record
 
@@ -94,7 +95,7 @@ def test_png_holds_the_totals(tmp_path):
     pytest.importorskip("matplotlib")
     from PIL import Image
 
-    from tierwise.ledger.png import render_png
+    from tierwise.reports.png import render_png
 
     out = tmp_path / "out.png"
     render_png(build_report(entries()), out)

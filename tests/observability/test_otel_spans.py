@@ -19,7 +19,7 @@ from pipeline import JUDGE, pipeline_rules
 
 from tierwise import build_graph
 from tierwise.ledger import open_ledger
-from tierwise.ledger.report import summarize
+from tierwise.reports.report import summarize
 from tierwise.runtime import Runtime
 from tierwise.telemetry import OpenTelemetryHook
 

@@ -60,9 +60,32 @@ def test_write_settings_merges(tmp_path: Path) -> None:
     write_settings(toml, result, tmp_path / "r.json")
     doc = tomllib.loads(toml.read_text())
     assert doc["other"] == {"x": "y"}
-    assert doc["router"] == {"strategy": "learned", "model_path": "r.json", "threshold": result.threshold}
+    assert doc["router"] == {"strategy": "learned", "model_path": "r.json", "threshold": result.threshold,
+                             "hybrid_margin": result.hybrid_margin}
     assert doc["thresholds"]["draft_score"] == result.draft_score
     bad = tmp_path / "bad.toml"
     bad.write_text("[[[")
     with pytest.raises(ValueError, match="not valid TOML"):
         write_settings(bad, result, tmp_path / "r.json")
+
+
+def test_the_uncertain_band_holds_the_picks_that_were_often_wrong() -> None:
+    import numpy as np
+
+    from tierwise.routing.calibration import uncertain_margin
+
+    rng = np.random.default_rng(0)
+    n = 1000
+    gain = rng.uniform(-0.5, 1.5, n)  # predicted: cheap 1 - gain/2 ... top; threshold 0.5 picks top iff gain > 0.5
+    sure = np.abs(gain - 0.5) > 0.3  # margin = |gain - 0.5|: beyond 0.3 the pick is right, within it mostly wrong
+    top_needed = np.where(sure, gain > 0.5, (gain > 0.5) ^ (rng.random(n) < 0.7))
+    table = table_from_rows([
+        {"prompt_id": str(i), "prompt": f"p{i}", "model": m, "quality": q, "cost_usd": c}
+        for i in range(n)
+        for m, q, c in (("cheap", 0.0 if top_needed[i] else 1.0, 0.0), ("top", 1.0, 0.5))
+    ])
+    pred = np.stack([0.5 - gain / 2, gain / 2 + 0.5], axis=1)
+    kappa = np.tile([0.0, 0.5], (n, 1))
+    band = uncertain_margin(table, pred, kappa, 0.5)
+    assert 0.2 <= band <= 0.4  # the region where picks were right 30% of the time (margin < 0.3), to a bin's width
+    assert uncertain_margin(table, pred, kappa, 0.5, min_accuracy=0.0) == 0.0

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from tierwise.routing import (
-    Decision,
     OutcomeError,
+    RouterDecision,
     evaluate,
     load_outcomes,
     load_router,
@@ -39,7 +39,7 @@ def test_learns_which_rung_a_topic_needs(trained) -> None:
     assert hard.probabilities["pro-3"] > hard.probabilities["flash-2"] + 0.3
     assert easy.model == "lite-1" and easy.index == 0
     assert hard.model == "pro-3" and hard.index == 2
-    assert isinstance(easy, Decision) and set(easy.probabilities) == set(router.models)
+    assert isinstance(easy, RouterDecision) and set(easy.probabilities) == set(router.models)
     assert easy.confidence == pytest.approx(easy.probabilities["lite-1"])
 
 

@@ -37,6 +37,9 @@ def batch_command(
                                                  "one.")] = None,
     base_url: Annotated[str | None, typer.Option(help="A Gemini-compatible endpoint, e.g. a running "
                                                  "`tierwise emulator`.")] = None,
+    api: Annotated[str, typer.Option("--api", help="standard: each stage call is a live request. batch: stage calls "
+                                     "are collected per model into Gemini Batch API jobs at half price (answers "
+                                     "within 24 h; -j does not apply).")] = "standard",
 ) -> None:
     """Run every request of a JSONL file through the graph: progress, a line per item, resumable."""
     from tierwise.console import fail, setup_output
@@ -51,6 +54,8 @@ def batch_command(
         raise fail("--retry-failed goes with --resume")
     if resume and overwrite:
         raise fail("--resume and --overwrite contradict each other: choose one")
+    if api not in ("standard", "batch"):
+        raise fail(f"--api must be standard or batch, got {api!r}")
     summary = BatchSummary()
     try:
         rt, _ = command_runtime(backend, base_url)
@@ -60,11 +65,15 @@ def batch_command(
         context = Context(backend=cast(Backend, backend), registry_path=registry, base_url=base_url)  # checked there
         check_ledger(rt.ledgers, rt.registry_for(context), stand_in=backend in ("local", "scripted") and not base_url)
         run_batch(input_path, out, summary=summary, context=context, concurrency=concurrency, resume=resume,
-                  overwrite=overwrite, retry_failed=retry_failed, group=group, cache=cache, quiet=quiet, runtime=rt)
+                  overwrite=overwrite, retry_failed=retry_failed, group=group, cache=cache, quiet=quiet, runtime=rt,
+                  api=api)
     except KeyboardInterrupt:
         done = summary.skipped + summary.ok + summary.failed
         typer.echo(f"interrupted: {done} of {summary.total} items are in {out}; run the same command with "
                    "--resume to finish (items that were in flight run again)", err=True)
+        if summary.jobs is not None and summary.jobs.submitted + summary.jobs.reattached:
+            typer.echo(f"the Batch API jobs already submitted keep running ({summary.jobs.describe()}); --resume "
+                       f"re-attaches to them (listed in {summary.jobs_journal}) and pays for none twice", err=True)
         raise typer.Exit(130) from None
     except TierwiseError as exc:
         raise fail(str(exc)) from None
@@ -84,6 +93,11 @@ def _report(summary: BatchSummary) -> None:
     typer.echo(f"batch: {', '.join(parts)} of {summary.total}; ${summary.cost_usd:.6f} this run in "
                f"{summary.seconds:.1f} s; results in {summary.out}"
                + (f" and {summary.saved_to}" if summary.saved_to else ""), err=True)
+    if summary.jobs is not None:
+        jobs = summary.jobs
+        typer.echo(f"Batch API: {jobs.submitted} job(s) created ({jobs.requests} requests, at batch prices)"
+                   + (f", {jobs.reattached} re-attached from the earlier run" if jobs.reattached else "")
+                   + f"; {jobs.describe()}", err=True)
     for line in summary.failures:
         typer.echo(f"  failed: {line}", err=True)
     if summary.saved_to is not None:

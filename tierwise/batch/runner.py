@@ -55,6 +55,9 @@ class BatchSummary:
     out: Path | None = None
     cache: Path | None = None
     failures: list[str] = field(default_factory=list)  # the first few, for the summary
+    api: str = "standard"  # "batch": stage calls went through Gemini Batch API jobs (jobs.py)
+    jobs: Any = None  # --api batch: the JobCounts (jobs created, re-attached, requests, states)
+    jobs_journal: Path | None = None
     unwritten: list[dict[str, Any]] = field(default_factory=list)  # finished (and paid) but not in `out`: disk full
     saved_to: Path | None = None  # where the unwritten lines were saved instead
 
@@ -66,6 +69,15 @@ class BatchSummary:
 def cache_path(out: str | Path) -> Path:
     out = Path(out)
     return out.with_name(out.name + ".cache.db")
+
+
+def jobs_path(out: str | Path) -> Path:
+    """--api batch: the Batch API jobs of this output (their names and request keys), for --resume."""
+    out = Path(out)
+    return out.with_name(out.name + ".jobs.jsonl")
+
+
+APIS = ("standard", "batch")
 
 
 @named_arguments
@@ -92,9 +104,17 @@ async def arun_batch(
     quiet: bool = False,
     graph_factory: Callable[..., Any] | None = None,
     summary: BatchSummary | None = None,
+    api: str = "standard",
+    batch_window_s: float = 2.0,
+    batch_poll_s: tuple[float, float] = (1.0, 30.0),
     runtime: CallRuntime | None = None,
 ) -> BatchSummary:
     """Run every item of `input_path` not yet in `out`; returns the counts (also kept in `summary`).
+
+    `api="batch"`: every stage call goes through Gemini Batch API jobs at batch prices (jobs.py); all items run
+    at once (`concurrency` does not apply: they wait on jobs, not on connections). `batch_window_s`: while some
+    items are still busy, a model's queued requests go out once none has come for it this long; `batch_poll_s`:
+    the first and the longest wait between polls of a job.
     `runtime`: the tierwise.Runtime the graph runs on (default: `tierwise.default_runtime()`)."""
     if runtime is None:
         from tierwise.runtime import default_runtime
@@ -102,26 +122,32 @@ async def arun_batch(
         runtime = default_runtime()
     runtime = current_runtime(runtime)  # checks what was passed
     concurrency = check_concurrency(concurrency)
+    if api not in APIS:
+        raise InvalidInputError(f"api must be one of {', '.join(APIS)}, got {api!r}")
     input_path, out = check_path(input_path, "input_path"), check_path(out, "out")
     context = coerce_context(context)
     summary = summary if summary is not None else BatchSummary()
     out = check_output(out, option="--out", inputs=[input_path, context.registry_path], make_parents=True)
     items = read_items(input_path)  # every bad line named before any call
     out.parent.mkdir(parents=True, exist_ok=True)
-    # One writer per output: the lock covers the output, its sidecar and its stage cache, from the claim to the
-    # cache's removal; a second run (or a --resume while this one goes) is refused at once, naming this pid.
+    # One writer per output: the lock covers the output, its sidecar, its stage cache and its Batch API jobs
+    # journal, from the claim to the cache's removal; a second run (or a --resume while this one goes) is
+    # refused at once, naming this pid.
     with exclusive(out, what=f"--out {out}"):
         return await _locked_batch(input_path, out, items, context=context, concurrency=concurrency,
                                    resume=resume, overwrite=overwrite, retry_failed=retry_failed, group=group,
                                    cache=cache, quiet=quiet, graph_factory=graph_factory, summary=summary,
-                                   runtime=runtime)
+                                   runtime=runtime, api=api, batch_window_s=batch_window_s,
+                                   batch_poll_s=batch_poll_s)
 
 
 async def _locked_batch(input_path: str | Path, out: Path, items: list[Item], *, context: Context,
                         concurrency: int, resume: bool, overwrite: bool, retry_failed: bool, group: bool,
                         cache: bool, quiet: bool, graph_factory: Callable[..., Any] | None,
-                        summary: BatchSummary, runtime: CallRuntime) -> BatchSummary:
+                        summary: BatchSummary, runtime: CallRuntime, api: str, batch_window_s: float,
+                        batch_poll_s: tuple[float, float]) -> BatchSummary:
     claim_output(out, input_path, items, resume=resume, overwrite=overwrite)  # before the journal is touched
+    collector = _collector(api, context, runtime, out, batch_window_s, batch_poll_s)  # Vertex: refused, before all
     journal = Journal(out)
     stages_db = cache_path(out)
     if overwrite and not resume:
@@ -141,10 +167,16 @@ async def _locked_batch(input_path: str | Path, out: Path, items: list[Item], *,
         batch_id = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:10]
         earlier = list(done.values())
         with BatchProgress(len(items), done=len(earlier), failed=sum(e.get("status") != "ok" for e in earlier),
-                           cost_usd=sum(e.get("total_cost_usd") or 0.0 for e in earlier), quiet=quiet) as progress:
+                           cost_usd=sum(e.get("total_cost_usd") or 0.0 for e in earlier), quiet=quiet,
+                           jobs=collector.counts.describe if collector else None) as progress:
             started = time.monotonic()
             try:
-                await _run(graph, todo, context, concurrency, batch_id, journal, progress, summary)
+                if collector is None:
+                    await _run(graph, todo, context, concurrency, batch_id, journal, progress, summary)
+                else:
+                    await _run_on_jobs(collector, progress, summary, resume,
+                                       lambda: _run(graph, todo, context, max(len(todo), 1), batch_id, journal,
+                                                    progress, summary, collector))
             finally:
                 summary.seconds = time.monotonic() - started
     finally:
@@ -163,15 +195,47 @@ async def _locked_batch(input_path: str | Path, out: Path, items: list[Item], *,
     return summary
 
 
+def _collector(api: str, context: Context, runtime: CallRuntime, out: Path, window_s: float,
+               poll_s: tuple[float, float]) -> Any:
+    """--api batch: the Batch API collector for this output (Vertex refused here, before anything is touched)."""
+    if api != "batch":
+        return None
+    from .jobs import BatchJobs
+
+    endpoint = runtime.endpoint_for(context, runtime.registry_for(context))
+    return BatchJobs(endpoint, jobs_path(out), window_s=window_s, poll_s=poll_s)
+
+
+async def _run_on_jobs(collector: Any, progress: BatchProgress, summary: BatchSummary, resume: bool,
+                       run: Callable[[], Any]) -> None:
+    """Run the items with every stage call collected into Batch API jobs (calls/deferred.py, jobs.py)."""
+    from tierwise.calls.deferred import deferring
+
+    summary.api, summary.jobs, summary.jobs_journal = "batch", collector.counts, collector.journal.path
+    collector.on_change = progress.jobs_changed
+    await collector.start(resume=resume)  # a resume re-attaches to the jobs an earlier run created
+    try:
+        with deferring(collector):
+            await run()
+    finally:
+        await collector.close()  # submitted jobs keep running at Google: --resume re-attaches to them
+
+
 async def _run(graph: Any, todo: list[Item], context: Context, concurrency: int, batch_id: str, journal: Journal,
-               progress: BatchProgress, summary: BatchSummary) -> None:
+               progress: BatchProgress, summary: BatchSummary, collector: Any = None) -> None:
     queue = deque(todo)
     since = datetime.now(UTC)
+    if collector is not None:
+        collector.active = len(todo)  # every item is in flight from the start: a job goes when all wait on one
 
     async def worker() -> None:
         while queue and summary.stopped is None:
             item = queue.popleft()
-            entry = await run_item(graph, item, context, f"{batch_id}-{item.id}")
+            try:
+                entry = await run_item(graph, item, context, f"{batch_id}-{item.id}")
+            finally:
+                if collector is not None:
+                    collector.item_finished()
             try:
                 journal.append(entry)
             except JournalWriteError as exc:  # no more items start; the paid ones are saved elsewhere at the end
@@ -188,6 +252,9 @@ async def _run(graph: Any, todo: list[Item], context: Context, concurrency: int,
             if failed and entry["error"]["kind"] == "budget":
                 summary.stopped = entry["error"]["message"]
             progress.advance(failed=failed, cost_usd=cost)
+        while collector is not None and queue:  # stopped: the items left will not run (nor wait on a job)
+            queue.popleft()
+            collector.item_finished()
 
     await asyncio.gather(*(worker() for _ in range(min(concurrency, len(todo)))))
 

@@ -20,8 +20,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tierwise.context import Context, coerce_context
+from tierwise.errors import InvalidInputError
 from tierwise.inputs import check_extract_schema, check_label, check_labels, check_tools, named_arguments
 
+from . import caching as _caching
+from . import deferred as _deferred
 from . import hooks as _hooks
 from . import served
 from .loop import Call, Hook, Loop, Reply, Sleep, attempt_loop
@@ -45,6 +48,7 @@ def call_stage(
     task_type: str | None = None,
     labels: Mapping[str, Any] | None = None,
     tier: str | None = None,
+    cache_prefix: int = 0,
     runtime: CallRuntime | None = None,
 ) -> StageResult:
     """Run `stage` on the models the registry gives it (see the module docstring).
@@ -53,11 +57,14 @@ def call_stage(
     bind (`value` is then the AIMessage, with `.tool_calls`). `labels`: `route`, `request_id`, `escalated`, and
     any other trace metadata; they are stored with the ledger record too. `tier`: run on this tier instead of
     the registry's (evals, shadow calls); otherwise a task type's own tier (`[task_types.T.stages.S]`) applies.
+    `cache_prefix`: the first this many messages (system prompt, a long document) repeat across calls: inside a
+    `caching(ExplicitCaches(...))` scope, an async call reads them from an explicit cache where that pays
+    (calls/caching.py).
     `runtime`: the tierwise.Runtime whose registry, endpoint, hooks and ledger the call uses (default: the running
     graph's, else `tierwise.default_runtime()`).
     """
     runtime = current_runtime(runtime)
-    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier, runtime)
+    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier, runtime, cache_prefix)
     attempts = Attempts()
     result: StageResult | None = None
     error: BaseException | None = None
@@ -84,13 +91,14 @@ async def acall_stage(
     task_type: str | None = None,
     labels: Mapping[str, Any] | None = None,
     tier: str | None = None,
+    cache_prefix: int = 0,
     runtime: CallRuntime | None = None,
 ) -> StageResult:
     """Async `call_stage`: the same loop and hooks, awaiting the model, the waits and the hooks' async twins."""
     context = coerce_context(context) if context is not None else current_context()
     runtime = current_runtime(runtime)
     await runtime.awarm(context)
-    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier, runtime)
+    plan = build_plan(stage, messages, schema, tools, context, task_type, labels, tier, runtime, cache_prefix)
     plan = plan.replace(loop=asyncio.get_running_loop())  # async clients belong to one event loop
     attempts = Attempts()
     result: StageResult | None = None
@@ -166,16 +174,28 @@ async def _ainvoke(plan: CallPlan, call: Call) -> Reply:
     from .tracecost import with_trace_costs  # LangChain's callbacks: imported on the first call, not with tierwise
 
     runnable, config, kwargs, pricer = with_trace_costs(runnable, config, kwargs, plan, call.candidate)
+    if plan.caches is not None and not plan.tools:  # tools cannot go beside a cache (Gemini's 400)
+        name = await plan.caches.name_for(call.candidate, messages[:plan.cache_prefix])
+        if name is not None:  # the prefix (system prompt included) is in the cache: send the rest
+            messages, kwargs = messages[plan.cache_prefix:], {**kwargs, "cached_content": name}
     box, token = served.listen()
+    note, noted = _deferred.noting(_scope(plan, call)) if plan.deferred is not None else (None, None)
     started = time.perf_counter()
     try:
         output = await runnable.ainvoke(messages, config=config, **kwargs)
         return Reply(output, None, time.perf_counter() - started, _last_tier(box), pricer.cost if pricer else None,
-                     tuple(box))
+                     tuple(box), note.key if note else None)
     except Exception as exc:  # noqa: BLE001
-        return Reply(None, exc, time.perf_counter() - started)
+        return Reply(None, exc, time.perf_counter() - started, key=note.key if note else None)
     finally:
         served.stop(token)
+        if noted is not None:
+            _deferred.stop_noting(noted)
+
+
+def _scope(plan: CallPlan, call: Call) -> str:
+    """What, besides the request body, tells a deferred attempt apart: the request and stage it serves."""
+    return f"{plan.labels.get('request_id') or ''}|{plan.stage}|{call.candidate.model_id}"
 
 
 def _last_tier(box: list[served.Seen]) -> str | None:
@@ -184,7 +204,7 @@ def _last_tier(box: list[served.Seen]) -> str | None:
 
 def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[Any] | None,
                context: Context | None, task_type: str | None, labels: Mapping[str, Any] | None,
-               tier: str | None = None, runtime: CallRuntime | None = None) -> CallPlan:
+               tier: str | None = None, runtime: CallRuntime | None = None, cache_prefix: int = 0) -> CallPlan:
     """Resolve the stage's primary model and settings and check the request: every error here comes before any
     call and any spend."""
     from langchain_core.runnables.config import ensure_config
@@ -200,7 +220,14 @@ def build_plan(stage: str, messages: Any, schema: type | None, tools: Sequence[A
     route = registry.stage(stage, task_type=task_type, tier=tier)  # unknown stage/tier: an error before any call
     normalized = normalize(messages)
     prompt_tokens = sum(len(text_of(m)) for m in normalized) // CHARS_PER_TOKEN
-    return CallPlan(route=route, registry=registry, endpoint=runtime.endpoint_for(context, registry),
+    deferred = _deferred.current()  # a caller chose the Batch API for this scope (tierwise.batch, --api batch)
+    if isinstance(cache_prefix, bool) or not isinstance(cache_prefix, int) or not 0 <= cache_prefix <= len(normalized):
+        raise InvalidInputError(f"cache_prefix must be a whole number from 0 to the number of messages "
+                                f"({len(normalized)}), got {cache_prefix!r}")
+    caches = _caching.current() if cache_prefix else None
+    return CallPlan(processing="batch" if deferred is not None else "standard", deferred=deferred,
+                    cache_prefix=cache_prefix, caches=caches,
+                    route=route, registry=registry, endpoint=runtime.endpoint_for(context, registry),
                     messages=tuple(normalized), context=context, hooks=runtime.hooks_for(registry), schema=schema,
                     tools=tools, task_type=task_type, labels=labels, prompt_tokens=prompt_tokens,
                     parent_config=ensure_config(), runtime=runtime)

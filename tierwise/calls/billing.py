@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from tierwise.state.records import CallRecord
 from tierwise.tiers import Cost, StageModel, Usage, price, price_parts
-from tierwise.tiers.pricing import add_costs, is_cache_hit, served_tier
+from tierwise.tiers.pricing import add_costs, batch_parts, is_cache_hit, served_tier
 from tierwise.tiers.pricing import today as utc_today
 
 from .failures import Failure
@@ -85,7 +85,9 @@ def attempt_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: 
                  today: date | None = None) -> Cost:
     """One request's bill, itemised, at the service tier that served it: `reported` (the response's
     x-gemini-service-tier, calls/served.py), else the one sent (a model that does not offer the plan's tier was sent
-    standard)."""
+    standard). A Batch API attempt (`plan.processing == "batch"`) is billed at genai-prices' batch rates."""
+    if plan.processing == "batch":
+        return batch_parts(candidate.model_id, candidate.model, usage, today or date.today())
     # never above the tier sent: a dearer or unoffered reported tier is logged and billed at the lower price
     tier = served_tier(settings_for(plan, candidate).service_tier, reported, offered=candidate.model.service_tiers,
                        factors=plan.registry.data.service_tiers, model=candidate.model_id)
@@ -107,17 +109,18 @@ def call_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any
 
 def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
                   outcome: Outcome, failure: Failure | None, reported: Any = None,
-                  cost: Cost | None = None, seen: Sequence[Any] = ()) -> CallRecord:
+                  cost: Cost | None = None, seen: Sequence[Any] = (), call_id: str | None = None) -> CallRecord:
     """One attempt as a CallRecord, priced on the UTC date it started. `cost`: its bill as already priced for the
     trace (calls/tracecost.py, with the same `call_cost`), so the trace and the record agree to the cent; else
-    priced here."""
+    priced here. `call_id`: a Batch API attempt's request key, so that the same request answered again after a
+    crash is one ledger row."""
     now, factors = datetime.now(UTC), plan.registry.data.service_tiers
     today = now.date()
     priced, usage, requests = call_cost(plan, candidate, usage, reported, seen, today)
     cost = cost or priced
     all_pro = sum(price(plan.registry.top_model, request, today, factors=factors) for request in requests)
     return CallRecord(
-        call_id=uuid.uuid4().hex,
+        call_id=call_id or uuid.uuid4().hex,
         stage=candidate.stage,
         tier=candidate.tier,
         model=candidate.model_id,
@@ -141,4 +144,5 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
         task_type=plan.task_type,
         purpose=plan.labels.get("purpose"),
         started_at=now,
+        processing=plan.processing,
     )

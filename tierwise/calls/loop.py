@@ -49,6 +49,7 @@ class Reply:
     served_tier: str | None = None  # what the response said served it (x-gemini-service-tier), if it said
     cost: Any = None  # its bill as priced for the trace (a tierwise.tiers.Cost), if it was traced
     seen: tuple[Any, ...] = ()  # each HTTP response's own tier and usage (calls/served.py), when read
+    key: str | None = None  # a deferred attempt's stable key: its record's call_id (deferred.py)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def attempt_loop(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns,
     """
     settings = plan.registry.data.resilience
     started = clock()
-    deadline = started + settings.time_limits(plan.service_tier, 0.0)[1]  # Flex answers in minutes: a longer budget
+    deadline = started + settings.time_limits(plan.timing, 0.0)[1]  # Flex answers in minutes: a longer budget
     persist = plan.route.spec.critical
     chain = fitting(plan, _chain(plan))
     tries = dict.fromkeys((c.model_id for c in chain), 0)  # attempts so far per model, across passes
@@ -147,7 +148,7 @@ def _on_model(plan: CallPlan, attempts: Attempts, cooldowns: Cooldowns, candidat
         attempts.output_limit = None
         if wants(plan.hooks, "before_attempt"):
             yield Hook("before_attempt", (plan, candidate, attempts))
-        attempt_s = settings.time_limits(plan.service_tier, candidate.spec.timeout_s)[0]
+        attempt_s = settings.time_limits(plan.timing, candidate.spec.timeout_s)[0]
         limit, attempts.output_limit = attempts.output_limit, None
         reply: Reply = yield Call(candidate, min(attempt_s, remaining), limit)
         result, failure = _judge(plan, attempts, candidate, tries[candidate.model_id], reply)
@@ -211,12 +212,12 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
     if reply.error is not None:
         failure = classify_exception(reply.error)
         attempts.records.append(priced_record(plan, candidate, attempt, usage_of(None), reply.seconds, "error",
-                                              failure))
+                                              failure, call_id=reply.key))
         return None, failure
     value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
     attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
                                           "unusable" if unusable else "ok", unusable, reply.served_tier, reply.cost,
-                                          reply.seen))
+                                          reply.seen, call_id=reply.key))
     if unusable:
         return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None

@@ -16,14 +16,21 @@ Settings = tuple[float | None, int, str | None, int | None]
 
 
 def runnable_for(route: StageModel, settings: CallSettings, endpoint: Endpoint, schema: type | None,
-                 tools: Any = None, loop: Any = None) -> Any:
+                 tools: Any = None, loop: Any = None, transport: Any = None) -> Any:
     """The chat model for a stage, wrapped for structured output when a schema is asked for, or bound to tools.
 
     `loop`: the running event loop of an async call. google-genai's async transport belongs to the loop it was
     first used on (a second `asyncio.run` would find it closed), so async callers get models cached per loop.
+    `transport`: a deferred call's httpx transport (deferred.py), in place of the network.
     """
     sent = (settings.temperature, settings.max_output_tokens, settings.thinking_level, settings.thinking_budget)
-    base = (route.model_id, sent, endpoint)
+    base: tuple[Any, ...] = (route.model_id, sent, endpoint)
+    if transport is not None:
+        base = (*base, transport)
+    if loop is None and transport is not None:
+        from tierwise.errors import InvalidInputError
+
+        raise InvalidInputError("the Batch API (--api batch) runs async stage calls only: use acall_stage / ainvoke")
     if loop is None:
         return _chat_model(*base).bind_tools(list(tools)) if tools else _runnable(*base, schema)
     cache = _per_loop.setdefault(loop, {})
@@ -64,7 +71,7 @@ def _chat_model(model_id: str, settings: Settings, endpoint: Endpoint) -> Any:
     return _build(model_id, settings, endpoint)
 
 
-def _build(model_id: str, settings: Settings, endpoint: Endpoint) -> Any:
+def _build(model_id: str, settings: Settings, endpoint: Endpoint, transport: Any = None) -> Any:
     # Imported here so that `import tierwise` stays free of the Gemini client until the first call.
     from langchain_google_genai import ChatGoogleGenerativeAI
 
@@ -74,7 +81,8 @@ def _build(model_id: str, settings: Settings, endpoint: Endpoint) -> Any:
         "temperature": temperature,  # None: the model's own fixed sampling
         "max_output_tokens": max_output_tokens,
         "vertexai": endpoint.kind == "vertex",
-        "client_args": CLIENT_ARGS,  # notes the tier that served each call (calls/served.py)
+        # notes the tier that served each call (calls/served.py); a deferred call's transport replaces the network
+        "client_args": CLIENT_ARGS if transport is None else {**CLIENT_ARGS, "transport": transport},
         "max_retries": 1,  # 1 = no SDK retries: they ignore Retry-After; tierwise.calls.loop retries instead
     }
     if endpoint.kind == "vertex" and endpoint.project:  # project mode: credentials, no key

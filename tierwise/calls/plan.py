@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from tierwise.context import Context
@@ -39,6 +39,16 @@ class CallPlan:
     parent_config: Mapping[str, Any] = field(default_factory=dict)
     loop: Any = None  # the event loop of an async call: its clients are built for that loop
     runtime: CallRuntime | None = None  # whose registry, endpoint, hooks and resources this call uses
+    # "batch": attempts go to a deferred collector (deferred.py: the Batch API), billed at batch rates
+    processing: Literal["standard", "batch"] = "standard"
+    deferred: Any = None  # that collector's transport, when processing is "batch"
+    cache_prefix: int = 0  # leading messages that may be read from an explicit cache (caching.py)
+    caches: Any = None  # the ExplicitCaches of the caller's scope, if it chose one
+
+    @property
+    def timing(self) -> str:
+        """What the time limits follow: "batch" (a job may take hours), else the service tier."""
+        return "batch" if self.processing == "batch" else self.service_tier
 
     @property
     def stage(self) -> str:

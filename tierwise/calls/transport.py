@@ -30,14 +30,16 @@ def call_parts(plan: CallPlan, candidate: StageModel, timeout_s: float,
               "metadata": {**parent.get("metadata", {}), **labels}}
     settings = settings_for(plan, candidate)
     kwargs: dict[str, Any] = {"timeout": timeout_s}
-    if settings.service_tier != "standard" and plan.endpoint.kind == "vertex":
+    if plan.processing == "batch":
+        pass  # a Batch API job has no service tier
+    elif settings.service_tier != "standard" and plan.endpoint.kind == "vertex":
         # Vertex AI selects Flex/Priority PayGo with this header and refuses the body field (calls/served.py)
         kwargs["http_options"] = {"headers": {VERTEX_TIER_HEADER: settings.service_tier}}
     elif settings.service_tier != "standard":
         kwargs["service_tier"] = settings.service_tier  # sent as the request's serviceTier
     if max_output_tokens is not None and max_output_tokens < settings.max_output_tokens:
         kwargs["max_output_tokens"] = max_output_tokens  # this attempt's lower limit (Attempts.output_limit)
-    runnable = runnable_for(candidate, settings, plan.endpoint, plan.schema, plan.tools, plan.loop)
+    runnable = runnable_for(candidate, settings, plan.endpoint, plan.schema, plan.tools, plan.loop, plan.deferred)
     return runnable, list(plan.messages), config, kwargs
 
 

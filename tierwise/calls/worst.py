@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from tierwise.tiers import StageModel, Usage, price
-from tierwise.tiers.pricing import today
+from tierwise.tiers.pricing import batch_price, today
 
 from .plan import CallPlan
 
@@ -41,7 +41,10 @@ def worst_case_usage(plan: CallPlan, candidate: StageModel, output_tokens: int |
 
 def worst_case_usd(plan: CallPlan, candidate: StageModel, on: date | None = None,
                    output_tokens: int | None = None) -> float:
-    """The largest cost one attempt of `candidate` can have, at the plan's service tier."""
+    """The largest cost one attempt of `candidate` can have, at the plan's service tier (or batch rates)."""
+    if plan.processing == "batch":
+        return batch_price(candidate.model_id, candidate.model, worst_case_usage(plan, candidate, output_tokens),
+                           on or today())
     return price(candidate.model, worst_case_usage(plan, candidate, output_tokens), on or today(),
                  service_tier=plan.service_tier, factors=plan.registry.data.service_tiers)
 

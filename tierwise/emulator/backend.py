@@ -99,6 +99,7 @@ class GenerateRequest:
     media_tokens: dict[str, int] = field(default_factory=dict)
     service_tier: str | None = None
     cached_content: str | None = None
+    cache_tokens: int = 0  # the explicit cache's tokens in front of this prompt (reported as cachedContentTokenCount)
     served_tier: str | None = None
     call_signatures: list[str | None] = field(default_factory=list)
     # Set by the emulator from the catalogue: the level the model thinks at (the one sent, else the model's

@@ -48,6 +48,7 @@ class ModelLimits:
     input_modalities: frozenset[str] = field(default_factory=lambda: frozenset(MODALITIES))
     service_tiers: tuple[str, ...] = SERVICE_TIERS
     function_call_signatures: bool | None = None
+    min_cache_tokens: int | None = None  # smallest explicit cache (cachedContents) it accepts; None: any size
 
     @property
     def thought_signatures(self) -> bool:
@@ -78,6 +79,7 @@ def limits_from_spec(name: str, spec: Any) -> ModelLimits:
         input_modalities=frozenset(modalities.get(m.upper(), m.upper()) for m in spec.input_modalities),
         service_tiers=tuple(spec.service_tiers),
         function_call_signatures=spec.enforces_function_call_signatures,
+        min_cache_tokens=spec.min_cache_tokens,
     )
 
 

@@ -39,6 +39,8 @@ from tierwise.outputs import save_with_fallback
 
 from . import faultwire, strict, wire
 from .backend import Backend, BackendError, GenerateRequest, Generation, token_limit_error
+from .batches import BatchSettings, BatchStore, rpc_status
+from .caches import CacheStore
 from .catalogue import ModelLimits, build_catalogue
 from .faults import Fault, Faults, window_for
 from .latency import LatencyModel
@@ -53,6 +55,10 @@ _VERTEX_ROUTE = re.compile(
     r"(?P<model>[^/:]+)(?::(?P<method>\w+))?$"
 )
 _LIST_ROUTE = re.compile(r"^/(?:v1|v1beta|v1alpha)/models/?$")
+_BATCH_ROUTE = re.compile(r"^/v1beta/batches(?:/(?P<id>[^/:]+)(?::(?P<method>\w+))?)?/?$")
+_FILE_ROUTE = re.compile(r"^/(?:download/)?v1beta/files/(?P<id>[^/:]+)(?::(?P<method>download))?$")
+_UPLOAD_ROUTE = "/upload/v1beta/files"
+_CACHE_ROUTE = re.compile(r"^/v1beta/cachedContents(?:/(?P<id>[^/:]+))?/?$")
 _METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 _MAX_BODY = 64 * 1024 * 1024
 _UNREGISTERED = (
@@ -211,6 +217,8 @@ class _Handler(BaseHTTPRequestHandler):
         if verb == "GET" and _LIST_ROUTE.match(path):
             self._send_json(200, {"models": [emulator.model_info(m) for m in emulator.model_ids()]})
             return
+        if self._batch_api(verb, path, query, raw) or self._caches(verb, path, query, raw):
+            return
         route = _GEMINI_ROUTE.match(path)
         api = "gemini"
         if route is None and (route := _VERTEX_ROUTE.match(path)) is not None:
@@ -236,7 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_exchange(emulator.exchange(call, path, auth), stream, sse)
             return
         emulator.check(model, payload, method, api, route["version"])
-        request = wire.parse_request(model, payload, stream=stream, method=method)
+        request = emulator.parse(model, payload, stream=stream, method=method)
         if api == "vertex":  # Vertex selects Flex/Priority PayGo with a header, not the body
             request.service_tier = emulator.vertex_tier(model, self.headers.get(strict.VERTEX_TIER_HEADER))
         emulator.apply_catalogue(request)
@@ -263,6 +271,79 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(200, frames[0], "application/json; charset=UTF-8")
         else:
             self._send_json(200, frames[0], headers)
+
+    def _batch_api(self, verb: str, path: str, query: dict[str, list[str]], raw: bytes) -> bool:
+        """The Batch API and the Files API (batches.py); False when `path` is not one of theirs."""
+        emulator = self.server.emulator
+        store = emulator.batches
+        base = emulator.base_url
+        first = {k: v[0] for k, v in query.items() if v}
+        if path == _UPLOAD_ROUTE and verb == "POST" and "upload_id" in first:  # the upload URL authorizes
+            body, headers = store.upload_chunk(first["upload_id"], raw, self.headers, base, emulator.upload_parts)
+            self._send_json(200, body, headers)
+            return True
+        generate = _GEMINI_ROUTE.match(path)
+        batch = _BATCH_ROUTE.match(path)
+        file = _FILE_ROUTE.match(path)
+        if not (path == _UPLOAD_ROUTE or batch or file or (generate and generate["method"] == "batchGenerateContent")):
+            return False
+        emulator.authorize(self._auth(query))
+        if generate:
+            if verb != "POST":
+                raise BackendError(404, f"Method not found: {verb} {path}")
+            self._send_json(200, store.create(generate["model"], _json(raw), len(raw)))
+        elif path == _UPLOAD_ROUTE:
+            if verb != "POST":
+                raise BackendError(404, f"Method not found: {verb} {path}")
+            body, headers = store.upload_start(_json(raw), self.headers, base)
+            self._send_json(200, body, headers)
+        elif file:
+            if verb != "GET":
+                raise BackendError(404, f"Method not found: {verb} {path}")
+            if file["method"] == "download":
+                self._send_raw(200, store.download(file["id"]), "application/octet-stream")
+            else:
+                self._send_json(200, store.file(file["id"], base))
+        elif batch:
+            job, method = batch["id"], batch["method"]
+            if job is None and verb == "GET":
+                size = first.get("pageSize")
+                self._send_json(200, store.list_jobs(int(size) if size and size.isdigit() else None,
+                                                first.get("pageToken")))
+            elif job is not None and method is None and verb == "GET":
+                self._send_json(200, store.get(job))
+            elif job is not None and method is None and verb == "DELETE":
+                self._send_json(200, store.delete(job))
+            elif job is not None and method == "cancel" and verb == "POST":
+                self._send_json(200, store.cancel(job))
+            else:
+                raise BackendError(404, f"Method not found: {verb} {path}")
+        return True
+
+    def _caches(self, verb: str, path: str, query: dict[str, list[str]], raw: bytes) -> bool:
+        """Explicit context caches (caches.py); False when `path` is not theirs."""
+        route = _CACHE_ROUTE.match(path)
+        if route is None:
+            return False
+        emulator = self.server.emulator
+        emulator.authorize(self._auth(query))
+        store, cache = emulator.caches, route["id"]
+        first = {k: v[0] for k, v in query.items() if v}
+        if cache is None and verb == "POST":
+            self._send_json(200, store.create(_json(raw)))
+        elif cache is None and verb == "GET":
+            size = first.get("pageSize")
+            self._send_json(200, store.list_caches(int(size) if size and size.isdigit() else None,
+                                                   first.get("pageToken")))
+        elif cache is not None and verb == "GET":
+            self._send_json(200, store.get(cache))
+        elif cache is not None and verb == "PATCH":
+            self._send_json(200, store.update(cache, _json(raw)))
+        elif cache is not None and verb == "DELETE":
+            self._send_json(200, store.delete(cache))
+        else:
+            raise BackendError(404, f"Method not found: {verb} {path}")
+        return True
 
     def _auth(self, query: dict[str, list[str]]) -> dict[str, str]:
         """The client's credentials as headers to forward (read here, never stored)."""
@@ -323,6 +404,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "Invalid UTF-8"
+        raise BackendError(400, f"Invalid JSON payload received. {detail}.") from None
+
+
 def _frame_bytes(frame: Any) -> bytes:
     return frame if isinstance(frame, bytes) else json.dumps(frame, ensure_ascii=False).encode()
 
@@ -364,6 +453,7 @@ class Emulator:
         upstream: str | None = None,
         on_miss: str = "error",
         latency: LatencyModel | None = None,
+        batch: BatchSettings | None = None,
     ):
         _check_arguments(backend, record, replay, upstream, port)
         _check_modes(backend, record, replay, upstream, on_miss)
@@ -394,6 +484,47 @@ class Emulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        # The Batch API (batches.py): jobs answer through the same checks, backend and faults as generateContent
+        self.batches = BatchStore(self.batch_answer, lambda model: not self.strict or self.limits(model) is not None,
+                                  batch)
+        self.upload_parts: dict[str, bytearray] = {}  # resumable uploads in progress
+        self.caches = CacheStore(self._cache_tokens, self._min_cache_tokens,
+                                 lambda model: not self.strict or self.limits(model) is not None)
+
+    def parse(self, model: str, payload: dict[str, Any], *, stream: bool, method: str) -> GenerateRequest:
+        """The request as the backend sees it: an explicit cache's content (caches.py) in front of its own."""
+        cached = 0
+        if payload.get("cachedContent") and method != "countTokens":
+            try:
+                payload, cached = self.caches.expand(model, payload)
+            except BackendError:
+                if self.strict:
+                    raise  # lenient: a cache it does not have is ignored, as before caches were emulated
+        request = wire.parse_request(model, payload, stream=stream, method=method)
+        request.cache_tokens = cached
+        return request
+
+    def _min_cache_tokens(self, model: str) -> int | None:
+        limits = self.limits(model)
+        return limits.min_cache_tokens if limits is not None else None
+
+    def _cache_tokens(self, model: str, payload: dict[str, Any]) -> int:
+        return self.prompt_tokens(wire.parse_request(model, payload, stream=False, method="generateContent"))
+
+    def batch_answer(self, model: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | None,
+                                                                          dict[str, Any] | None]:
+        """One request of a batch job: (the GenerateContentResponse, None) or (None, its google.rpc.Status)."""
+        try:
+            self.check(model, payload, "generateContent")
+            request = self.parse(model, payload, stream=False, method="generateContent")
+            self.apply_catalogue(request)
+            self.record(request)
+            frames = self.answer(request, secrets.token_urlsafe(16), timed=False)
+        except BackendError as err:
+            return None, rpc_status(err)
+        if not frames or not isinstance(frames[0], dict):  # a cut or corrupted answer: that request failed
+            return None, rpc_status(BackendError(500, "Internal error encountered."))
+        return frames[0], None
 
     def start(self) -> Emulator:
         """Bind and serve in a daemon thread; returns ``self`` (idempotent)."""
@@ -541,8 +672,12 @@ class Emulator:
             generation = replace(generation, prompt_tokens=generation.prompt_tokens + request.media_token_count)
         return generation
 
-    def answer(self, request: GenerateRequest, response_id: str, *, api: str = "gemini") -> list[Any]:
+    def answer(self, request: GenerateRequest, response_id: str, *, api: str = "gemini",
+               timed: bool = True) -> list[Any]:
         """The response frames for a generate call, with a fault from ``faults`` injected if one fires.
+
+        ``timed=False`` (a Batch API job's request): no latency and no slow/hang waits; the job's own timeline
+        (``BatchSettings``) is its wall time.
 
         Raises :class:`BackendError` for error answers. See ``faultwire`` for the frame kinds.
         """
@@ -551,16 +686,18 @@ class Emulator:
             prompt_tokens = functools.partial(self.prompt_tokens, request)  # only some kinds need it
             if (err := faultwire.error(fault, request, prompt_tokens)) is not None:
                 raise err
-            if fault.kind in ("slow", "hang"):
+            if fault.kind in ("slow", "hang") and timed:
                 self._stopping.wait(fault.delay_ms / 1000)
             if (frames := faultwire.replacement(fault, request, prompt_tokens, response_id)) is not None:
                 return self._stamp(request, frames, None, api)
         generation = self.generate(request)
+        if request.cache_tokens:  # the explicit cache's tokens, billed at the cached rate
+            generation = replace(generation, cached_tokens=max(generation.cached_tokens, request.cache_tokens))
         if fault is not None:
             generation = faultwire.shorten(fault, generation)
         limits = self.limits(request.model)
         signature = limits is not None and limits.thought_signatures
-        if self.latency is not None:  # streamed: the first token's wait here, the rest between chunks
+        if self.latency is not None and timed:  # streamed: the first token's wait here, the rest between chunks
             self._stopping.wait(self.latency.first_token_seconds(request.model) if request.stream
                                 else self.latency.seconds(request.model, generation.output_tokens))
         if request.stream:

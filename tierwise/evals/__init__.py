@@ -7,7 +7,7 @@
 
     suggest(reg, ledger.entries(since), ledger.shadow_pairs(since), read_eval_rows(["eval.csv"]))
 
-Shadow traffic is a rule of the call path (`tierwise.evals.shadow.ShadowTraffic`), switched on in the registry's
+Shadow traffic is a rule of the call path (`tierwise.shadow`), switched on in the registry's
 `[shadow]` section; `runtime.shadow.drain()` / `await runtime.shadow.adrain()` wait for pending samples.
 Imports are lazy: `import tierwise.evals` loads neither numpy nor the Gemini client.
 """

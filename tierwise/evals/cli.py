@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -178,7 +178,10 @@ def suggest_command(
         rows = read_eval_rows(evals or [])
         entries, pairs, where = _read_ledger(resolve_url(ledger, reg), since, required=not rows)
         suggestions = suggest(reg, entries, pairs, rows)
-        if not suggestions:
+        from .learn import retrain_advice
+
+        advice = retrain_advice(reg, entries, pairs)
+        if not suggestions and not (advice and advice["new_labels"]):
             raise EvalError(f"nothing to go on: no calls or shadow pairs in {where} since {since:%Y-%m-%d %H:%M} "
                             "UTC, and no --evals results")
         written = None
@@ -188,7 +191,7 @@ def suggest_command(
         raise _fail(str(exc)) from None
     if as_json:
         typer.echo(json.dumps({"window": window, "ledger": where, "written": str(written) if written else None,
-                               "suggestions": [s.to_dict() for s in suggestions]}, indent=2))
+                               "suggestions": [s.to_dict() for s in suggestions], "router": advice}, indent=2))
         return
     from .suggest_view import render_suggestions
 
@@ -197,6 +200,18 @@ def suggest_command(
         typer.echo(f"wrote {written}: review it, try it with `tierwise tiers --registry {written}`", err=True)
     else:
         typer.echo("no tier move to suggest: nothing written", err=True)
+    if advice is not None:
+        typer.echo(_advice_line(advice), err=True)
+
+
+def _advice_line(advice: dict[str, Any]) -> str:
+    signals = ", ".join(f"{n} {s}" for s, n in advice["signals"].items() if n)
+    since = f"since it was trained ({advice['labels_until'][:16]})" if advice["labels_until"] else "in the window"
+    head = f"router ({advice['router']}): {advice['new_labels']} new labels {since}" + (f" — {signals}" if signals
+                                                                                          else "")
+    if advice["retrain"]:
+        return head + ": a retrain should pay — tierwise router train --from-ledger --out router.json"
+    return head + f"; a retrain pays from {advice['retrain_labels']} ([router] retrain_labels)"
 
 
 def _read_ledger(url: str, since: datetime, required: bool) -> tuple[list[LedgerEntry], list[ShadowPair], str]:

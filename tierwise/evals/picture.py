@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 from tierwise.ledger.money import usd
-from tierwise.ledger.palette import CYCLE
+from tierwise.reports.palette import CYCLE
 
 from .errors import EvalError
 from .stats import Interval

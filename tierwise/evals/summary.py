@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tierwise.ledger.report import percentile
+from tierwise.reports.report import percentile
 from tierwise.tiers import Registry
 
 from .runner import EvalRun, Outcome

@@ -27,24 +27,20 @@ _EXPORTS = {
     "resolve_url": "tierwise.ledger.url",
     "default_path": "tierwise.ledger.url",
     "SpendGuard": "tierwise.ledger.guard",
-    "Decision": "tierwise.ledger.guard",
-    "Report": "tierwise.ledger.report",
+    "BudgetDecision": "tierwise.ledger.guard",
     "ShadowPair": "tierwise.ledger.shadow",
-    "build_report": "tierwise.ledger.report",
 }
 
 __all__ = [
     "BudgetExceededError",
-    "Decision",
+    "BudgetDecision",
     "Ledger",
     "LedgerEntry",
     "LedgerError",
     "LedgerPool",
-    "Report",
     "Spend",
     "ShadowPair",
     "SpendGuard",
-    "build_report",
     "default_path",
     "open_ledger",
     "resolve_url",
@@ -54,9 +50,8 @@ if TYPE_CHECKING:
     from .base import Ledger
     from .entry import LedgerEntry
     from .errors import BudgetExceededError, LedgerError
-    from .guard import Decision, SpendGuard
+    from .guard import BudgetDecision, SpendGuard
     from .periods import Spend
-    from .report import Report, build_report
     from .shadow import ShadowPair
     from .url import LedgerPool, default_path, open_ledger, resolve_url
 

@@ -41,7 +41,7 @@ OBSERVED_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
-class Decision:
+class BudgetDecision:
     """What to run: `stage_model` on `service_tier`. `reason` says which soft cap changed it, if any."""
 
     stage_model: StageModel
@@ -108,14 +108,14 @@ class SpendGuard:
         at: datetime | None = None,
         worst_usd: float = 0.0,
         tenants: Mapping[str, str] | None = None,
-    ) -> Decision:
+    ) -> BudgetDecision:
         """Decide how to run this call; raises `BudgetExceededError` when a hard cap is reached.
 
         `worst_usd`: the most the call can cost as asked (see tierwise/calls/worst.py): a soft cap that it, with
         the reservations of attempts in flight, would cross moves the call now rather than after the fact.
         `tenants`: the request's budgeted labels (`tenants_of`): each one's own caps apply too."""
         budget = self.registry.data.budget
-        unchanged = Decision(stage_model, stage_model, service_tier, service_tier)
+        unchanged = BudgetDecision(stage_model, stage_model, service_tier, service_tier)
         if not budget.any_cap:
             return unchanged  # no caps: no database read on the hot path
         moment = utc(at)
@@ -132,13 +132,13 @@ class SpendGuard:
         reason = _soft_reason(budget, spend, task_type, worst_usd) or next(
             (why for cap in caps if (why := _tenant_soft_reason(cap, held[cap.scope], worst_usd))), None)
         if reason is None or stage_model.spec.critical:
-            return Decision(stage_model, stage_model, service_tier, service_tier, reason, spend)
+            return BudgetDecision(stage_model, stage_model, service_tier, service_tier, reason, spend)
         target = stage_model
         cheapest = self.registry.data.tier_order[0]
         if budget.downgrade_when_capped and stage_model.tier != cheapest:
             target = self.registry.on_tier(stage_model.stage, cheapest)
         tier = budget.service_tier_when_capped or service_tier
-        return Decision(target, stage_model, tier, service_tier, reason, spend)
+        return BudgetDecision(target, stage_model, tier, service_tier, reason, spend)
 
     def tenants_of(self, labels: Mapping[str, Any]) -> dict[str, str]:
         """The request's labels that budgets are kept per (`[budget.per_label]`), e.g. {"user": "alice"}."""
@@ -271,7 +271,7 @@ class SpendGuard:
     def after_call(
         self,
         record: Any,
-        decision: Decision | None = None,
+        decision: BudgetDecision | None = None,
         *,
         route: str | None = None,
         escalated: bool | None = None,
@@ -307,13 +307,14 @@ class SpendGuard:
         )
         return self.ledger.record(entry, reservation_id)
 
-    async def abefore_call(self, stage_model: StageModel, task_type: str | None = None, **kwargs: Any) -> Decision:
+    async def abefore_call(self, stage_model: StageModel, task_type: str | None = None,
+                           **kwargs: Any) -> BudgetDecision:
         """`before_call` off the event loop (the database drivers block)."""
         if not self.registry.data.budget.any_cap:
             return self.before_call(stage_model, task_type, **kwargs)
         return await asyncio.to_thread(self.before_call, stage_model, task_type, **kwargs)
 
-    async def aafter_call(self, record: Any, decision: Decision | None = None, **kwargs: Any) -> Spend:
+    async def aafter_call(self, record: Any, decision: BudgetDecision | None = None, **kwargs: Any) -> Spend:
         """`after_call` off the event loop."""
         return await asyncio.to_thread(self.after_call, record, decision, **kwargs)
 

@@ -25,7 +25,7 @@ from tierwise.tiers import Registry, StageModel
 from . import economics
 from .entry import entry_row, prompt_columns, prompt_text
 from .errors import BudgetExceededError, LedgerError
-from .guard import Decision, SpendGuard
+from .guard import BudgetDecision, SpendGuard
 from .journal import journal_for, journal_open
 from .sqlite import SQLiteLedger
 from .url import LedgerPool
@@ -106,7 +106,7 @@ class LedgerHook(CallHook):
         if guard is None:
             return None
         # A reservation outlives its stage call's time budget only if its process died mid-call: then it expires.
-        budget_s = plan.registry.data.resilience.time_limits(plan.service_tier, 0.0)[1]  # flex: a longer budget
+        budget_s = plan.registry.data.resilience.time_limits(plan.timing, 0.0)[1]  # flex, batch: a longer budget
 
         def sized(attempts: Attempts, candidate: StageModel):
             note = _note(attempts)
@@ -236,7 +236,7 @@ def _journaled(guard: SpendGuard) -> SQLiteLedger | None:
     return ledger if not guard.registry.data.budget.any_cap and isinstance(ledger, SQLiteLedger) else None
 
 
-def _apply(plan: CallPlan, decision: Decision) -> CallPlan:
+def _apply(plan: CallPlan, decision: BudgetDecision) -> CallPlan:
     """The plan the guard's decision asks for: the chosen model and service tier, labelled for traces."""
     if not decision.changed:
         return plan

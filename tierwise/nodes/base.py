@@ -44,6 +44,7 @@ class StageCall:
     messages: list[Any]
     schema: type | None = None
     tools: tuple[Any, ...] | None = None  # LangChain tools to bind: the result's value is then the AIMessage
+    cache_prefix: int = 0  # leading messages (system prompt, a long document) an explicit cache may hold
 
 
 StageCall.__init__ = named_arguments(StageCall.__init__)  # type: ignore[method-assign]  # misuse named, not TypeError
@@ -107,7 +108,8 @@ def stage_node(name: str, prepare: Prepare[StateT], finish: Finish[StateT]) -> R
             return {**started, **call}
         try:
             result = await acall_stage(call.stage, call.messages, schema=call.schema, tools=call.tools,
-                                       context=context, task_type=state.get("task_type"), labels=_labels(state))
+                                       context=context, task_type=state.get("task_type"), labels=_labels(state),
+                                       cache_prefix=call.cache_prefix)
         except (ModelCallError, BudgetExceededError) as failed:
             return {**started, **_failed(name, call, state, failed, finish, context)}
         update = {"steps": [name], "calls": result.records, **started, **finish(state, result, context)}
@@ -139,8 +141,12 @@ def _begin(state: StateT) -> tuple[StateT, dict[str, str]]:
 
 def _labels(state: Mapping[str, Any]) -> dict[str, Any]:
     """What the ledger and traces group calls by: the request's own labels (user, team...) and tierwise's."""
-    return {**(state.get("labels") or {}), "route": state.get("route"), "request_id": state.get("request_id"),
-            "escalated": state.get("escalated")}
+    labels = {**(state.get("labels") or {}), "route": state.get("route"), "request_id": state.get("request_id"),
+              "escalated": state.get("escalated")}
+    margin = getattr(state.get("triage"), "margin", None)
+    if margin is not None:  # for shadow sampling aimed at uncertain requests
+        labels["router_margin"] = margin
+    return labels
 
 
 def _failed(

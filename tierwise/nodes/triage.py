@@ -1,9 +1,9 @@
 """triage: decides the route. Strategy (registry `router.strategy`): `llm` asks the triage stage on Lite for
 intent, complexity and confidence; `learned` asks the pre-router trained on outcome data (no API call);
-`hybrid` uses the learned router when it is confident and the LLM otherwise. Unusable triage output takes the
-cheap path, never Pro by default."""
+`hybrid` uses the learned router when it is confident and the LLM only in its uncertain band. No model_path: the
+packaged pre-router. Unusable triage output takes the cheap path, never Pro by default."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from tierwise.calls import StageResult
 from tierwise.calls.messages import check_request
@@ -18,20 +18,39 @@ STAGE = Stage("triage", prompt="triage", reads=("input",), schema=Triage)
 LEARNED_COMPLEXITY: dict[str, Literal[1, 3, 5]] = {"simple": 1, "moderate": 3, "complex": 5}
 
 
-def prepare(state: State, context: Context) -> StageCall | State:
-    text = check_request(state)  # a clear error before any model call
+def _decide(text: str, context: Context) -> Any:
+    """The pre-router's decision (registry model_path, else the packaged one): ~0.1 ms, no API call."""
+    from tierwise.calls.runtime import current_runtime
+    from tierwise.routing.packaged import packaged_path
+    from tierwise.routing.runtime import RouterFiles
+
     reg = registry(context)
     settings = reg.data.router
-    if settings.strategy != "llm":
-        from tierwise.calls.runtime import current_runtime
-        from tierwise.routing.runtime import RouterFiles, route_for
+    path = reg.path(settings.model_path) if settings.model_path else packaged_path()
+    routers = current_runtime().resource(RouterFiles, RouterFiles)
+    return routers.router_at(path).decide(text, settings.threshold)
 
-        routers = current_runtime().resource(RouterFiles, RouterFiles)
-        decision = routers.router_at(reg.path(settings.model_path)).decide(text, settings.threshold)
-        if settings.strategy == "learned" or decision.confidence >= settings.hybrid_confidence:
+
+def _focus(context: Context) -> bool:
+    """Shadow sampling aims at uncertain requests: the LLM path asks the pre-router for its margin too."""
+    shadow = registry(context).data.shadow
+    return shadow.enabled and shadow.focus == "uncertain"
+
+
+def prepare(state: State, context: Context) -> StageCall | State:
+    text = check_request(state)  # a clear error before any model call
+    settings = registry(context).data.router
+    if settings.strategy != "llm":
+        from tierwise.routing.runtime import route_for
+
+        decision = _decide(text, context)
+        sure = (decision.margin >= settings.hybrid_margin if settings.hybrid_margin is not None
+                else decision.confidence >= settings.hybrid_confidence)
+        if settings.strategy == "learned" or sure:
             route = route_for(decision)
             triage = TriageResult(intent="question", complexity=LEARNED_COMPLEXITY[route],
-                                  confidence="high" if decision.confidence >= 0.75 else "medium", source="learned")
+                                  confidence="high" if decision.confidence >= 0.75 else "medium", source="learned",
+                                  margin=decision.margin)
             return {"steps": ["triage"], "triage": triage, "route": route}
     return STAGE.call({"input": text})
 
@@ -39,9 +58,11 @@ def prepare(state: State, context: Context) -> StageCall | State:
 def finish(state: State, result: StageResult, context: Context) -> State:
     rules = registry(context).data.routing
     triage = result.value
+    margin = _decide(check_request(state), context).margin if _focus(context) else None
     if triage is None:
         # Never "default to Pro when unsure": that sends most traffic to Pro.
-        fallback = TriageResult(intent="question", complexity=1, confidence="low", usable=False, source="fallback")
+        fallback = TriageResult(intent="question", complexity=1, confidence="low", usable=False, source="fallback",
+                                margin=margin)
         return {"triage": fallback, "route": rules.on_unusable_triage}
     if triage.intent == "extraction":
         route = "extract"
@@ -51,7 +72,7 @@ def finish(state: State, result: StageResult, context: Context) -> State:
         route = "moderate"
     else:
         route = "complex"
-    return {"triage": TriageResult(**triage.model_dump()), "route": route}
+    return {"triage": TriageResult(**triage.model_dump(), margin=margin), "route": route}
 
 
 

@@ -4,7 +4,7 @@ Importing this package is cheap: names are loaded on first use (numpy only; type
 
     table = load_outcomes("outcomes.csv")            # FORMAT.md
     router = train_router(table); router.save("router.json")
-    load_router("router.json").decide("Prove that ...", threshold=0.8)   # Decision(model, index, ...)
+    load_router("router.json").decide("Prove that ...", threshold=0.8)   # RouterDecision(model, index, ...)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _EXPORTS = {
     "convert_routellm": "convert",
     "routellm_rows": "convert",
     "Featurizer": "features",
-    "Decision": "learned",
+    "RouterDecision": "learned",
     "LearnedRouter": "learned",
     "train_router": "learned",
     "load_router": "learned",
@@ -44,19 +44,19 @@ _EXPORTS = {
     "calibrate": "calibration",
     "cascade": "calibration",
     "write_settings": "calibration",
-    "Price": "pricing",
+    "TokenPrice": "pricing",
 }
 
 __all__ = [
     "Calibration",
     "Curve",
-    "Decision",
+    "RouterDecision",
     "Featurizer",
     "LearnedRouter",
     "OperatingPoint",
     "OutcomeError",
     "OutcomeTable",
-    "Price",
+    "TokenPrice",
     "aiq",
     "apgr",
     "at_quality",
@@ -96,7 +96,7 @@ if TYPE_CHECKING:
     from .curves import Curve, choose, learned_curve, oracle_curve, random_curve, score_curve
     from .errors import OutcomeError
     from .features import Featurizer
-    from .learned import Decision, LearnedRouter, load_router, train_router
+    from .learned import LearnedRouter, RouterDecision, load_router, train_router
     from .metrics import OperatingPoint, aiq, apgr, at_quality, cpt, pgr, summarize
-    from .pricing import Price
+    from .pricing import TokenPrice
     from .table import OutcomeTable, load_outcomes, table_from_rows

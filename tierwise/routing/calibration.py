@@ -22,10 +22,12 @@ from .compare import router_inputs
 from .curves import Curve, choose, learned_curve
 from .errors import OutcomeError
 from .features import Featurizer
-from .learned import SMALL_TABLE, LearnedRouter, design_matrix, select_l2, train_router
+from .learned import SMALL_TABLE, LearnedRouter, design_matrix, margins, select_l2, train_router
 from .table import OutcomeTable
 
 DRAFT_SCORES = tuple(range(1, 11))
+BAND_ACCURACY = 0.5  # below this share of right picks (worse than a coin) a margin bin is in the uncertain band
+BAND_BINS = 10
 MAX_CASCADE_THRESHOLDS = 200
 
 
@@ -45,6 +47,7 @@ class Calibration:
     met: bool
     cross_fitted: bool
     curve: Curve
+    hybrid_margin: float | None = None  # the uncertain band (see uncertain_margin); None: not computed
 
     @property
     def cost_relative(self) -> float:
@@ -68,6 +71,7 @@ class Calibration:
             "top_share": self.top_share,
             "met": self.met,
             "cross_fitted": self.cross_fitted,
+            "hybrid_margin": self.hybrid_margin,
         }
 
 
@@ -117,8 +121,12 @@ def calibrate(
     folds: int = 5,
     seed: int = 0,
     objective: str = "auto",
+    predictions: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[Calibration, LearnedRouter]:
     """Pick the thresholds meeting `target` × always-top quality at the least mean cost on `table`.
+
+    `predictions` (predicted quality, relative cost), out-of-fold for `table`'s rows, are used instead of
+    `router`'s own when the caller cross-fitted them (e.g. a router fine-tuned on ledger labels).
 
     With `router` None a router is trained on the whole table (returned, threshold set) and the threshold is
     chosen on cross-fitted predictions; with a router, its predictions on the table are used as they are.
@@ -126,8 +134,10 @@ def calibrate(
     """
     if not 0.0 < target <= 1.5:
         raise ValueError(f"target must be a fraction of the top model's quality (e.g. 0.95), not {target}")
-    cross_fitted = router is None
-    if router is None:
+    cross_fitted = router is None or predictions is not None
+    if predictions is not None and router is not None:
+        pred, kappa = predictions
+    elif router is None:
         pred, kappa, l2 = cross_fit(table, folds, seed, objective)
         router = train_router(table, l2=l2, seed=seed, objective=objective)
     else:
@@ -170,6 +180,7 @@ def calibrate(
             shares,
         )
     router.threshold = _round_up(t)
+    band = uncertain_margin(table, pred, kappa, router.threshold)
     return (
         Calibration(
             target,
@@ -184,9 +195,35 @@ def calibrate(
             bool(best[0]),
             cross_fitted,
             curve,
+            band,
         ),
         router,
     )
+
+
+def uncertain_margin(table: OutcomeTable, pred: np.ndarray, kappa: np.ndarray, threshold: float,
+                     min_accuracy: float = BAND_ACCURACY, bins: int = BAND_BINS) -> float:
+    """The hybrid strategy's uncertain band, from outcomes: the margin (see learned.margins) below which the
+    router's picks were right less often than `min_accuracy`.
+
+    A pick is right when no other rung did better on the prompt by the same measure the router weighs (realised
+    quality − λ × relative cost). Prompts are cut into `bins` equal-count bins by margin; the band ends at the top
+    of the highest bin whose share of right picks is below `min_accuracy` (0: no bin is, the router is trusted
+    everywhere). Below that margin, asking LLM triage costs a Lite round trip and can only help."""
+    n = table.n_prompts
+    if n < 2 * bins:
+        return 0.0
+    t = min(max(float(threshold), 1e-12), 1.0)
+    pick = choose(pred, kappa, t)
+    realised = table.quality - (1.0 - t) / t * kappa
+    right = realised[np.arange(n), pick] >= realised.max(axis=1) - 1e-9
+    m = margins(pred, kappa, t)
+    order = np.argsort(m, kind="stable")
+    band = 0.0
+    for part in np.array_split(order, bins):
+        if right[part].mean() < min_accuracy:
+            band = float(m[part].max())
+    return float(math.ceil(band * 1e4) / 1e4)
 
 
 def _round_up(t: float) -> float:
@@ -226,6 +263,8 @@ def settings_text(toml_path: str | Path, calibration: Calibration, model_path: s
     router["strategy"] = strategy
     router["model_path"] = _relative(Path(model_path), toml_path.parent)
     router["threshold"] = calibration.threshold
+    if calibration.hybrid_margin is not None:
+        router["hybrid_margin"] = calibration.hybrid_margin
     if calibration.draft_score is not None:
         thresholds = doc.setdefault("thresholds", {})
         thresholds["draft_score"] = calibration.draft_score

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.markup import escape
@@ -132,13 +132,49 @@ def _metrics_table(rows: list[dict[str, Any]], unit: str):
     return t
 
 
+FromLedgerOpt = Annotated[
+    bool,
+    typer.Option("--from-ledger", help="Learn from your own traffic: shadow pairs, judge verdicts, escalations "
+                 "(and --evals tables), fine-tuning the router in use."),
+]
+SinceOpt = Annotated[str, typer.Option("--since", help="--from-ledger: labels of this span back (7d, 30d) or since "
+                                       "a UTC date.")]
+LedgerOpt = Annotated[str | None, typer.Option("--ledger", help="--from-ledger: ledger URL (default: as `tierwise "
+                                               "report`).")]
+EvalsOpt = Annotated[list[Path] | None, typer.Option("--evals", help="--from-ledger: also an outcome table written "
+                                                     "by `tierwise eval` (repeatable).")]
+RegistryOpt = Annotated[str | None, typer.Option("--registry", help="--from-ledger: a registry TOML (its tiers and "
+                                                 "[router] model_path).")]
+HELD_BACK = 0.25  # share of ledger labels the new router is compared on before it is written
+
+
+def ledger_source(ctx: typer.Context) -> Callable[..., dict[str, Any]]:
+    """The ledger label reader, given by the `tierwise` command (tierwise/cli.py): routing sits below the ledger
+    and the evals layer that reads it, so it is handed the reader instead of importing it."""
+    obj = ctx.find_root().obj
+    source = obj.get("ledger_labels") if isinstance(obj, dict) else None
+    if source is None:
+        raise OutcomeError("--from-ledger", "reading the ledger needs the `tierwise` command")
+    return cast(Callable[..., dict[str, Any]], source)
+
+
 @router_app.command("train")
 @_guard
 def train_command(
-    outcomes: OutcomesOpt,
+    ctx: typer.Context,
     out: Annotated[
         Path, typer.Option("--out", help="Router file to write (.json, or .npz for a smaller file).")
     ],
+    outcomes: Annotated[
+        Path | None, typer.Option("--outcomes", help="Outcome table: CSV, JSONL or Parquet (FORMAT.md).")
+    ] = None,
+    from_ledger: FromLedgerOpt = False,
+    since: SinceOpt = "30d",
+    ledger: LedgerOpt = None,
+    evals: EvalsOpt = None,
+    registry: RegistryOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="--from-ledger: write the new router even when it does "
+                                        "worse than the current one on held-back traffic.")] = False,
     top: TopOpt = None,
     prices: PricesOpt = None,
     ladder: LadderOpt = None,
@@ -152,15 +188,23 @@ def train_command(
     seed: int = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train the learned pre-router on an outcome table and save it (JSON or npz, never pickle)."""
+    """Train the learned pre-router on an outcome table (--outcomes) or on your own traffic (--from-ledger), and
+    save it (JSON or npz, never pickle)."""
     from tierwise.inputs import check_number
     from tierwise.outputs import check_output
 
     from .learned import train_router
 
-    check_output(out, option="--out", inputs=[outcomes, prices], suffixes=ROUTER_SUFFIXES, make_parents=True)
+    if (outcomes is None) == (not from_ledger):
+        raise OutcomeError("router train", "give either --outcomes FILE or --from-ledger")
+    check_output(out, option="--out", inputs=[outcomes, prices, *(evals or [])], suffixes=ROUTER_SUFFIXES,
+                 make_parents=True)
     if l2 is not None:
         check_number(l2, "--l2", low=0)
+    if from_ledger:
+        _train_from_ledger(ledger_source(ctx), out, since, ledger, evals or [], registry, force, l2, seed, as_json)
+        return
+    assert outcomes is not None
     table = _load(outcomes, top, prices, ladder)
     _notes(table)
     router = train_router(table, l2=l2, seed=seed, objective=objective)
@@ -181,6 +225,52 @@ def train_command(
         f"({' → '.join(router.models)}); objective {router.objective}; l2 {router.meta['l2']}; "
         f"{router.meta['features']} features; wrote {out} ({info['bytes'] / 1024:.0f} KiB)"
     ))
+
+
+def _train_from_ledger(source: Callable[..., dict[str, Any]], out: Path, since: str, ledger: str | None,
+                       evals: list[Path], registry: str | None, force: bool, l2: float | None, seed: int,
+                       as_json: bool) -> None:
+    """Labels from the ledger → fine-tune the current router on 75% → compare on the held-back 25% → if not
+    worse (or --force), fine-tune on every label and write."""
+    from .adapt import compare, split_held_back, tune_router
+
+    found = source(since=since, ledger=ledger, evals=evals, registry=registry)
+    labels, current = found["labels"], found["current"]
+    train, back = split_held_back(labels, HELD_BACK, seed)
+    candidate = tune_router(labels.subset(train), current, l2=l2, seed=seed)
+    rows = compare(labels.subset(back), {"current": current, "new": candidate})
+    better = rows[1]["log_loss"] <= rows[0]["log_loss"] + 1e-9
+    written = None
+    if better or force:
+        router = tune_router(labels, current, l2=l2, seed=seed)
+        router.meta.update({"labels_until": found["newest"], "label_signals": found["counts"],
+                            "source": found["where"]})
+        router.save(out)
+        written = str(out)
+    if as_json:
+        typer.echo(json.dumps({"labels": labels.n, "signals": found["counts"], "skipped": found["skipped"],
+                               "held_back": len(back), "comparison": rows, "written": written,
+                               "current": found["current_name"]}, indent=1))
+        return
+    from rich.table import Table
+
+    console = _console()
+    console.print(escape(f"{found['where']}: {found['summary']}"))
+    t = Table(title=escape(f"On {len(back)} held-back requests (never trained on): current router "
+                           f"({found['current_name']}) beside the new one"), title_justify="left")
+    for col in ("router", "log-loss", "Brier", "cost vs always-top at 95%", "labelled cells", "complete rows"):
+        t.add_column(col, justify="right" if col != "router" else "left")
+    for r in rows:
+        t.add_row(r["router"], f"{r['log_loss']:.4f}", f"{r['brier']:.4f}", _pct(r["cost_relative_at_95"]),
+                  str(r["cells"]), str(r["complete_rows"]))
+    console.print(t)
+    if written:
+        note = "" if better else " (--force: it did worse than the current router on held-back traffic)"
+        console.print(escape(f"wrote {out}: fine-tuned on all {labels.n} labels{note}; use it with [router] "
+                             f"model_path = \"{out}\" (or `tierwise calibrate --from-ledger`)"))
+    else:
+        console.print("not written: the new router does worse than the current one on held-back traffic "
+                      "(--force writes it anyway)")
 
 
 @router_app.command("eval")
@@ -235,7 +325,15 @@ def convert_command(
 
 @_guard
 def calibrate_command(
-    outcomes: OutcomesOpt,
+    ctx: typer.Context,
+    outcomes: Annotated[
+        Path | None, typer.Option("--outcomes", help="Outcome table: CSV, JSONL or Parquet (FORMAT.md).")
+    ] = None,
+    from_ledger: FromLedgerOpt = False,
+    since: SinceOpt = "30d",
+    ledger: LedgerOpt = None,
+    evals: EvalsOpt = None,
+    registry: RegistryOpt = None,
     target: Annotated[float, typer.Option(help="Quality to keep, as a fraction of the top model's.")] = 0.95,
     router: Annotated[
         Path | None,
@@ -255,30 +353,54 @@ def calibrate_command(
     prices: PricesOpt = None,
     ladder: LadderOpt = None,
     folds: Annotated[int, typer.Option(help="Cross-fitting folds when training here.")] = 5,
+    strategy: Annotated[str, typer.Option(help="The [router] strategy to write: learned (no triage call) or hybrid "
+                                          "(LLM triage only in the calibrated uncertain band).")] = "learned",
     as_json: JsonOpt = False,
 ) -> None:
     """Choose the router threshold (and draft-score/confidence thresholds when the table has draft scores)
-    that meet the quality target at the least cost; write them where the graph reads them."""
+    that meet the quality target at the least cost; write them where the graph reads them. With --from-ledger,
+    the router is fine-tuned on your traffic's labels and the threshold is chosen on its shadow pairs."""
     from tierwise.inputs import check_number
     from tierwise.outputs import check_output, write_atomic
 
     from .calibration import calibrate, read_settings_file, settings_text
     from .learned import load_router
 
+    if (outcomes is None) == (not from_ledger):
+        raise OutcomeError("calibrate", "give either --outcomes FILE or --from-ledger")
+    if from_ledger and router is not None:
+        raise OutcomeError("calibrate", "--router calibrates a given router on --outcomes; --from-ledger trains one")
     # Every output checked, and the TOML read, before anything is trained or written: nothing half-done.
-    inputs = [outcomes, prices, router]
+    inputs = [outcomes, prices, router, *(evals or [])]
     check_output(write, option="--write", inputs=inputs, suffixes=(".toml",), make_parents=True)
     read_settings_file(write)
     if router is None:
         check_output(router_out or write.parent / "router.json", option="--router-out", inputs=[*inputs, write],
                      suffixes=ROUTER_SUFFIXES, make_parents=True)
     check_number(target, "--target", low=0.0, high=1.5)
-    learned = load_router(router) if router is not None else None
-    table = _load(outcomes, top, prices, ladder)
-    _notes(table)
-    result, trained = calibrate(table, learned, target=target, folds=folds)
+    if strategy not in ("learned", "hybrid"):
+        raise OutcomeError("--strategy", f"must be learned or hybrid, not {strategy!r}")
+    if from_ledger:
+        from .adapt import cross_fit_complete, tune_router
+
+        found = ledger_source(ctx)(since=since, ledger=ledger, evals=evals or [], registry=registry)
+        labels, current = found["labels"], found["current"]
+        console_note = f"{found['where']}: {found['summary']}"
+        table, pred, kappa = cross_fit_complete(labels, current, folds=min(folds, 3))
+        trained = tune_router(labels, current)
+        trained.meta.update({"labels_until": found["newest"], "label_signals": found["counts"],
+                             "source": found["where"]})
+        result, trained = calibrate(table, trained, target=target, predictions=(pred, kappa))
+        learned = None
+    else:
+        assert outcomes is not None
+        console_note = None
+        learned = load_router(router) if router is not None else None
+        table = _load(outcomes, top, prices, ladder)
+        _notes(table)
+        result, trained = calibrate(table, learned, target=target, folds=folds)
     model_path = router if router is not None else router_out or write.parent / "router.json"
-    text = settings_text(write, result, model_path)  # the TOML once more: it may have changed meanwhile
+    text = settings_text(write, result, model_path, strategy)  # the TOML once more: it may have changed meanwhile
     if learned is None:
         trained.save(model_path)
     write_atomic(write, text, option="--write")
@@ -288,8 +410,12 @@ def calibrate_command(
             "model_path": str(model_path),
             "curve": _curve_points(result.curve, table),
         }
+        if from_ledger:
+            out["signals"] = found["counts"]
         typer.echo(json.dumps(out, indent=1))
         return
+    if console_note:
+        _console().print(escape(console_note))
     _print_calibration(result, table, write, model_path)
 
 
@@ -335,6 +461,8 @@ def _print_calibration(result, table, write: Path, model_path) -> None:
         extra = f", draft_score {result.draft_score}"
         if result.confidence is not None:
             extra += f", confidence {result.confidence:g}"
+    if result.hybrid_margin is not None:
+        extra += f", hybrid_margin {result.hybrid_margin:g} (LLM triage below it, with strategy hybrid)"
     console.print(escape(
         f"target {result.target:.0%} of {table.top} quality: threshold {result.threshold:.4f}{extra} "
         f"{verdict} it "

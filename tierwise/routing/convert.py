@@ -19,11 +19,11 @@ from typing import Any
 
 from .errors import OutcomeError
 from .formats import write_rows
-from .pricing import LITE_PRICE, PRO_PRICE, Price, estimate_tokens, parse_prices
+from .pricing import LITE_PRICE, PRO_PRICE, TokenPrice, estimate_tokens, parse_prices
 
 WEAK = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 STRONG = "gpt-4-1106-preview"
-DEFAULT_PRICES: dict[str, Price] = {WEAK: LITE_PRICE, STRONG: PRO_PRICE}
+DEFAULT_PRICES: dict[str, TokenPrice] = {WEAK: LITE_PRICE, STRONG: PRO_PRICE}
 BENCHMARKS = ("mmlu", "gsm8k", "mt_bench")
 COLUMNS = (
     "prompt_id",

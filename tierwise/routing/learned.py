@@ -38,15 +38,18 @@ SMALL_TABLE = 50  # below this many prompts: no validation split, no rare-featur
 
 
 @dataclass(frozen=True)
-class Decision:
+class RouterDecision:
     """A routing decision. `index` is the rung on the cheap→expensive ladder; `confidence` the predicted
-    quality of the chosen model; `probabilities` the predicted quality of every model."""
+    quality of the chosen model; `probabilities` the predicted quality of every model; `margin` how far the chosen
+    rung's utility (predicted quality − λ × relative cost) is ahead of the next best rung's: near 0 the router is
+    torn, which is where the hybrid strategy asks LLM triage."""
 
     model: str
     index: int
     confidence: float
     probabilities: dict[str, float]
     threshold: float
+    margin: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -118,19 +121,21 @@ class LearnedRouter:
         x = self.featurizer.transform(list(prompts))
         return logreg.predict(x, self._table(), self.bias)
 
-    def decide(self, prompt: str, threshold: float | None = None) -> Decision:
+    def decide(self, prompt: str, threshold: float | None = None) -> RouterDecision:
         """Route one prompt. `threshold` defaults to the router's own (set by calibration)."""
         t = self.threshold if threshold is None else float(threshold)
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"threshold must be within 0..1, not {t}")
         p = self.predict(prompt)
-        i = int(choose(p[None, :], self.relative_costs([prompt]), t)[0])
-        return Decision(
+        kappa = self.relative_costs([prompt])
+        i = int(choose(p[None, :], kappa, t)[0])
+        return RouterDecision(
             model=self.models[i],
             index=i,
             confidence=float(p[i]),
             probabilities={m: float(v) for m, v in zip(self.models, p, strict=True)},
             threshold=t,
+            margin=float(margins(p[None, :], kappa, t)[0]),
         )
 
     def save(self, path: str | Path) -> Path:
@@ -175,6 +180,15 @@ class LearnedRouter:
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
         return path
+
+
+def margins(pred: np.ndarray, kappa: np.ndarray, threshold: float) -> np.ndarray:
+    """Per prompt: utility of the best rung minus that of the runner-up, utility = quality − λ × relative cost,
+    λ = (1 − t)/t as in `choose`. In quality units (0..1): how sure the decision is."""
+    t = min(max(float(threshold), 1e-12), 1.0)
+    util = pred - (1.0 - t) / t * kappa
+    top2 = np.sort(util, axis=1)[:, -2:]
+    return top2[:, 1] - top2[:, 0]
 
 
 def load_router(path: str | Path) -> LearnedRouter:

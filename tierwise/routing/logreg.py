@@ -27,30 +27,42 @@ def fit(
     tol: float = 1e-6,
     start: tuple[np.ndarray, np.ndarray] | None = None,
     sample_weight: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+    prior: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Minimise mean weighted cross-entropy(y, σ(XW + b)) + l2/2·|W|². Returns (W: (n_cols, k), b: (k,)).
+    """Minimise mean weighted cross-entropy(y, σ(XW + b)) + l2/2·|W - prior|². Returns (W: (n_cols, k), b: (k,)).
 
     `start` warm-starts from an earlier (W, b), e.g. the fit at the next-larger l2 on a regularisation path.
     `sample_weight` (n,) reweights rows, e.g. so each source of a pooled table counts the same; it is scaled
     to mean 1 so l2 means the same with or without it.
+    `mask` (n, k) of 0/1 marks the cells whose label is known: traffic labels often say how one model did and
+    not the other (a judged cheap draft), and an unknown cell must pull its head nowhere. `prior` (n_cols, k)
+    shrinks W towards an earlier router's weights instead of towards 0: fine-tuning on a few labels keeps what
+    the earlier router knew about the features those labels never show.
     """
     n, k = y.shape
     d = x.n_cols
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float) / np.mean(sample_weight)
-    prior = np.clip((sw[:, None] * y).mean(axis=0), 1e-4, 1 - 1e-4)
+    known = np.ones((n, k)) if mask is None else np.asarray(mask, dtype=float)
+    y = np.where(known > 0, np.nan_to_num(y), 0.0)
+    w0 = np.zeros((d, k)) if prior is None else np.asarray(prior, dtype=float)
+    seen = np.maximum((sw[:, None] * known).sum(axis=0), 1e-12)
+    base = np.clip((sw[:, None] * known * y).sum(axis=0) / seen, 1e-4, 1 - 1e-4)
 
     def loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w = theta[: d * k].reshape(d, k)
         b = theta[d * k :]
         z = x.dot(w) + b
         # log(1 + e^z) - y z, computed stably
-        loss = float(np.mean(sw * np.sum(np.logaddexp(0.0, z) - y * z, axis=1))) + 0.5 * l2 * float(np.sum(w * w))
-        r = sw[:, None] * (_sigmoid(z) - y) / n
-        gw = x.tdot(r) + l2 * w
+        dw = w - w0
+        cells = known * (np.logaddexp(0.0, z) - y * z)
+        loss = float(np.mean(sw * np.sum(cells, axis=1))) + 0.5 * l2 * float(np.sum(dw * dw))
+        r = sw[:, None] * known * (_sigmoid(z) - y) / n
+        gw = x.tdot(r) + l2 * dw
         return loss, np.concatenate([gw.ravel(), r.sum(axis=0)])
 
     if start is None:
-        theta0 = np.concatenate([np.zeros(d * k), np.log(prior / (1 - prior))])
+        theta0 = np.concatenate([w0.ravel(), np.log(base / (1 - base))])
     else:
         theta0 = np.concatenate([start[0].ravel(), start[1]])
     theta = lbfgs(loss_grad, theta0, max_iter=max_iter, tol=tol)

@@ -19,7 +19,7 @@ CHARS_PER_TOKEN = 4.0
 
 
 @dataclass(frozen=True)
-class Price:
+class TokenPrice:
     """USD per 1M tokens."""
 
     input: float
@@ -29,13 +29,13 @@ class Price:
         return (input_tokens * self.input + output_tokens * self.output) * PER_MTOK
 
 
-PriceTable = dict[str, Price]
+PriceTable = dict[str, TokenPrice]
 
 # Gemini-like list prices used by the RouteLLM converter: the registry's lite and pro tiers as copied on
 # 2026-11-22 (gemini-3.5-flash-lite 0.25/1.50, gemini-3.1-pro-preview 2.00/12.00 USD per 1M tokens).
 # Mixtral-8x7B is priced as the lite rung, GPT-4 as the pro rung: the ratio, not the level, drives savings.
-LITE_PRICE = Price(input=0.25, output=1.50)
-PRO_PRICE = Price(input=2.00, output=12.00)
+LITE_PRICE = TokenPrice(input=0.25, output=1.50)
+PRO_PRICE = TokenPrice(input=2.00, output=12.00)
 
 
 def estimate_tokens(text: str) -> int:
@@ -53,7 +53,7 @@ def parse_prices(raw: Mapping[str, Any], source: str = "prices") -> PriceTable:
                 outp = value.get("output", value.get("output_per_mtok"))
             else:
                 inp, outp = value
-            price = Price(float(inp), float(outp))
+            price = TokenPrice(float(inp), float(outp))
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"{source}: price of {model!r} must be {{input = X, output = Y}} USD/1M"
@@ -88,5 +88,5 @@ def registry_prices(models: Iterable[str]) -> PriceTable:
         spec = data.models.get(model_id)
         if spec is not None:
             p = spec.price_on(utc_today())
-            out[name] = Price(float(p.input), float(p.output))
+            out[name] = TokenPrice(float(p.input), float(p.output))
     return out

@@ -27,6 +27,7 @@ class TriageResult(Triage):
 
     usable: bool = True
     source: Literal["llm", "learned", "fallback"] = "llm"
+    margin: float | None = None  # the pre-router's margin on this request, when it was asked (shadow focus)
 
 
 class Draft(BaseModel):
@@ -84,3 +85,7 @@ class CallRecord(BaseModel):
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     purpose: str | None = Field(default=None, description="None for user traffic; 'shadow' or 'eval' otherwise "
                                 "(reports and the optimizer count those apart).")
+    cache: Literal["create", "storage"] | None = Field(default=None, description="An explicit context cache's "
+                                                       "creation or storage, not a model call (calls/caching.py).")
+    processing: Literal["standard", "batch"] = Field(default="standard", description="'batch': sent in a Gemini "
+                                                     "Batch API job and billed at its batch rates.")

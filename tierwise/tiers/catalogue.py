@@ -121,6 +121,13 @@ class ModelSpec(_Strict):
         "thinking levels (Gemini 3), false for the others.",
     )
     service_tiers: list[ServiceTier] = Field(default_factory=lambda: list[ServiceTier](["standard"]), min_length=1)
+    min_cache_tokens: PositiveInt | None = Field(
+        default=None, description="Smallest explicit context cache it accepts (tokens); unset: it takes none."
+    )
+    cache_storage: float | None = Field(
+        default=None, ge=0, description="Explicit cache storage, USD per 1M tokens per hour (genai-prices has none)."
+    )
+    cache_storage_source: str = Field(default="", description="Where `cache_storage` comes from.")
     shutdown: Day | None = None
     replacement: str | None = None
     prices: list[Price] = Field(

@@ -170,6 +170,33 @@ def calc(model_id: str, input_tokens: int, output_tokens: int, cached_tokens: in
     return total
 
 
+def calc_batch(model_id: str, input_tokens: int, output_tokens: int, cached_tokens: int,
+               on: date) -> tuple[Decimal, Decimal] | None:
+    """USD at the Gemini Batch API's rates, as genai-prices prices them (`price_context={"processing": "batch"}`,
+    its batch variants with their cache-read exceptions); None when genai-prices lacks the model or has no batch
+    rates for it on that day (then the caller bills the standard price: never less than Google may charge).
+    Returns (input USD, output USD)."""
+    if version() is None:
+        return None
+    from datetime import UTC, datetime
+
+    from genai_prices.types import Usage
+
+    when = datetime(on.year, on.month, on.day, 12, tzinfo=UTC)
+    try:
+        _, info = _snapshot().find_provider_model(model_id, None, PROVIDER, None)
+    except LookupError:
+        return None
+    batch_rates = [v for v in info.price_variants or () if v.when == {"processing": "batch"}
+                   and (v.constraint is None or v.constraint.active(when))]
+    if not batch_rates:
+        return None
+    usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens, cache_read_tokens=cached_tokens)
+    provider = _snapshot().find_provider(None, PROVIDER, None)
+    priced = info.calc_price(usage, provider, genai_request_timestamp=when, price_context={"processing": "batch"})
+    return priced.input_price, priced.output_price
+
+
 def with_list_prices(document: Mapping[str, Any]) -> dict[str, Any]:
     """The registry document with genai-prices' entries added to every model: the registry's own entries
     (overrides) come first and win from their earliest effective date on; genai-prices' entries fill the

@@ -135,6 +135,32 @@ def price_parts(
                 thinking_usd=round(thinking * rate_out * PER_TOKEN * factor, 10), service_tier=service_tier)
 
 
+def batch_parts(model_id: str, model: ModelSpec, usage: Usage, on: date) -> Cost:
+    """One request answered by a Gemini Batch API job, itemised: genai-prices' batch rates for the model on that
+    day (half the standard rates, with their exceptions: e.g. gemini-3.1-pro-preview's cache reads stay at the
+    standard rate). A model genai-prices has no batch rates for is billed at its standard price (fail closed: never
+    less than Google may charge). Batch is not a service tier: the Cost says standard, the record says batch."""
+    from . import list_prices
+
+    if usage.cache_hit:
+        return Cost()
+    cached = min(usage.cached_tokens, usage.input_tokens)
+    found = list_prices.calc_batch(model_id, usage.input_tokens, usage.output_tokens, cached, on)
+    if found is None:
+        return price_parts(model, usage, on)
+    input_usd, output_usd = round(float(found[0]), 10), round(float(found[1]), 10)
+    cached_usd = list_prices.calc_batch(model_id, cached, 0, cached, on) if cached else None
+    thinking = min(usage.thinking_tokens, usage.output_tokens)
+    return Cost(total_usd=round(input_usd + output_usd, 10), input_usd=input_usd, output_usd=output_usd,
+                cached_input_usd=round(float(cached_usd[0]), 10) if cached_usd else 0.0,
+                thinking_usd=round(output_usd * thinking / usage.output_tokens, 10) if usage.output_tokens else 0.0)
+
+
+def batch_price(model_id: str, model: ModelSpec, usage: Usage, on: date) -> float:
+    """`batch_parts`' total: USD for one request answered by a Batch API job."""
+    return batch_parts(model_id, model, usage, on).total_usd
+
+
 def add_costs(costs: Sequence[Cost]) -> Cost:
     """The bill of several requests of one call (google-genai's continuation hops), each priced on its own; the
     tier named is the last request's."""

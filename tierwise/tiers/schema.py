@@ -118,18 +118,22 @@ class Router(_Strict):
 
     strategy: Literal["llm", "learned", "hybrid"] = "llm"
     model_path: str = Field(default="", description="Router file from `tierwise router train`; relative paths "
-                            "are read from the user registry file's folder.")
+                            "are read from the user registry file's folder. Empty: the packaged pre-router.")
     threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Quality/cost trade-off (from calibrate).")
     hybrid_confidence: float = Field(
         default=0.75, ge=0.0, le=1.0, description="hybrid: the learned router decides when its predicted quality "
-        "for the model it picks is at least this."
+        "for the model it picks is at least this (unless hybrid_margin is set)."
     )
-
-    @model_validator(mode="after")
-    def _needs_model(self) -> Router:
-        if self.strategy != "llm" and not self.model_path:
-            raise ValueError(f"strategy {self.strategy!r} needs model_path (train one with `tierwise router train`)")
-        return self
+    hybrid_margin: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="hybrid: LLM triage is asked only when the learned router's "
+        "margin (utility of its pick minus the runner-up's) is below this: its uncertain band, calibrated from "
+        "outcomes by `tierwise calibrate`. Set, it replaces hybrid_confidence."
+    )
+    retrain_labels: PositiveInt = Field(
+        default=500, description="`tierwise suggest` says a retrain (`tierwise router train --from-ledger`) should "
+        "pay once this many new labels are in the ledger (benchmarks/routing.py --learning-curve: most of the gain "
+        "comes by 500)."
+    )
 
 
 LABEL_KEY = r"^[a-z][a-z0-9_]{0,39}$"  # a request label budgets are kept per: user, team, api_key_id...
@@ -242,6 +246,10 @@ class Resilience(_Strict):
     flex_request_budget_s: Seconds = Field(
         default=1800.0, description="All attempts of one stage call on the Flex service tier."
     )
+    batch_request_budget_s: Seconds = Field(
+        default=86400.0, description="All attempts of one stage call sent through the Batch API (a job may take up "
+        "to 24 h, then expires; a retry goes into a later job)."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Resilience:
@@ -252,6 +260,8 @@ class Resilience(_Strict):
     def time_limits(self, service_tier: str, stage_timeout_s: float) -> tuple[float, float]:
         """(one attempt's timeout, the whole stage call's budget) on `service_tier`: Flex answers in minutes, so
         a stage moved to flex gets the longer of its own and the Flex limits rather than timing out."""
+        if service_tier == "batch":  # not a service tier: the Batch API (`CallPlan.timing`)
+            return self.batch_request_budget_s, self.batch_request_budget_s
         if service_tier == "flex":
             return max(stage_timeout_s, self.flex_timeout_s), max(self.request_budget_s, self.flex_request_budget_s)
         return stage_timeout_s, self.request_budget_s
@@ -291,13 +301,27 @@ class Shadow(_Strict):
     judge_tier: str = Field(default="", description="Empty: the judge stage's own tier.")
     tie_margin: int = Field(default=1, ge=0, le=9, description="Score gap (1-10 scale) still counted as a tie.")
     max_in_flight: PositiveInt = Field(default=8, description="Samples beyond this many pending are skipped.")
+    focus: Literal["uniform", "uncertain"] = Field(
+        default="uniform", description="uncertain: requests the pre-router is least sure of (margin inside its "
+        "uncertain band) are sampled at rate × uncertain_boost — the labels a retrain learns most from (active "
+        "learning); daily_usd still caps the day."
+    )
+    uncertain_boost: float = Field(default=5.0, ge=1.0, le=100.0, description="focus = uncertain: the rate's "
+                                   "multiplier inside the band.")
+    uncertain_band: float = Field(default=0.05, gt=0.0, le=1.0, description="focus = uncertain: the margin below "
+                                  "which a request counts as uncertain, unless [router] hybrid_margin is set.")
     stages: dict[str, ShadowStage] = Field(default_factory=dict)
 
-    def rate(self, stage: str, task_type: str | None) -> float:
+    def rate(self, stage: str, task_type: str | None, margin: float | None = None,
+             band: float | None = None) -> float:
+        """The sampling probability of one call; `margin` the pre-router's on this request (None: unknown)."""
         spec = self.stages.get(stage)
         if not self.enabled or spec is None:
             return 0.0
-        return spec.task_types.get(task_type, spec.rate) if task_type else spec.rate
+        base = spec.task_types.get(task_type, spec.rate) if task_type else spec.rate
+        if self.focus == "uncertain" and margin is not None and margin < (band or self.uncertain_band):
+            return min(1.0, base * self.uncertain_boost)
+        return base
 
 
 class EvalSettings(_Strict):

@@ -1,5 +1,5 @@
 """Shadow traffic as a call-path hook: after a stage answers, maybe re-run it on a higher tier in the background
-(tierwise/evals/shadow.py). Never delays or fails the user's call: scheduling errors are logged and dropped."""
+(tierwise/shadow/traffic.py). Never delays or fails the user's call: scheduling errors are logged and dropped."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 from tierwise.calls.hooks import CallHook
 from tierwise.calls.plan import CallPlan
 from tierwise.calls.result import StageResult
-from tierwise.evals.shadow import ShadowTraffic
+from tierwise.shadow.traffic import ShadowTraffic
 from tierwise.tiers import Registry
 
 log = logging.getLogger("tierwise.shadow")

@@ -61,7 +61,7 @@ class ShadowTraffic:
             return  # shadow, eval (and other non-traffic) calls are never shadowed
         settings = registry.data.shadow
         base = result.record
-        rate = settings.rate(stage, base.task_type)
+        rate = settings.rate(stage, base.task_type, labels.get("router_margin"), registry.data.router.hybrid_margin)
         if rate <= 0 or random.random() >= rate:
             return
         target = target_tier(registry, stage, base.tier)
@@ -194,11 +194,10 @@ class _Stage:
 def _steps(job: _Job) -> Generator[_Db | _Stage, Any, None]:
     """Cap check → shadow call → two blind grades → stored pair. Receives each step's result or exception."""
     from tierwise.calls import StageResult
+    from tierwise.evals.grading import grade_messages
+    from tierwise.evals.stages import answer_text, request_text
     from tierwise.ledger.shadow import ShadowPair
     from tierwise.state import Score
-
-    from .grading import grade_messages
-    from .stages import answer_text, request_text
 
     settings, base = job.registry.data.shadow, job.result.record
     ledger = job.traffic.ledgers.guard(job.registry).ledger

@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.markup import escape as esc  # task types, model ids, paths: stored by any caller, never markup
 from rich.table import Table
 
-from .money import pct, usd, usd_column
+from tierwise.ledger.money import pct, usd, usd_column
+
 from .report import Report
 
 
@@ -45,6 +46,10 @@ def render_text(report: Report, console: Console | None = None) -> None:
     )
     shares = " · ".join(f"{esc(tier)} {pct(share)}" for tier, share in report.tier_share().items())
     console.print(f"calls per tier: {shares}", highlight=False)
+    if set(report.by_processing) - {"standard"}:  # some calls went through Batch API jobs: show the split
+        split = " · ".join(f"{esc(name)} {usd(s.cost_usd)} over {s.calls:,} calls"
+                           for name, s in sorted(report.by_processing.items()))
+        console.print(f"processing: {split} (batch: Gemini Batch API jobs, at batch prices)", highlight=False)
     for purpose, stats in report.by_purpose.items():
         console.print(f"{esc(purpose)} calls, not in the totals above: {usd(stats.cost_usd)} over "
                       f"{stats.calls:,} calls", highlight=False)

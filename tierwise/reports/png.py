@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .errors import LedgerError
-from .money import pct, usd
+from tierwise.ledger.errors import LedgerError
+from tierwise.ledger.money import pct, usd
+
 from .palette import TIER_COLOURS, colours
 from .report import Report
 

@@ -10,7 +10,8 @@ import json
 from collections.abc import Callable
 from html import escape
 
-from .money import pct, usd, usd_column
+from tierwise.ledger.money import pct, usd, usd_column
+
 from .palette import TIER_COLOURS, colours
 from .report import Report, Stats
 from .svg import share_bar, stacked_bars

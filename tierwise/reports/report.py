@@ -13,11 +13,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tierwise.ledger.economics import answering, direct_pro, thinking_for, thinking_from
+from tierwise.ledger.entry import LedgerEntry
+from tierwise.ledger.shadow import ShadowPair
 from tierwise.tiers import Registry, load_registry
-
-from .economics import answering, direct_pro, thinking_for, thinking_from
-from .entry import LedgerEntry
-from .shadow import ShadowPair
 
 NO_TASK = "(none)"
 
@@ -93,6 +92,7 @@ class Report:
     tier_order: list[str] = field(default_factory=list)
     by_purpose: dict[str, Stats] = field(default_factory=dict)  # shadow / eval calls, kept out of the totals
     direct: DirectProTotals | None = None  # one direct Pro call per request: the honest counterfactual
+    by_processing: dict[str, Stats] = field(default_factory=dict)  # "standard" / "batch" (Batch API jobs)
 
     @property
     def net_saving_usd(self) -> float:
@@ -145,6 +145,7 @@ class Report:
             "tier_share": {k: round(v, 6) for k, v in self.tier_share().items()},
             "series": asdict(self.series),
             "by_purpose": {k: stats(v) for k, v in self.by_purpose.items()},
+            "by_processing": {k: stats(v) for k, v in self.by_processing.items()},
         }
 
 
@@ -195,6 +196,7 @@ def build_report(
         series=_series(entries, tiers),
         tier_order=tiers,
         by_purpose=by_purpose,
+        by_processing=dict(_group(entries, lambda e: e.extra.get("processing") or "standard", summarize)),
         direct=direct_totals(entries, everything, registry or load_registry(None), shadow_pairs),
     )
 
