@@ -48,3 +48,23 @@ def test_custom_prices_change_cost(tmp_path: Path) -> None:
         convert_routellm(RAW, "hellaswag", tmp_path / "b.csv")
     with pytest.raises(OutcomeError, match="no such directory"):
         convert_routellm(tmp_path / "nowhere", "mmlu", tmp_path / "c.csv")
+
+
+@pytest.mark.parametrize(("line", "named"), [
+    ('{"question_id": 101, "model": "gpt-4-1106-preview", "score": NaN, "turn": 1}', "NaN"),
+    ('{"question_id": 101, "model": "x", "turn": 1}', "not in the RouteLLM format"),
+    ("[" * 5000 + "]" * 5000, "nested deeper"),
+])
+def test_a_malformed_source_file_is_named_not_a_traceback(tmp_path: Path, line: str, named: str) -> None:
+    import shutil
+
+    src = tmp_path / "routellm_gpt4_mixtral"
+    shutil.copytree(RAW / "routellm_gpt4_mixtral", src)
+    judgements = src / "mt_bench" / "judgements.jsonl"
+    judgements.write_text(judgements.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    from tierwise.strict import InputFileError
+
+    with pytest.raises(InputFileError, match=named) as refused:  # OutcomeError is one of these
+        convert_routellm(tmp_path, "mt-bench", tmp_path / "mt.csv")
+    assert "judgements.jsonl" in str(refused.value) or str(src) in str(refused.value)
+    assert not (tmp_path / "mt.csv").exists()

@@ -10,12 +10,13 @@ Source: https://github.com/lm-sys/RouteLLM (Apache-2.0).
 from __future__ import annotations
 
 import csv
-import json
 import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from tierwise.strict import InputFileError
 
 from .errors import OutcomeError
 from .formats import write_rows
@@ -69,10 +70,17 @@ def routellm_rows(
     table.update(parse_prices(prices or {}))
     name = _name(benchmark)
     reader = {"mmlu": _mmlu, "gsm8k": _gsm8k, "mt_bench": _mt_bench}[name]
-    for row in reader(root):
-        price = table[row["model"]]
-        row["cost_usd"] = round(price.cost(row["input_tokens"], row["output_tokens"]), 10)
-        yield row
+    try:
+        for row in reader(root):
+            price = table[row["model"]]
+            row["cost_usd"] = round(price.cost(row["input_tokens"], row["output_tokens"]), 10)
+            yield row
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, InputFileError):
+            raise  # already names the file and line
+        # A file of the right name but another shape (edited, truncated, another release): named, not a traceback.
+        raise OutcomeError(root, f"the {name} files are not in the RouteLLM format this converter reads "
+                                 f"({type(exc).__name__}: {exc})") from None
 
 
 def _name(benchmark: str) -> str:
@@ -93,8 +101,17 @@ def _root(src: Path) -> Path:
 def _contaminated(path: Path) -> set[str]:
     if not path.is_file():
         return set()
+    return {row["eval_prompt"] for row in _jsonl(path)}
+
+
+def _jsonl(path: Path) -> Iterator[Any]:
+    """The rows of a JSON Lines file, each through the strict parser (named file and line on any error)."""
+    from tierwise.strict import loads_json
+
     with path.open(encoding="utf-8") as fh:
-        return {json.loads(line)["eval_prompt"] for line in fh if line.strip()}
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                yield loads_json(line, source=path, line=number)
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -177,20 +194,15 @@ def _mt_bench(root: Path) -> Iterator[dict[str, Any]]:
         if not (base / name).is_file():
             raise OutcomeError(base / name, "no such file")
     skip = _contaminated(base / "contaminated_prompts.jsonl")
-    with (base / "question.jsonl").open(encoding="utf-8") as fh:
-        questions = [json.loads(line) for line in fh if line.strip()]
+    questions = list(_jsonl(base / "question.jsonl"))
     scores: dict[tuple[int, str], list[float]] = {}
     answers: dict[tuple[int, str], list[str]] = {}
-    with (base / "judgements.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            j = json.loads(line)
-            key = (j["question_id"], j["model"])
-            if j["score"] >= 0:  # -1: the judge's output could not be parsed
-                scores.setdefault(key, []).append(float(j["score"]))
-            if j["turn"] == 2:
-                answers[key] = _TURN.findall(j["user_prompt"])
+    for j in _jsonl(base / "judgements.jsonl"):
+        key = (j["question_id"], j["model"])
+        if j["score"] >= 0:  # -1: the judge's output could not be parsed
+            scores.setdefault(key, []).append(float(j["score"]))
+        if j["turn"] == 2:
+            answers[key] = _TURN.findall(j["user_prompt"])
     for q in questions:
         t1, t2 = q["turns"][0], q["turns"][1]
         if t1 in skip or t2 in skip:
