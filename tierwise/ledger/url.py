@@ -90,7 +90,7 @@ class LedgerPool:
         self.url = url.strip() if url else None
         self.env = os.environ if env is None else env
         self._open: dict[str, Ledger] = {}
-        self._guards: dict[tuple[int, str], tuple[Registry, Any]] = {}
+        self._guards: dict[tuple[Any, ...], tuple[Registry, Any]] = {}
         self.medians: dict[str, tuple[float, Any]] = {}  # economics.py: Pro's typical thinking per ledger
         self.medians_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -121,6 +121,11 @@ class LedgerPool:
         """The SpendGuard on the ledger calls under `registry` record into (kept while the registry is)."""
         from .guard import SpendGuard
 
+        # Asked twice a call: the key holds what the URL depends on, so resolving it again is skipped.
+        fast = (id(registry), stand_in, self.env.get(ENV_URL), self.env.get("XDG_DATA_HOME"))
+        kept = self._guards.get(fast)
+        if kept is not None and kept[0] is registry:
+            return kept[1]
         url = self.resolve(registry, stand_in=stand_in)
         key = (id(registry), url)
         kept = self._guards.get(key)
@@ -130,7 +135,7 @@ class LedgerPool:
         with self._lock:
             if len(self._guards) >= 64:  # registries reloaded after edits leave old keys behind
                 self._guards.clear()
-            self._guards[key] = (registry, guard)
+            self._guards[key] = self._guards[fast] = (registry, guard)
         return guard
 
     def close(self) -> None:

@@ -91,7 +91,7 @@ def stage_node(name: str, prepare: Prepare[StateT], finish: Finish[StateT]) -> R
             return {**started, **call}
         try:
             result = call_stage(call.stage, call.messages, schema=call.schema, tools=call.tools, context=context,
-                                task_type=state.get("task_type"), labels=_labels(state))
+                                task_type=state.get("task_type"), labels=_labels(state), runtime=current_runtime())
         except (ModelCallError, BudgetExceededError) as failed:
             return {**started, **_failed(name, call, state, failed, finish, context)}
         update = {"steps": [name], "calls": result.records, **started, **finish(state, result, context)}
