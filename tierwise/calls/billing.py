@@ -87,7 +87,7 @@ def attempt_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: 
     x-gemini-service-tier, calls/served.py), else the one sent (a model that does not offer the plan's tier was sent
     standard). A Batch API attempt (`plan.processing == "batch"`) is billed at genai-prices' batch rates."""
     if plan.processing == "batch":
-        return batch_parts(candidate.model_id, candidate.model, usage, today or date.today())
+        return batch_parts(candidate.model_id, candidate.model, usage, today or utc_today())
     # never above the tier sent: a dearer or unoffered reported tier is logged and billed at the lower price
     tier = served_tier(settings_for(plan, candidate).service_tier, reported, offered=candidate.model.service_tiers,
                        factors=plan.registry.data.service_tiers, model=candidate.model_id)

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tierwise.state.records import CallRecord
 from tierwise.tiers import StageModel, Usage, price
+from tierwise.tiers.pricing import today as utc_today
 
 from .messages import text_of
 
@@ -116,7 +117,7 @@ class ExplicitCaches:
         spec = candidate.model
         if spec.cache_storage is None:
             return None
-        rates = spec.price_on(on or date.today())
+        rates = spec.price_on(on or utc_today())
         if rates.cached_input is None or rates.cached_input >= rates.input:
             return None
         return (rates.input + spec.cache_storage * self.ttl_s / 3600) / (rates.input - rates.cached_input)
@@ -169,7 +170,7 @@ class ExplicitCaches:
         decided(True, f"{counted:,} tokens; pays past {needed:.1f} reads in {self.ttl_s / 3600:g} h; "
                       f"{self.expected_reuses} expected", cache.name, counted)
         usage = Usage(input_tokens=counted)
-        await self._emit(self._record(candidate, "create", counted, price(spec, usage, date.today())))
+        await self._emit(self._record(candidate, "create", counted, price(spec, usage, utc_today())))
         return cache
 
     async def _live(self, cache: _Cache | None) -> str | None:
