@@ -367,18 +367,12 @@ def _check_tenant_fits(cap: TenantCap, spent: TenantSpend, worst: float) -> None
 
 
 def _tenant_soft_reason(cap: TenantCap, spent: TenantSpend, worst: float) -> str | None:
-    caps = ((cap.caps.daily_usd, spent.day_usd, spent.held_day(), "daily", "today (UTC)"),
-            (cap.caps.monthly_usd, spent.month_usd, spent.held_month(), "monthly", "this month (UTC)"))
-    for limit, amount, held, kind, when in caps:
-        if limit is None:
-            continue
-        label = f"soft {kind} cap {usd_text(limit)} for {cap.key} {cap.value!r}"
-        if amount >= limit:
-            return f"{label} reached: {usd_text(amount)} spent {when}"
-        if held + worst > limit:
-            return (f"{label} would be reached: {usd_text(amount)} spent {when}, {usd_text(held - amount)} held by "
-                    f"calls in flight, up to {usd_text(worst)} for this call")
-    return None
+    whose = f"for {cap.key} {cap.value!r}"
+    return _first_soft((
+        (cap.caps.daily_usd, spent.day_usd, spent.held_day(), f"soft daily cap {{cap}} {whose}", "today (UTC)"),
+        (cap.caps.monthly_usd, spent.month_usd, spent.held_month(), f"soft monthly cap {{cap}} {whose}",
+         "this month (UTC)"),
+    ), worst)
 
 
 def _check_fits(budget: Any, spend: Spend, worst: float) -> None:
@@ -411,18 +405,24 @@ def _check_deadline(budget: Any, spend: Spend, worst: float, deadline: float) ->
 def _soft_reason(budget: Any, spend: Spend, task_type: str | None, worst: float = 0.0) -> str | None:
     """Why a soft cap applies: reached by committed spend, or about to be by the calls in flight and this one."""
     task_cap = budget.per_task_type.get(task_type) if task_type else None
-    caps = (
+    return _first_soft((
         (budget.daily_usd, spend.day_usd, spend.held_day(), "soft daily cap {cap}", "today (UTC)"),
         (budget.monthly_usd, spend.month_usd, spend.held_month(), "soft monthly cap {cap}", "this month (UTC)"),
-        (task_cap, spend.task_day_usd, spend.held_task_day(), "soft daily cap {cap} for task type {task}", "today"),
-    )
-    for limit, spent, held, name, when in caps:
+        (task_cap, spend.task_day_usd, spend.held_task_day(), f"soft daily cap {{cap}} for task type {task_type!r}",
+         "today"),
+    ), worst)
+
+
+def _first_soft(caps: tuple[tuple[float | None, float, float, str, str], ...], worst: float) -> str | None:
+    """The first soft cap (limit, committed spend, spend + holds, label with {cap}, when) reached by committed
+    spend, or about to be by the calls in flight and this one's `worst`: the global caps and a tenant's alike."""
+    for limit, spent, held, label, when in caps:
         if limit is None:
             continue
-        label = name.replace("{cap}", usd(limit)).replace("{task}", repr(task_type))
+        name = label.replace("{cap}", usd(limit))
         if spent >= limit:
-            return f"{label} reached: {usd(spent)} spent {when}"
+            return f"{name} reached: {usd(spent)} spent {when}"
         if held + worst > limit:
-            return (f"{label} would be reached: {usd(spent)} spent {when}, {usd(held - spent)} held by calls in "
+            return (f"{name} would be reached: {usd(spent)} spent {when}, {usd(held - spent)} held by calls in "
                     f"flight, up to {usd(worst)} for this call")
     return None

@@ -132,6 +132,9 @@ def _metrics_table(rows: list[dict[str, Any]], unit: str):
     return t
 
 
+OutcomesOrLedgerOpt = Annotated[
+    Path | None, typer.Option("--outcomes", help="Outcome table: CSV, JSONL or Parquet (FORMAT.md).")
+]  # with --from-ledger instead
 FromLedgerOpt = Annotated[
     bool,
     typer.Option("--from-ledger", help="Learn from your own traffic: shadow pairs, judge verdicts, escalations "
@@ -165,9 +168,7 @@ def train_command(
     out: Annotated[
         Path, typer.Option("--out", help="Router file to write (.json, or .npz for a smaller file).")
     ],
-    outcomes: Annotated[
-        Path | None, typer.Option("--outcomes", help="Outcome table: CSV, JSONL or Parquet (FORMAT.md).")
-    ] = None,
+    outcomes: OutcomesOrLedgerOpt = None,
     from_ledger: FromLedgerOpt = False,
     since: SinceOpt = "30d",
     ledger: LedgerOpt = None,
@@ -326,9 +327,7 @@ def convert_command(
 @_guard
 def calibrate_command(
     ctx: typer.Context,
-    outcomes: Annotated[
-        Path | None, typer.Option("--outcomes", help="Outcome table: CSV, JSONL or Parquet (FORMAT.md).")
-    ] = None,
+    outcomes: OutcomesOrLedgerOpt = None,
     from_ledger: FromLedgerOpt = False,
     since: SinceOpt = "30d",
     ledger: LedgerOpt = None,
