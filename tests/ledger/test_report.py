@@ -104,3 +104,20 @@ def test_png_holds_the_totals(tmp_path):
     summary = json.loads(image.text["tierwise-report"])
     assert summary["total"]["cost_usd"] == pytest.approx(0.0117)
     assert summary["tier_share"]["lite"] == pytest.approx(4 / 6, abs=1e-6)
+
+
+def test_the_plain_report_says_where_stand_in_calls_went(tmp_path, monkeypatch):
+    """A scripted run records apart from real spend; the report of the real ledger says where, and how to read it."""
+    from typer.testing import CliRunner
+
+    from tierwise.cli import app
+
+    monkeypatch.delenv("TIERWISE_LEDGER_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", "Is this urgent?", "--backend", "scripted"]).exit_code == 0
+    refused = runner.invoke(app, ["report"])
+    stand_in = tmp_path / "tierwise" / "stand-in-ledger.db"
+    assert refused.exit_code == 2 and f"tierwise report --ledger {stand_in}" in refused.output
+    shown = runner.invoke(app, ["report", "--ledger", str(stand_in)])
+    assert shown.exit_code == 0, shown.output

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -48,7 +48,12 @@ def report_command(
         from tierwise.tiers import build_registry
 
         reg = build_registry(registry)
-        with open_ledger(resolve_url(ledger, reg), create=False) as store:
+        hint = _stand_in_hint(ledger, reg)
+        try:
+            store = open_ledger(resolve_url(ledger, reg), create=False)
+        except TierwiseError as exc:
+            raise TierwiseError(f"{exc}{hint}") from None
+        with store:
             entries = store.entries(since=start)
             pairs = store.shadow_pairs(since=start)
             where = store.url
@@ -67,7 +72,7 @@ def report_command(
         return
     if not entries:
         after = f" since {start:%Y-%m-%d %H:%M} UTC" if start is not None else ""
-        raise _fail(f"no calls recorded in {where}{after}")
+        raise _fail(f"no calls recorded in {where}{after}{hint}")
     report = build_report(entries, ledger=where, since=start, tier_order=reg.data.tier_order, registry=reg,
                           shadow_pairs=pairs)
     try:
@@ -100,3 +105,19 @@ def _sqlite_file(url: str | None) -> str | None:
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(2)
+
+
+def _stand_in_hint(ledger: str | None, registry: Any) -> str:
+    """Where calls answered by a stand-in went, when the report reads the default ledger and that file exists:
+    they are kept apart from real spend (tierwise.ledger.url.LedgerPool), so the plain report does not show them."""
+    import os
+
+    from tierwise.ledger.url import ENV_URL, STAND_IN_FILE, default_path
+
+    if ledger or os.environ.get(ENV_URL, "").strip() or registry.data.ledger.url.strip():
+        return ""
+    stand_in = default_path().with_name(STAND_IN_FILE)
+    if not stand_in.is_file():
+        return ""
+    return (f"; calls answered by the local model or the scripted demo are kept apart: "
+            f"tierwise report --ledger {stand_in}")
