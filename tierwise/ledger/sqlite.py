@@ -27,27 +27,6 @@ from .tables import SQLITE
 BUSY_SECONDS = 30.0
 MAX_CONNECTIONS = 64
 
-_write_locks: dict[Path, threading.Lock] = {}
-_write_locks_guard = threading.Lock()
-
-
-def _write_lock(path: Path) -> threading.Lock:
-    """One lock per database file per process, shared by every ledger object opened on that file."""
-    with _write_locks_guard:
-        return _write_locks.setdefault(path, threading.Lock())
-
-
-def _forget_locks_after_fork() -> None:
-    # A lock some other thread held at fork time would stay locked forever in the child.
-    global _write_locks_guard
-    _write_locks_guard = threading.Lock()
-    _write_locks.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_locks_after_fork)
-
-
 class SQLiteLedger(SqlLedger):
     dialect = SQLITE
 
@@ -61,6 +40,9 @@ class SQLiteLedger(SqlLedger):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise LedgerError(f"cannot create the ledger directory {self.path.parent}: {exc.strerror}") from None
+        # Writers on this ledger object queue here rather than in SQLite's busy handler; another object (another
+        # runtime) or process on the same file meets SQLite's own lock, as a second process always has.
+        self._lock, self._lock_pid = threading.Lock(), os.getpid()
         self._pool = Pool(self._connect, MAX_CONNECTIONS, str(self.path))
         self._use_wal()
         self._create_schema()
@@ -81,7 +63,7 @@ class SQLiteLedger(SqlLedger):
         deadline = time.monotonic() + BUSY_SECONDS
         while True:
             try:
-                with self._pool.connection() as conn, _write_lock(self.path):
+                with self._pool.connection() as conn, self._write_lock():
                     conn.execute("PRAGMA journal_mode=WAL").fetchone()
                 return
             except sqlite3.OperationalError as exc:
@@ -90,6 +72,11 @@ class SQLiteLedger(SqlLedger):
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
                 raise LedgerError(f"cannot open the ledger {self.path}: {exc}") from None
+
+    def _write_lock(self) -> threading.Lock:
+        if self._lock_pid != os.getpid():  # a lock another thread held at fork time would stay locked in the child
+            self._lock, self._lock_pid = threading.Lock(), os.getpid()
+        return self._lock
 
     @contextmanager
     def _read(self) -> Iterator[Any]:
@@ -103,7 +90,7 @@ class SQLiteLedger(SqlLedger):
     @contextmanager
     def _write(self) -> Iterator[Any]:
         try:
-            with self._pool.connection() as conn, _write_lock(self.path):
+            with self._pool.connection() as conn, self._write_lock():
                 cur = conn.cursor()
                 cur.execute("BEGIN IMMEDIATE")
                 try:

@@ -93,12 +93,13 @@ class LedgerPool:
         self._guards: dict[tuple[Any, ...], tuple[Registry, Any]] = {}
         self.medians: dict[str, tuple[float, Any]] = {}  # economics.py: Pro's typical thinking per ledger
         self.medians_lock = threading.Lock()
-        self._lock = threading.Lock()
-        if hasattr(os, "register_at_fork"):  # another thread may have held the lock at fork time
-            os.register_at_fork(after_in_child=self._after_fork)
+        self._lock_, self._lock_pid = threading.Lock(), os.getpid()
 
-    def _after_fork(self) -> None:
-        self._lock = threading.Lock()
+    @property
+    def _lock(self) -> threading.Lock:
+        if self._lock_pid != os.getpid():  # another thread may have held it at fork time
+            self._lock_, self._lock_pid = threading.Lock(), os.getpid()
+        return self._lock_
 
     def resolve(self, registry: Registry | None = None, *, stand_in: bool = False) -> str:
         named = next((c.strip() for c in (self.url, self.env.get(ENV_URL),
