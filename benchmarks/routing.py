@@ -1,7 +1,7 @@
 """Routing-economics benchmark: held-out routing on RouteLLM's GPT-4 vs Mixtral data, routers side by side.
 
     python benchmarks/routing.py [--data ../shared/data/routing] [--seed 0] [--test-frac 0.3] [--json F]
-    python benchmarks/routing.py --learning-curve [--seeds 3]     # issue 24: the packaged router fed N labels
+    python benchmarks/routing.py --learning-curve [--seeds 3] [--held gsm8k] [--sizes 500]   # issue 24
     python benchmarks/routing.py --write-packaged tierwise/routing/prerouter.npz   # rebuild the packaged router
 
 Learning curve: each benchmark held out in turn; the starting router is built as the packaged one is, from the other
@@ -39,7 +39,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,7 @@ from tierwise.routing.adapt import Labels, tune_router  # noqa: E402
 from tierwise.routing.compare import curves_for, router_inputs  # noqa: E402
 from tierwise.routing.convert import routellm_rows  # noqa: E402
 from tierwise.routing.curves import Curve, learned_curve, random_curve  # noqa: E402
+from tierwise.routing.features import Featurizer  # noqa: E402
 from tierwise.routing.learned import train_router  # noqa: E402
 from tierwise.routing.metrics import at_quality, summarize  # noqa: E402
 from tierwise.routing.table import OutcomeTable, table_from_rows  # noqa: E402
@@ -239,12 +240,28 @@ def lc_splits(table: OutcomeTable, bench: str, seed: int) -> list[tuple[np.ndarr
     return [(np.flatnonzero(f != k), np.flatnonzero(f == k)) for k in range(folds)]
 
 
-def run_learning_curve(tables: dict[str, OutcomeTable], held: str, seeds: int) -> dict:
+@dataclass(frozen=True)
+class MemoFeaturizer(Featurizer):
+    """The same features, each prompt's computed once per run: the test part is scored at every N and the label
+    pool is sliced again and again. Benchmark-only (routers built with it featurize exactly as Featurizer does)."""
+
+    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def transform_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        got = self.memo.get(text)
+        if got is None:
+            got = self.memo[text] = super().transform_one(text)
+        return got
+
+
+def run_learning_curve(tables: dict[str, OutcomeTable], held: str, seeds: int,
+                       sizes: tuple[int, ...] = LC_SIZES) -> dict:
     """Start from the router built as the packaged one is, but without `held`; feed it N labels of `held`."""
-    packaged = train_router(pooled([t for b, t in tables.items() if b != held]), seed=0)
+    fz = MemoFeaturizer()
+    packaged = train_router(pooled([t for b, t in tables.items() if b != held]), seed=0, featurizer=fz)
     table = tables[held]
     res: dict = {"random": [], "packaged": [], "all-data": [], "pool": []}
-    res.update({n: [] for n in LC_SIZES})
+    res.update({n: [] for n in sizes})
     res["scratch500"], res["whole-pool"] = [], []
     for seed in range(seeds):
         for pool_rows, test_rows in lc_splits(table, held, seed):
@@ -252,18 +269,18 @@ def run_learning_curve(tables: dict[str, OutcomeTable], held: str, seeds: int) -
             rnd = at_quality(random_curve(test), test, 0.95)
             res["random"].append(None if rnd is None else rnd.cost_relative)
             res["packaged"].append(cost_at_95(packaged, test))
-            res["all-data"].append(cost_at_95(train_router(pool, seed=seed), test))
+            res["all-data"].append(cost_at_95(train_router(pool, seed=seed, featurizer=fz), test))
             res["pool"].append(pool.n_prompts)
             labels = Labels.from_table(pool, "benchmark")
             order = np.random.default_rng(1000 + seed).permutation(pool.n_prompts)
-            for n in LC_SIZES:
+            for n in sizes:
                 if n > pool.n_prompts:
                     res[n].append(None)
                     continue
                 res[n].append(cost_at_95(tune_router(labels.subset(order[:n]), packaged, seed=seed), test))
                 if n == 500:
-                    res["scratch500"].append(cost_at_95(tune_router(labels.subset(order[:n]), None, seed=seed),
-                                                        test))
+                    scratch = tune_router(labels.subset(order[:n]), None, seed=seed)
+                    res["scratch500"].append(cost_at_95(replace(scratch, featurizer=fz), test))
             if pool.n_prompts <= max(LC_SIZES):  # a small benchmark: every label it has, fed the same way
                 res["whole-pool"].append(cost_at_95(tune_router(labels, packaged, seed=seed), test))
     return res
@@ -274,9 +291,10 @@ def mean_pct(values: list[float | None]) -> float | None:
     return None if not got or len(got) < len(values) else 100 * float(np.mean(got))
 
 
-def learning_curve_section(data: Path, seeds: int) -> list[str]:
+def learning_curve_section(data: Path, seeds: int, held_out: tuple[str, ...] = LOBO_BENCHMARKS,
+                           sizes: tuple[int, ...] = LC_SIZES) -> list[str]:
     tables = {b: table_from_rows(routellm_rows(data, b), source=b) for b in LOBO_BENCHMARKS}
-    cols = [*(str(n) for n in LC_SIZES)]
+    cols = [*(str(n) for n in sizes)]
     lines = [
         "Learning curve: start from the packaged router (built as it is, without the held-out benchmark), feed it "
         "N labelled requests",
@@ -284,40 +302,45 @@ def learning_curve_section(data: Path, seeds: int) -> list[str]:
         f"mean of {seeds} seeds",
         "(MMLU, GSM8K: a 70/30 split by prompt per seed; MT-Bench: 4-fold cross-fit per seed). — = the benchmark "
         "has fewer labels.",
-        "N columns and 'all labels' (every label of a pool of at most 2000): fine-tuned from the packaged router "
-        "(cross-validation may pick",
-        "starting from scratch instead); all-data: `train_router` on the whole pool; 500 scratch: 500 labels, no "
-        "packaged router.",
+        "Labels in random order (shadow sampling's default, focus = uniform). N columns and 'all labels' (every "
+        "label of a pool of at most",
+        "2000): `tune_router` from the packaged router, as `tierwise router train --from-ledger` does "
+        "(cross-validation may pick starting",
+        "from scratch instead); all-data: `train_router` on the whole pool; 500 scratch: 500 labels, no packaged "
+        "router.",
         f"{'held out':9} {'pool':>6} {'random':>7} {'packaged':>9} " + " ".join(f"{c:>6}" for c in cols)
         + f" {'all labels':>10} {'all-data':>9} {'500 scratch':>12}",
     ]
     gaps: dict[str, float] = {}
-    for held in LOBO_BENCHMARKS:
+    for held in held_out:
         t0 = time.perf_counter()
-        r = run_learning_curve(tables, held, seeds)
+        r = run_learning_curve(tables, held, seeds, sizes)
 
         def cell(key, width: int = 6, r: dict = r) -> str:
-            v = mean_pct(r[key])
+            v = mean_pct(r[key]) if r[key] else None
             return f"{'—' if v is None else f'{v:.1f}%':>{width}}"
 
         lines.append(
             f"{held:9} {int(np.mean(r['pool'])):>6} {cell('random', 7)} {cell('packaged', 9)} "
-            + " ".join(cell(n) for n in LC_SIZES) + f" {cell('whole-pool', 10)} {cell('all-data', 9)} "
+            + " ".join(cell(n) for n in sizes) + f" {cell('whole-pool', 10)} {cell('all-data', 9)} "
             + f"{cell('scratch500', 12)}"
             + f"   ({time.perf_counter() - t0:.0f} s)"
         )
-        at500, full = mean_pct(r[500]), mean_pct(r["all-data"])
+        at500 = mean_pct(r[500]) if 500 in r else None
+        full = mean_pct(r["all-data"])
         if at500 is not None and full is not None:
             gaps[held] = at500 - full
     lines.append("")
     for held, gap in gaps.items():
         lines.append(f"{held}: after 500 labels {gap:+.1f} points from the all-data router "
                      f"({'within' if gap <= LC_GOAL_POINTS else 'NOT within'} {LC_GOAL_POINTS:g})")
-    missing = [b for b in LOBO_BENCHMARKS if b not in gaps]
+    missing = [b for b in held_out if b not in gaps]
     if missing:
-        lines.append(f"not counted (fewer than 500 labelled prompts to feed): {', '.join(missing)}")
-    worst = max(gaps.values())
-    lines.append(f"learning curve: after 500 labels, {worst:.1f} points from the all-data router")
+        lines.append(f"not counted (fewer than 500 labelled prompts to feed, or 500 not among --sizes): "
+                     f"{', '.join(missing)}")
+    if gaps:
+        worst = max(gaps.values())
+        lines.append(f"learning curve: after 500 labels, {worst:.1f} points from the all-data router")
     return lines
 
 
@@ -352,6 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=("all", "split", "lobo"), default="all", help="which tables to print")
     ap.add_argument("--learning-curve", action="store_true",
                     help="only the learning curve: the packaged router fine-tuned on N labels of a held-out benchmark")
+    ap.add_argument("--held", default=",".join(LOBO_BENCHMARKS),
+                    help="learning curve: which benchmarks to hold out in turn (comma-separated; default all three)")
+    ap.add_argument("--sizes", default=",".join(str(n) for n in LC_SIZES),
+                    help="learning curve: label counts N to feed (comma-separated; the last line needs 500)")
     ap.add_argument("--write-packaged", type=Path, metavar="NPZ",
                     help="train the packaged pre-router on all three benchmarks and write it (tierwise/routing/"
                     "prerouter.npz)")
@@ -362,7 +389,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_packaged:
         return write_packaged(args.data, args.write_packaged)
     if args.learning_curve:
-        print("\n".join(learning_curve_section(args.data, args.seeds)))
+        held = tuple(b for b in args.held.split(",") if b)
+        if not held or set(held) - set(LOBO_BENCHMARKS):
+            print(f"error: --held: choose from {', '.join(LOBO_BENCHMARKS)}, not {args.held!r}", file=sys.stderr)
+            return 2
+        try:
+            sizes = tuple(sorted({int(n) for n in args.sizes.split(",") if n}))
+        except ValueError:
+            sizes = ()
+        if not sizes or min(sizes) < 1:
+            print(f"error: --sizes: positive whole numbers, comma-separated, not {args.sizes!r}", file=sys.stderr)
+            return 2
+        print("\n".join(learning_curve_section(args.data, args.seeds, held, sizes)))
         return 0
 
     header = (

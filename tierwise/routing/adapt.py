@@ -4,9 +4,12 @@ Why a separate path from `train_router`: labels that come from traffic are parti
 the cheap model did, nothing of the top one) and few (hundreds, not the tens of thousands a benchmark holds). So:
 
 - `Labels` keeps unknown cells as NaN and says which signal each row came from (shadow pair, judge, eval, ...);
-- `tune_router` fits each head only on its known cells, and shrinks the weights towards the current router's
+- `tune_router` fits each head only on its known cells, and may shrink the weights towards the current router's
   instead of towards zero (a prior-centred L2 penalty): a few hundred labels move the intercepts and the words
-  they show, and leave the rest of what the current router knew in place;
+  they show, and leave the rest of what the current router knew in place. Whether to start from the current
+  router or from scratch, and how strongly to regularise, is chosen by cross-validation on what routing is
+  scored by (the area under the out-of-fold quality-vs-cost curve), not by log-loss: log-loss is mostly about
+  how hard a prompt is for every model, and a router earns its keep by ranking which prompts gain from the top;
 - `compare` scores routers on held-back labels: log-loss on every known cell, and where rows have every model
   labelled, the cost at which each reaches 95% of the top model's quality.
 
@@ -28,12 +31,16 @@ from .curves import learned_curve
 from .errors import OutcomeError
 from .features import Csr, Featurizer
 from .learned import CostModel, LearnedRouter
-from .metrics import at_quality
+from .metrics import apgr, at_quality
 from .table import OutcomeTable
 
-PRIOR_L2_GRID = (1e-1, 1e-2, 1e-3)  # strongest first: with a prior, strong = stay put
-SCRATCH_L2_GRID = (1e-2, 1e-3, 3e-4)
+# Strongest first (each fit warm-starts the next; near-ties go to the stronger). With a prior, strong = stay put.
+# Down to 1e-4: on a few hundred labels the routing objective often wants far less shrinkage than log-loss does.
+PRIOR_L2_GRID = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
+SCRATCH_L2_GRID = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
 CV_FOLDS = 3
+ENSEMBLE = 3  # the router is the logit-space mean of this many best candidates (see tune_router)
+MIN_DF_ROWS = 50  # from this many labelled prompts, words seen in one prompt only are dropped (as train_router does)
 MIN_COMPLETE_FOR_CURVE = 20  # fewer fully-labelled rows than this: no cost-at-95% figure (too noisy)
 
 
@@ -143,15 +150,21 @@ def tune_router(
     seed: int = 0,
     threshold: float | None = None,
 ) -> LearnedRouter:
-    """A router for `labels`' ladder, fitted on its known cells; with `prior`, fine-tuned from that router.
+    """A router for `labels`' ladder, fitted on its known cells; with `prior`, possibly fine-tuned from that router.
 
-    `l2` None: chosen by 3-fold cross-validated log-loss on the known cells (a fixed default below 30 rows)."""
+    `l2` None: candidates (start from the prior's weights or from zero, at each l2) are ranked by 3-fold
+    cross-validation on the routing objective (`_cv_rank`) and the router is the mean of the `ENSEMBLE` best;
+    below 30 rows a fixed default, from the prior. `meta["selected_by"]` says what ranked them and
+    `meta["ensemble"]` which were averaged."""
     if labels.n == 0:
         raise OutcomeError(labels.source, "no labelled requests to train on")
     if not labels.known.any():
         raise OutcomeError(labels.source, "no label says how any model did")
     fz = prior.featurizer if prior is not None else Featurizer()
     x, used = fz.transform(labels.prompts).compact()
+    if labels.n >= MIN_DF_ROWS:  # a word seen in one labelled prompt only memorises that prompt's outcome
+        x, kept = x.keep_columns(np.bincount(x.indices, minlength=x.n_cols) >= 2).compact()
+        used = used[kept]
     mask = labels.known.astype(float)
     k = len(labels.models)
     w0 = np.zeros((x.n_cols, k))
@@ -164,63 +177,107 @@ def tune_router(
                 w0[:, j] = dense[used, c]
         b_start = np.array([prior.bias[c] if c is not None else 0.0 for c in cols])
     zeros = np.zeros_like(w0)
-    # Candidates: shrink towards the current router (prior) or towards 0 (scratch), at each l2; the cross-validated
-    # log-loss picks. A prior from other traffic can hurt (it did on held-out MMLU): the labels decide.
+    cost_model = _cost_model(labels, fz)
+    # Candidates: shrink towards the current router (prior) or towards 0 (scratch), at each l2; cross-validation
+    # on the routing objective ranks them. A prior from other traffic can hurt (it did on held-out MMLU): the labels
+    # decide. The router is the mean, in logit space, of the ENSEMBLE best: on a few hundred labels the single best
+    # is partly luck of the folds, and averaging neighbours on the ranking costs nothing at decision time.
     families = [(w0, PRIOR_L2_GRID), (zeros, SCRATCH_L2_GRID)] if prior is not None else [(zeros, SCRATCH_L2_GRID)]
-    centre = w0 if prior is not None else zeros
-    if l2 is None:
-        if labels.n < 30:
-            l2 = PRIOR_L2_GRID[1] if prior is not None else 1e-2
-        else:
-            centre, l2 = _cv_pick(x, labels.quality, mask, families, seed)
-    start = (centre, b_start) if b_start is not None and centre is w0 else None
-    w, b = logreg.fit(x, labels.quality, l2, mask=mask, prior=centre, start=start)
-    from_prior = prior is not None and centre is w0
-    if from_prior and prior is not None:  # every bucket the prior knew, tuned where the labels had a say
-        cols = rung_map(prior, labels.models)
-        union = np.union1d(prior.buckets, used)
-        dense = prior._table()
-        weights = np.stack([dense[union, c] if c is not None else np.zeros(len(union)) for c in cols], axis=1)
-        weights[np.searchsorted(union, used)] = w
-        buckets = union
+    picks: list[tuple[np.ndarray, float]]
+    if l2 is not None:
+        picks, selected_by = [(families[0][0], float(l2))], "given"
+    elif labels.n < 30:
+        picks, selected_by = [(families[0][0], PRIOR_L2_GRID[2] if prior is not None else 1e-2)], \
+            "default (fewer than 30 labels)"
     else:
-        buckets, weights = used, w
-    counts = labels.counts()
+        kappa = _relative_costs(labels, fz, cost_model)
+        ranked, selected_by = _cv_rank(x, labels, families, kappa, "calls" if cost_model is None else "usd", seed)
+        picks = ranked[:ENSEMBLE]
+    union = np.union1d(prior.buckets, used) if prior is not None else used
+    at = np.searchsorted(union, used)
+    prior_full = np.zeros((len(union), k))
+    if prior is not None:  # every bucket the prior knew, tuned where the labels had a say
+        cols = rung_map(prior, labels.models)
+        dense = prior._table()
+        prior_full = np.stack([dense[union, c] if c is not None else np.zeros(len(union)) for c in cols], axis=1)
+    weights, bias = np.zeros((len(union), k)), np.zeros(k)
+    for centre, cand in picks:
+        from_prior = centre is w0 and prior is not None
+        w, b = logreg.fit(x, labels.quality, cand, mask=mask, prior=centre,
+                          start=(centre, b_start) if from_prior and b_start is not None else None)
+        full = prior_full.copy() if from_prior else np.zeros((len(union), k))
+        full[at] = w
+        weights += full / len(picks)
+        bias += b / len(picks)
+    keep = np.flatnonzero(np.abs(weights).sum(axis=1) > 0)  # scratch-only: the prior's other buckets stay empty
+    buckets, weights = union[keep], weights[keep]
+    any_prior = prior is not None and any(centre is w0 for centre, _ in picks)
     meta: dict[str, Any] = {
         "trained_on": labels.source,
         "prompts": labels.n,
-        "signals": counts,
+        "signals": labels.counts(),
         "features": int(len(buckets)),
-        "l2": l2,
-        "fine_tuned_from": prior.meta.get("trained_on", "a router") if from_prior and prior is not None else None,
-        "objective": "usd",
+        "l2": picks[0][1],
+        "selected_by": selected_by,
+        "ensemble": [{"start": "prior" if centre is w0 and prior is not None else "scratch", "l2": cand}
+                     for centre, cand in picks],
+        "fine_tuned_from": prior.meta.get("trained_on", "a router") if any_prior and prior is not None else None,
+        "objective": "usd" if cost_model is not None else "calls",
     }
-    cost_model = _cost_model(labels, fz)
-    if cost_model is None:
-        meta["objective"] = "calls"
     t = threshold if threshold is not None else (prior.threshold if prior is not None else 0.5)
-    return LearnedRouter(tuple(labels.models), fz, buckets.astype(np.int64), weights, b, t, meta, cost_model)
+    return LearnedRouter(tuple(labels.models), fz, buckets.astype(np.int64), weights, bias, t, meta, cost_model)
 
 
-def _cv_pick(x: Csr, y: np.ndarray, mask: np.ndarray, families: Sequence[tuple[np.ndarray, tuple[float, ...]]],
-             seed: int) -> tuple[np.ndarray, float]:
-    """(centre, l2) with the least k-fold masked log-loss; each family is a warm-started l2 path per fold."""
-    n = x.n_rows
-    fold = np.random.default_rng(seed).permutation(n) % CV_FOLDS
-    scores: list[tuple[float, int, int]] = []
-    losses = [np.zeros(len(grid)) for _, grid in families]
+def _relative_costs(labels: Labels, fz: Featurizer, cost_model: CostModel | None) -> np.ndarray:
+    """(n, k) relative cost of each model per labelled prompt as the router will predict it (rung steps without
+    a cost model): what its decisions weigh, so what the cross-validated curve is traced with."""
+    if cost_model is None:
+        return np.tile(np.linspace(0.0, 1.0, len(labels.models)), (labels.n, 1))
+    return cost_model.relative(np.array([min(len(p), fz.max_chars) for p in labels.prompts], dtype=float))
+
+
+def _cv_rank(x: Csr, labels: Labels, families: Sequence[tuple[np.ndarray, tuple[float, ...]]],
+             kappa: np.ndarray, axis: str, seed: int) -> tuple[list[tuple[np.ndarray, float]], str]:
+    """Every (centre, l2) candidate, best first by k-fold cross-validation, and what ranked them; each family is
+    a warm-started l2 path per fold.
+
+    The score is what routing is judged by: every candidate's out-of-fold predictions on the fully labelled rows
+    trace a quality-vs-cost curve (the router's own threshold sweep), and the larger the area under it (APGR on
+    the dollar axis, on call share without dollars) the better; that area is a smoother estimate than the single
+    point at 95% of top quality. Log-loss on the known cells ranks only when fewer than MIN_COMPLETE_FOR_CURVE rows
+    have every model labelled (judge-only labels price one tier). Folds are by prompt text, so a repeated prompt
+    is never scored by a fit that saw it. Near-ties go to the earlier candidate (prior before scratch, stronger
+    l2 first)."""
+    y, mask = labels.quality, labels.known.astype(float)
+    texts = sorted(set(labels.prompts))
+    order = np.random.default_rng(seed).permutation(len(texts))
+    fold_of = {texts[j]: i % CV_FOLDS for i, j in enumerate(order)}
+    fold = np.array([fold_of[p] for p in labels.prompts])
+    oof = [[np.full_like(y, 0.5) for _ in grid] for _, grid in families]
     for f in range(CV_FOLDS):
         tr, te = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        if not len(tr) or not len(te):
+            continue
         xt, xv = x.rows(tr), x.rows(te)
         for fam, (centre, grid) in enumerate(families):
             start = None
             for i, cand in enumerate(grid):
                 start = logreg.fit(xt, y[tr], cand, mask=mask[tr], prior=centre, start=start)
-                losses[fam][i] += _log_loss(logreg.predict(xv, *start), y[te], mask[te])
-    for fam, loss in enumerate(losses):
-        scores += [(float(v) + 1e-9 * i, fam, i) for i, v in enumerate(loss)]
-    _, fam, i = min(scores)
-    return families[fam][0], float(families[fam][1][i])
+                oof[fam][i][te] = logreg.predict(xv, *start)
+    rows = np.flatnonzero(labels.known.all(axis=1) & ~np.isnan(labels.cost_usd).any(axis=1))
+    table = labels.subset(rows).complete() if len(rows) >= MIN_COMPLETE_FOR_CURVE else None
+    scores: list[tuple[float, int, int]] = []
+    for fam, (_, grid) in enumerate(families):
+        for i in range(len(grid)):
+            if table is not None:
+                curve = learned_curve("cv", table, oof[fam][i][rows], kappa[rows])
+                score = -apgr(curve, table, axis)
+            else:
+                score = _log_loss(oof[fam][i], y, mask)
+            scores.append((score + 1e-9 * len(scores), fam, i))
+    how = f"{CV_FOLDS}-fold CV, " + (f"area under the quality-vs-cost curve ({axis})" if table is not None
+                                     else "log-loss (too few fully labelled rows for a cost curve)")
+    return [(families[fam][0], float(families[fam][1][i])) for _, fam, i in sorted(scores)], how
 
 
 def _log_loss(p: np.ndarray, y: np.ndarray, mask: np.ndarray) -> float:
