@@ -63,6 +63,9 @@ CROSS_FIT = {"mt_bench": 6}
 LC_SIZES = (100, 250, 500, 1000, 2000)  # labelled requests of the held-out benchmark fed to the router
 LC_GOAL_POINTS = 5.0  # issue 24: within 5 points of the all-data router after 500 labels
 LC_FOLDS = {"mt_bench": 4}  # 72 prompts: cross-fitted (each prompt scored by a router that never saw it)
+# Shadow sampling with [shadow] focus = "uncertain" (tierwise.tiers.schema.Shadow.rate): the default boost and band;
+# a base rate of 0.2 (the user's choice in the product) makes an in-band request certain to be sampled.
+AL_BASE_RATE, AL_BOOST, AL_BAND = 0.2, 5.0, 0.05
 
 
 def split_by_prompt(table: OutcomeTable, test_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -254,8 +257,54 @@ class MemoFeaturizer(Featurizer):
         return got
 
 
+def uncertain_labels(labels: Labels, packaged, sizes: tuple[int, ...], traffic: np.ndarray, seed: int) -> dict:
+    """{N: router} with labels gathered as `[shadow] focus = "uncertain"` gathers them from traffic.
+
+    Traffic is the pool in `traffic` order (the same order the random-order columns take their first N from).
+    A request is sampled at AL_BASE_RATE, or at AL_BASE_RATE × AL_BOOST when the router in use is unsure of it
+    (its margin below the band: `hybrid_margin` from calibration, else AL_BAND, as Shadow.rate reads it). The
+    router in use starts as the packaged one (its own threshold, uncalibrated for this traffic); at each N the
+    user retrains (`tune_router` from the packaged router, as `router train --from-ledger`) and calibrates on the
+    labels so far (threshold at 95% of top quality and the uncertain band; in-sample here, where `calibrate
+    --from-ledger` cross-fits), and that router gathers the next batch. Traffic runs out: it comes round again
+    (the requests not yet sampled, same order)."""
+    from tierwise.routing.calibration import calibrate, uncertain_margin
+    from tierwise.routing.learned import margins
+
+    rng = np.random.default_rng(2000 + seed)
+    pool_prompts = labels.prompts
+    router, band = packaged, AL_BAND
+    taken: list[int] = []
+    seen = np.zeros(labels.n, dtype=bool)
+    out: dict = {}
+    pos = 0
+    for n in sizes:
+        if n > labels.n:
+            break
+        pred = router.predict_many(pool_prompts)
+        kappa = router.relative_costs(pool_prompts)
+        unsure = margins(pred, kappa, router.threshold) < band
+        while len(taken) < n:
+            if pos == len(traffic):
+                traffic, pos = traffic[~seen[traffic]], 0
+            i = int(traffic[pos])
+            pos += 1
+            if not seen[i] and rng.random() < min(1.0, AL_BASE_RATE * (AL_BOOST if unsure[i] else 1.0)):
+                seen[i] = True
+                taken.append(i)
+        got = labels.subset(np.array(taken))
+        router = tune_router(got, packaged, seed=seed)
+        out[n] = router
+        table = got.complete()
+        if table is not None:
+            result, router = calibrate(table, router, target=0.95)
+            pred_t, kappa_t = router_inputs(router, table)
+            band = uncertain_margin(table, pred_t, kappa_t, router.threshold) or AL_BAND
+    return out
+
+
 def run_learning_curve(tables: dict[str, OutcomeTable], held: str, seeds: int,
-                       sizes: tuple[int, ...] = LC_SIZES) -> dict:
+                       sizes: tuple[int, ...] = LC_SIZES, uncertain: bool = False) -> dict:
     """Start from the router built as the packaged one is, but without `held`; feed it N labels of `held`."""
     fz = MemoFeaturizer()
     packaged = train_router(pooled([t for b, t in tables.items() if b != held]), seed=0, featurizer=fz)
@@ -263,6 +312,7 @@ def run_learning_curve(tables: dict[str, OutcomeTable], held: str, seeds: int,
     res: dict = {"random": [], "packaged": [], "all-data": [], "pool": []}
     res.update({n: [] for n in sizes})
     res["scratch500"], res["whole-pool"] = [], []
+    res.update({("uncertain", n): [] for n in sizes})
     for seed in range(seeds):
         for pool_rows, test_rows in lc_splits(table, held, seed):
             pool, test = table.subset(pool_rows), table.subset(test_rows)
@@ -283,6 +333,10 @@ def run_learning_curve(tables: dict[str, OutcomeTable], held: str, seeds: int,
                     res["scratch500"].append(cost_at_95(replace(scratch, featurizer=fz), test))
             if pool.n_prompts <= max(LC_SIZES):  # a small benchmark: every label it has, fed the same way
                 res["whole-pool"].append(cost_at_95(tune_router(labels, packaged, seed=seed), test))
+            if uncertain:
+                routers = uncertain_labels(labels, packaged, sizes, order, seed)
+                for n in sizes:
+                    res["uncertain", n].append(cost_at_95(routers[n], test) if n in routers else None)
     return res
 
 
@@ -292,7 +346,7 @@ def mean_pct(values: list[float | None]) -> float | None:
 
 
 def learning_curve_section(data: Path, seeds: int, held_out: tuple[str, ...] = LOBO_BENCHMARKS,
-                           sizes: tuple[int, ...] = LC_SIZES) -> list[str]:
+                           sizes: tuple[int, ...] = LC_SIZES, uncertain: bool = False) -> list[str]:
     tables = {b: table_from_rows(routellm_rows(data, b), source=b) for b in LOBO_BENCHMARKS}
     cols = [*(str(n) for n in sizes)]
     lines = [
@@ -307,14 +361,17 @@ def learning_curve_section(data: Path, seeds: int, held_out: tuple[str, ...] = L
         "2000): `tune_router` from the packaged router, as `tierwise router train --from-ledger` does "
         "(cross-validation may pick starting",
         "from scratch instead); all-data: `train_router` on the whole pool; 500 scratch: 500 labels, no packaged "
-        "router.",
+        "router."
+        + (" Row ↳ uncertain: the same N, labels gathered by shadow sampling with focus = \"uncertain\" (boost "
+           f"{AL_BOOST:g}, base rate {AL_BASE_RATE:g}; router retrained and calibrated at each N)."
+           if uncertain else ""),
         f"{'held out':9} {'pool':>6} {'random':>7} {'packaged':>9} " + " ".join(f"{c:>6}" for c in cols)
         + f" {'all labels':>10} {'all-data':>9} {'500 scratch':>12}",
     ]
     gaps: dict[str, float] = {}
     for held in held_out:
         t0 = time.perf_counter()
-        r = run_learning_curve(tables, held, seeds, sizes)
+        r = run_learning_curve(tables, held, seeds, sizes, uncertain)
 
         def cell(key, width: int = 6, r: dict = r) -> str:
             v = mean_pct(r[key]) if r[key] else None
@@ -326,6 +383,10 @@ def learning_curve_section(data: Path, seeds: int, held_out: tuple[str, ...] = L
             + f"{cell('scratch500', 12)}"
             + f"   ({time.perf_counter() - t0:.0f} s)"
         )
+        if uncertain:
+            lines.append(f"{'  ↳':9} {'':>6} {'':>7} {'uncertain':>9} "
+                         + " ".join(cell(("uncertain", n)) for n in sizes)
+                         + "   (labels gathered by focus = uncertain; not the goal line)")
         at500 = mean_pct(r[500]) if 500 in r else None
         full = mean_pct(r["all-data"])
         if at500 is not None and full is not None:
@@ -377,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="only the learning curve: the packaged router fine-tuned on N labels of a held-out benchmark")
     ap.add_argument("--held", default=",".join(LOBO_BENCHMARKS),
                     help="learning curve: which benchmarks to hold out in turn (comma-separated; default all three)")
+    ap.add_argument("--uncertain", action="store_true",
+                    help="learning curve: also a row with labels gathered as shadow focus = uncertain would")
     ap.add_argument("--sizes", default=",".join(str(n) for n in LC_SIZES),
                     help="learning curve: label counts N to feed (comma-separated; the last line needs 500)")
     ap.add_argument("--write-packaged", type=Path, metavar="NPZ",
@@ -400,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         if not sizes or min(sizes) < 1:
             print(f"error: --sizes: positive whole numbers, comma-separated, not {args.sizes!r}", file=sys.stderr)
             return 2
-        print("\n".join(learning_curve_section(args.data, args.seeds, held, sizes)))
+        print("\n".join(learning_curve_section(args.data, args.seeds, held, sizes, args.uncertain)))
         return 0
 
     header = (
