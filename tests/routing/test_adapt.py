@@ -121,3 +121,22 @@ def test_the_router_is_the_logit_mean_of_the_best_candidates() -> None:
 
     singles = [tune_router(labels, None, l2=e["l2"]) for e in ensemble]
     assert np.allclose(logit(router), np.mean([logit(r) for r in singles], axis=0), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "verdict"),
+    [
+        ((0.60, 0.30), (0.55, 0.40), (True, "cost at 95% of top quality")),  # routes cheaper, worse log-loss
+        ((0.55, 0.40), (0.60, 0.30), (False, "cost at 95% of top quality")),
+        ((None, 0.40), (0.70, 0.50), (True, "cost at 95% of top quality")),  # only the new one reaches 95%
+        ((None, 0.40), (None, 0.30), (True, "log-loss")),  # too few complete rows for a curve
+        ((None, 0.30), (None, 0.40), (False, "log-loss")),
+    ],
+)
+def test_router_train_from_ledger_writes_what_routes_no_worse(current, new, verdict) -> None:
+    from tierwise.routing.cli import _not_worse
+
+    def row(v: tuple) -> dict:
+        return {"cost_relative_at_95": v[0], "log_loss": v[1]}
+
+    assert _not_worse(row(current), row(new)) == verdict

@@ -240,7 +240,7 @@ def _train_from_ledger(source: Callable[..., dict[str, Any]], out: Path, since: 
     train, back = split_held_back(labels, HELD_BACK, seed)
     candidate = tune_router(labels.subset(train), current, l2=l2, seed=seed)
     rows = compare(labels.subset(back), {"current": current, "new": candidate})
-    better = rows[1]["log_loss"] <= rows[0]["log_loss"] + 1e-9
+    better, judged_by = _not_worse(rows[0], rows[1])
     written = None
     if better or force:
         router = tune_router(labels, current, l2=l2, seed=seed)
@@ -250,7 +250,8 @@ def _train_from_ledger(source: Callable[..., dict[str, Any]], out: Path, since: 
         written = str(out)
     if as_json:
         typer.echo(json.dumps({"labels": labels.n, "signals": found["counts"], "skipped": found["skipped"],
-                               "held_back": len(back), "comparison": rows, "written": written,
+                               "held_back": len(back), "comparison": rows, "judged_by": judged_by,
+                               "written": written,
                                "current": found["current_name"]}, indent=1))
         return
     from rich.table import Table
@@ -266,12 +267,23 @@ def _train_from_ledger(source: Callable[..., dict[str, Any]], out: Path, since: 
                   str(r["cells"]), str(r["complete_rows"]))
     console.print(t)
     if written:
-        note = "" if better else " (--force: it did worse than the current router on held-back traffic)"
+        note = "" if better else f" (--force: it did worse than the current router on held-back {judged_by})"
         console.print(escape(f"wrote {out}: fine-tuned on all {labels.n} labels{note}; use it with [router] "
                              f"model_path = \"{out}\" (or `tierwise calibrate --from-ledger`)"))
     else:
-        console.print("not written: the new router does worse than the current one on held-back traffic "
-                      "(--force writes it anyway)")
+        console.print(escape(f"not written: the new router does worse than the current one on held-back "
+                             f"{judged_by} (--force writes it anyway)"))
+
+
+def _not_worse(current: dict[str, Any], new: dict[str, Any]) -> tuple[bool, str]:
+    """(new is not worse, by what): the cost at 95% of top quality when both have one (enough held-back rows
+    with every tier judged), which is what routing is for and what tune_router chose by; else log-loss."""
+    a, b = current["cost_relative_at_95"], new["cost_relative_at_95"]
+    if a is not None and b is not None:
+        return b <= a + 1e-9, "cost at 95% of top quality"
+    if a is not None or b is not None:  # one never reaches 95% on these rows: the one that does is better
+        return b is not None, "cost at 95% of top quality"
+    return new["log_loss"] <= current["log_loss"] + 1e-9, "log-loss"
 
 
 @router_app.command("eval")
