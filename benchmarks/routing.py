@@ -7,6 +7,8 @@
 Learning curve: each benchmark held out in turn; the starting router is built as the packaged one is, from the other
 two; it is fine-tuned (tierwise.routing.adapt.tune_router) on 100 ... 2,000 labels of the held-out benchmark's pool
 and scored on its test part beside random, the starting router and `train_router` on the whole pool (all-data).
+Labels come in a seeded random order (shadow sampling's default); `--uncertain` adds a row with labels gathered as
+`[shadow] focus = "uncertain"` gathers them (see `uncertain_labels`). `--held` and `--sizes` run a part.
 Only this script reads ../shared; the project reads the packaged router from its own package.
 
 MMLU and GSM8K: one split by prompt text (seeded; no test prompt, nor a duplicate of one, is trained on); the
