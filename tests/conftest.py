@@ -27,6 +27,13 @@ def scripted():
         emulator.stop()
 
 
+@pytest.fixture
+def llm_triage(monkeypatch):
+    """Route with LLM triage (`[router] strategy = "llm"`), not the default pre-router: for tests that script the
+    triage stage's answer to choose a route (and subprocesses they start: it is an environment override)."""
+    monkeypatch.setenv("TIERWISE__ROUTER__STRATEGY", "llm")
+
+
 @pytest.fixture(autouse=True)
 def _no_real_gemini(monkeypatch, tmp_path):
     """Tests never reach Google: no key in the environment, no stray ./tierwise.toml or overrides."""

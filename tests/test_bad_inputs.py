@@ -33,7 +33,7 @@ GRAPH_INPUTS = [
     ("invisible fillers", {"input": "\u3164\u00ad\u2800"}, "input is empty"),
     ("task_type control char", {"input": "hi", "task_type": "a\nb"}, "task_type contains the control character"),
     ("task_type too long", {"input": "hi", "task_type": "x" * 500}, "task_type is 500 characters long"),
-    ("5 MB text", {"input": FIVE_MB}, "the request is too long for stage 'triage'"),
+    ("5 MB text", {"input": FIVE_MB}, "the request is too long for stage '"),  # its first model stage
     ("task_type not text", {"input": "hi", "task_type": 3}, "task_type must be text (str), got int"),
     ("request_id not text", {"input": "hi", "request_id": ["x"]}, "request_id must be text (str), got list"),
 ]

@@ -23,7 +23,7 @@ def pro_rates():
     return price.input / 1e6, price.output / 1e6
 
 
-def test_an_escalated_request_against_one_direct_pro_call(scripted):
+def test_an_escalated_request_against_one_direct_pro_call(scripted, llm_triage):  # scripted triage: simple
     _, context = scripted(pipeline_rules(
         triage=SIMPLE, draft={"answer": "Maybe.", "confidence": "high"},
         judge={"score": 3, "reason": "Vague."}, polish="A duplicate charge is urgent: refund it.", thoughts=50))
@@ -47,7 +47,7 @@ def test_an_escalated_request_against_one_direct_pro_call(scripted):
     assert shown["net_saving_usd"] == out["net_saving_usd"]
 
 
-def test_failed_attempts_count_in_the_total_not_in_the_direct_call(scripted):
+def test_failed_attempts_count_in_the_total_not_in_the_direct_call(scripted, llm_triage):
     from tierwise.emulator import Fault
 
     cut_draft = Fault("max_tokens", "gemini-3.5-flash-lite", after=1, times=1)  # triage ok, draft's 1st try cut

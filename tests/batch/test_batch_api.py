@@ -15,6 +15,10 @@ from tierwise.ledger import open_ledger
 from tierwise.tiers import Usage, load_registry
 from tierwise.tiers.pricing import batch_price, price
 
+# These scenarios script LLM triage's answer to choose each request's route; the default strategy would let the
+# pre-router decide instead, so they route with LLM triage (a Lite call per request, batched like the rest).
+pytestmark = pytest.mark.usefixtures("llm_triage")
+
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
 RULES = pipeline_rules(triage=SIMPLE, draft={"answer": "Answer to ticket #$n.", "confidence": "high"},
                        judge={"score": 9, "reason": "Correct."})
