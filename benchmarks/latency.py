@@ -17,6 +17,9 @@ and cost, not how the router generalises — benchmarks/routing.py does that). `
 prompts inside the band. The baseline sends each request straight to Pro once, with an answer as long as the
 pipeline's Pro answers.
 
+By outcomes alone: the same strategies' decisions on every prompt of the two subsets (no emulator; LLM triage as
+scripted above), priced with RouteLLM's estimated dollars of the answering model (triage and judge calls not counted).
+
 Intent cues: how the registry's `[[router.intents]]` read labelled prompts — the project's own
 (benchmarks/data/local_models.jsonl), the workload's, and MT-Bench's 80 questions by category when ../shared holds them:
 sure (the cue's route, no API call), unsure (hybrid asks LLM triage) or none (the ladder decides).
@@ -175,6 +178,45 @@ async def run_direct(prompts: list[str], base_url: str, concurrency: int,
     return await asyncio.gather(*(one(p) for p in prompts))
 
 
+def outcome_lines(shipped) -> list[str]:
+    """Quality and model dollars per strategy from the subsets' outcomes, for every prompt (not only the workload's)."""
+    from tierwise.routing import load_router
+    from tierwise.routing.packaged import packaged_path
+
+    router = load_router(packaged_path())
+    sets: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
+    for name in ("mmlu", "gsm8k"):
+        seen: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
+        with open(DATA / f"routellm_{name}_subset.csv", newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                rung = "top" if "gpt-4" in row["model"] else "cheap"
+                seen[row["prompt"]][rung] = (float(row["quality"]), float(row["cost_usd"]))
+        sets[name] = {p: v for p, v in seen.items() if len(v) == 2}
+    lines = []
+    for label, names in (("both", ("mmlu", "gsm8k")), ("MMLU", ("mmlu",)), ("GSM8K", ("gsm8k",))):
+        totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        n = band = 0
+        for name in names:
+            for prompt, out in sets[name].items():
+                decision = router.decide(prompt, shipped.threshold)
+                cue = any(c.sure_of(prompt) for c in shipped.intents)
+                unsure = band_edge = False
+                if not cue:
+                    unsure = any(c.unsure_of(prompt) for c in shipped.intents)
+                    band_edge = decision.margin < (shipped.hybrid_margin or 0.0)
+                ladder = "top" if decision.index == len(router.models) - 1 else "cheap"
+                llm = "top" if name == "gsm8k" else "cheap"  # as the scripted triage
+                asked = unsure or band_edge
+                picks = {"llm": llm, "learned": ladder, "hybrid": llm if asked else ladder, "always Pro": "top"}
+                for strategy, rung in picks.items():
+                    totals[strategy][0] += out[rung][0]
+                    totals[strategy][1] += out[rung][1]
+                n, band = n + 1, band + asked
+        shown = "  ".join(f"{s} {q / n:.3f} ${1000 * c / n:.2f}" for s, (q, c) in totals.items())
+        lines.append(f"{label:<7}{n:>5}   {shown}   (hybrid asks LLM triage for {band / n:.1%})")
+    return lines
+
+
 def cue_lines(cues: list, prompts: list[str]) -> list[str]:
     """Per labelled set: how many prompts each cue reads as sure (its route), unsure (LLM triage) or neither."""
     import json
@@ -283,6 +325,9 @@ def main() -> None:
           f"* = the registry's default strategy\n")
     print(f"{'strategy':<12}{'p50 s':>8}{'p95 s':>8}{'$/1k requests':>14}{'quality':>9}{'LLM triage':>12}")
     for line in summaries:
+        print(line)
+    print("\nby outcomes alone, every prompt of the subsets: quality and model $ per 1k requests")
+    for line in outcome_lines(shipped):
         print(line)
     print(f"\nintent cues ([[router.intents]]) on labelled prompts\n{'set':<26}{'n':>5}   verdicts")
     for line in cue_lines(shipped.intents, prompts):
