@@ -13,7 +13,7 @@ from tierwise.display import result_json
 from tierwise.ledger.entry import LedgerEntry
 from tierwise.ledger.shadow import ShadowPair
 from tierwise.reports import build_report
-from tierwise.tiers import build_registry, load_registry
+from tierwise.tiers import build_registry, load_registry, medians_of
 
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
 
@@ -126,7 +126,7 @@ def test_the_graph_uses_the_ledgers_own_pro_thinking_once_there_are_enough(scrip
     registry.write_text("[economics]\nmin_pro_samples = 3\n")
     context = Context(base_url=emulator.base_url, registry_path=str(registry))
     graph = build_graph()
-    medians = tierwise.default_runtime().ledgers.medians
+    medians = medians_of(tierwise.default_runtime().ledgers)
     medians.clear()
     first = graph.invoke({"input": "Compare the two refund policies."}, context=context)
     assert "registry default" in first["direct_pro_basis"]  # no Pro calls in the ledger yet

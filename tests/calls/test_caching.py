@@ -35,7 +35,7 @@ def test_a_prefix_read_by_enough_calls_is_cached_once_per_model(scripted):
     emulator, context = scripted(RULES)
     registry = load_registry()
     rt = default_runtime()
-    guard = rt.ledgers.guard(rt.registry_for(context))
+    guard = rt.spend_guard(rt.registry_for(context))
     caches = ExplicitCaches.for_runtime(rt, context, expected_reuses=20, record=guard.after_call)
     results = asyncio.run(_ask(context, caches, 20))
     assert [r.value for r in results] == [f"Answer {n}." for n in range(20)]

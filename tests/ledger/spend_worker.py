@@ -20,7 +20,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from tierwise.ledger import BudgetExceededError, SpendGuard, open_ledger
+from tierwise.budget import BudgetExceededError, SpendGuard
+from tierwise.ledger import open_ledger
 from tierwise.state.records import CallRecord
 from tierwise.tiers import build_registry
 

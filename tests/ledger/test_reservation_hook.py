@@ -8,9 +8,10 @@ import asyncio
 import pytest
 
 from tierwise import acall_stage, call_stage
+from tierwise.budget import BudgetExceededError
 from tierwise.calls.worst import worst_case_usd
 from tierwise.emulator import Fault
-from tierwise.ledger import BudgetExceededError, open_ledger
+from tierwise.ledger import open_ledger
 from tierwise.tiers import load_registry
 
 LITE = "gemini-3.5-flash-lite"

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tierwise.context import Context, coerce_context
-from tierwise.errors import InvalidInputError
+from tierwise.errors import InvalidInputError, ModelCallError
 from tierwise.inputs import check_extract_schema, check_label, check_labels, check_tools, named_arguments
 
 from . import caching as _caching
@@ -30,7 +30,7 @@ from . import served
 from .loop import Call, Hook, Loop, Reply, Sleep, attempt_loop
 from .messages import normalize, text_of
 from .plan import Attempts, CallPlan
-from .result import ModelCallError, StageResult
+from .result import StageResult
 from .runtime import CallRuntime, current_runtime
 from .transport import call_parts
 

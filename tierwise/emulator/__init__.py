@@ -16,10 +16,10 @@ import logging
 from .backend import Backend, BackendError, GenerateRequest, Generation
 from .catalogue import ModelLimits, build_catalogue
 from .faults import KINDS as FAULT_KINDS
-from .faults import Fault, FaultError, Faults
+from .faults import Fault, Faults, FaultSpecError
 from .faultspec import load_faults, parse_faults
 from .local import LocalBackend, LocalBackendUnavailable
-from .rules import Rule, RuleError
+from .rules import EmulatorRuleError, Rule
 from .scripted import ScriptedBackend
 from .server import Emulator, serve
 from .tokens import count_tokens
@@ -32,7 +32,7 @@ __all__ = [
     "Emulator",
     "FAULT_KINDS",
     "Fault",
-    "FaultError",
+    "FaultSpecError",
     "Faults",
     "GenerateRequest",
     "Generation",
@@ -40,7 +40,7 @@ __all__ = [
     "LocalBackendUnavailable",
     "ModelLimits",
     "Rule",
-    "RuleError",
+    "EmulatorRuleError",
     "ScriptedBackend",
     "build_catalogue",
     "count_tokens",

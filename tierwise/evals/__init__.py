@@ -63,8 +63,9 @@ __getattr__ = lazy_exports(__name__, {name: f".{module}" for name, module in _EX
 
 
 if TYPE_CHECKING:
+    from tierwise.errors import EvalError
+
     from .cases import Case, load_cases
-    from .errors import EvalError
     from .grading import Grade, agrade, grade
     from .outcomes import read_eval_rows, write_outcomes
     from .overrides import override_text, write_overrides

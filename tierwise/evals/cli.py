@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .errors import EvalError
+from tierwise.errors import EvalError
 
 if TYPE_CHECKING:  # only annotations: the command imports its modules when it runs
     from tierwise.ledger import LedgerEntry, ShadowPair

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import EvalError
+from tierwise.errors import EvalError
 
 
 def current_router(reg: Any) -> tuple[Any, str]:

@@ -17,12 +17,11 @@ from typing import Any
 from tierwise.calls import ModelCallError, call_stage
 from tierwise.calls.runtime import CallRuntime, current_runtime
 from tierwise.context import Context
-from tierwise.errors import InvalidInputError
+from tierwise.errors import EvalError, InvalidInputError
 from tierwise.tiers import Registry
 
 from .cases import Case
 from .checkers import check
-from .errors import EvalError
 from .grading import Grade, grade
 from .stages import answer_text, declared_stages, stage_call
 

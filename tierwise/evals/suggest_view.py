@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape as esc  # stage and task type names come from requests and user files
 from rich.table import Table
 
-from tierwise.ledger.money import pct, usd
+from tierwise.money import pct, usd
 
 from .suggest import Suggestion
 

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tierwise.ledger.economics import answering, direct_pro, thinking_for, thinking_from
 from tierwise.ledger.entry import LedgerEntry
 from tierwise.ledger.shadow import ShadowPair
 from tierwise.tiers import Registry, load_registry
+from tierwise.tiers.economics import answering, direct_pro, thinking_for, thinking_from
 
 NO_TASK = "(none)"
 
