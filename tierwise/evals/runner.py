@@ -79,6 +79,7 @@ def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str],
     `declarations`: your own stages (tierwise.Stage), so their cases need no `messages`."""
     runtime = current_runtime(runtime)
     declared = declared_stages(declarations)
+    stages = [registry.stage_name(s) if isinstance(s, str) else s for s in stages]  # a former name: the stage now
     _check_names(registry, stages, tiers)
     settings = registry.data.evals
     judge_stage = judge_stage or settings.judge_stage
