@@ -89,7 +89,7 @@ def assert_typed(values):
         assert isinstance(values["triage"], TriageResult)
     if "plan" in values:
         assert isinstance(values["plan"], ContentPlan) and values["plan"].model_dump() == PLAN
-    for key, kind in (("documents", Document), ("claims", Claim), ("extracted", Claim), ("citations", Citation)):
+    for key, kind in (("documents", Document), ("claims", Claim), ("raw_claims", Claim), ("citations", Citation)):
         if key in values:
             assert values[key] and all(isinstance(v, kind) for v in values[key]), key
 
