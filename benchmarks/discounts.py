@@ -78,8 +78,7 @@ def graph_workload(url: str, scratch: Path, count: int, job_poll: float) -> list
 
 async def document_workload(url: str, questions: int) -> list[tuple[str, float, float, str]]:
     from tierwise import Context, Runtime
-    from tierwise.calls import acall_stage
-    from tierwise.calls.caching import ExplicitCaches, caching
+    from tierwise.calls import ExplicitCaches, acall_stage, caching
 
     document = "".join(DOCUMENT.format(n=n) for n in range(400))  # ~8,000 tokens
     context = Context(base_url=url)

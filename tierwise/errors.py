@@ -131,3 +131,7 @@ class FaultSpecError(InputFileError):
 
 class EmulatorRuleError(InputFileError):
     """An emulator answer rule (a cassette, a demo rule) that cannot be used; the message names where."""
+
+
+class LocalBackendUnavailable(BackendUnavailableError):
+    """The local model cannot run: llama-cpp-python or the SmolLM2 weights are not installed (tierwise[local])."""

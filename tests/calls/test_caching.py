@@ -7,8 +7,7 @@ import asyncio
 
 import pytest
 
-from tierwise.calls import acall_stage
-from tierwise.calls.caching import ExplicitCaches, caching
+from tierwise.calls import ExplicitCaches, acall_stage, caching
 from tierwise.errors import InvalidInputError
 from tierwise.runtime import default_runtime
 from tierwise.tiers import Usage, load_registry, price

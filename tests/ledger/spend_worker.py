@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from tierwise.budget import BudgetExceededError, SpendGuard
 from tierwise.ledger import open_ledger
-from tierwise.state.records import CallRecord
+from tierwise.state import CallRecord
 from tierwise.tiers import build_registry
 
 WORST = 0.05  # every call's worst case: the most it can cost

@@ -69,7 +69,7 @@ def test_the_call_path_journals_and_a_reader_sees_its_own_writes_at_once(scripte
 
 def _row(call_id: str, cost: float = 0.25) -> dict:
     from tierwise.ledger.entry import entry_row
-    from tierwise.state.records import CallRecord
+    from tierwise.state import CallRecord
 
     return entry_row(CallRecord(call_id=call_id, stage="draft", tier="lite", model="gemini-3.5-flash-lite",
                                 cost_usd=cost, purpose="eval"), request_id="r1", prompt_sha256="ab")

@@ -110,7 +110,7 @@ def seen_needs(tmp_path, tokens: int, samples: int = 25) -> None:
     is untouched), which is what fitting near a cap reads."""
     from datetime import UTC, datetime, timedelta
 
-    from tierwise.ledger.entry import LedgerEntry
+    from tierwise.ledger import LedgerEntry
 
     with open_ledger(f"sqlite:///{tmp_path}/ledger.db") as ledger:
         for n in range(samples):

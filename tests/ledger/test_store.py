@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tierwise.ledger import LedgerEntry, LedgerError, default_path, open_ledger, resolve_url
-from tierwise.state.records import CallRecord
+from tierwise.state import CallRecord
 
 from .factory import record, registry
 

@@ -19,7 +19,7 @@ from pipeline import JUDGE, pipeline_rules
 
 from tierwise import build_graph
 from tierwise.ledger import open_ledger
-from tierwise.reports.report import summarize
+from tierwise.reports import build_report
 from tierwise.runtime import Runtime
 from tierwise.telemetry import OpenTelemetryHook
 
@@ -85,7 +85,7 @@ def check(spans: list[dict], result: dict) -> None:
     assert judge["attributes"]["tierwise.attempts"] == 2
     total = sum(s["attributes"].get("gen_ai.usage.cost.amount", 0.0) for s in spans)
     assert total == pytest.approx(result["total_cost_usd"], abs=1e-12) == ledger_total()
-    assert total == pytest.approx(summarize(open_ledger().entries()).cost_usd, abs=1e-12)  # `tierwise report`
+    assert total == pytest.approx(build_report(open_ledger().entries()).total.cost_usd, abs=1e-12)  # `tierwise report`
 
 
 def from_sdk(exporter: InMemorySpanExporter) -> list[dict]:

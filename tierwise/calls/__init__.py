@@ -18,18 +18,21 @@ _EXPORTS = {
     "current_context": ".api",
     "run_stage": ".api",
     "CallHook": ".hooks",
+    "ExplicitCaches": ".explicit_caches",
+    "caching": ".explicit_caches",
     "Attempts": ".plan",
     "CallPlan": ".plan",
     "ModelCallError": "tierwise.errors",
     "StageResult": ".result",
 }
-__all__ = ["Attempts", "CallHook", "CallPlan", "ModelCallError", "StageResult", "acall_stage", "call_stage",
-           "current_context", "run_stage"]
+__all__ = ["Attempts", "CallHook", "CallPlan", "ExplicitCaches", "ModelCallError", "StageResult", "acall_stage",
+           "call_stage", "caching", "current_context", "run_stage"]
 
 if TYPE_CHECKING:
     from tierwise.errors import ModelCallError
 
     from .api import acall_stage, call_stage, current_context, run_stage
+    from .explicit_caches import ExplicitCaches, caching
     from .hooks import CallHook
     from .plan import Attempts, CallPlan
     from .result import StageResult

@@ -14,11 +14,14 @@ an upstream's answers and replay them (``record=`` / ``replay=``), and it serves
 import logging
 
 from .backend import Backend, BackendError, GenerateRequest, Generation
+from .batches import BatchSettings
 from .catalogue import ModelLimits, build_catalogue
 from .faults import KINDS as FAULT_KINDS
 from .faults import Fault, Faults, FaultSpecError
 from .faultspec import load_faults, parse_faults
+from .latency import LatencyModel, ModelLatency
 from .local import LocalBackend, LocalBackendUnavailable
+from .record import Cassette
 from .rules import EmulatorRuleError, Rule
 from .scripted import ScriptedBackend
 from .server import Emulator, serve
@@ -29,6 +32,8 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "Backend",
     "BackendError",
+    "BatchSettings",
+    "Cassette",
     "Emulator",
     "FAULT_KINDS",
     "Fault",
@@ -37,7 +42,9 @@ __all__ = [
     "GenerateRequest",
     "Generation",
     "LocalBackend",
+    "LatencyModel",
     "LocalBackendUnavailable",
+    "ModelLatency",
     "ModelLimits",
     "Rule",
     "EmulatorRuleError",

@@ -20,7 +20,7 @@ from tierwise.money import usd
 from tierwise.tiers import build_registry
 from tierwise.tiers.loader import LOCAL_FILE, user_file
 
-from .suggest import Suggestion
+from .suggestions import Suggestion
 
 DEFAULT_FILE = "tierwise.suggested.toml"
 BARE = re.compile(r"[A-Za-z0-9_-]+")

@@ -31,6 +31,8 @@ _EXPORTS = {
     "default_path": "tierwise.ledger.url",
     "parse_since": "tierwise.ledger.since",
     "ShadowPair": "tierwise.ledger.shadow",
+    "SQLiteLedger": "tierwise.ledger.sqlite",
+    "PostgresLedger": "tierwise.ledger.postgres",
 }
 
 __all__ = [
@@ -42,6 +44,8 @@ __all__ = [
     "LedgerError",
     "LedgerPool",
     "LedgerSchemaError",
+    "PostgresLedger",
+    "SQLiteLedger",
     "ShadowPair",
     "Spend",
     "check_ledger",
@@ -57,8 +61,10 @@ if TYPE_CHECKING:
     from .base import GoodCall, Ledger
     from .entry import LedgerEntry
     from .periods import Spend
+    from .postgres import PostgresLedger
     from .shadow import ShadowPair
     from .since import parse_since
+    from .sqlite import SQLiteLedger
     from .url import ENV_URL, STAND_IN_FILE, LedgerPool, check_ledger, default_path, open_ledger, resolve_url
 
 

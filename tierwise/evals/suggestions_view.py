@@ -10,7 +10,7 @@ from rich.table import Table
 
 from tierwise.money import pct, usd
 
-from .suggest import Suggestion
+from .suggestions import Suggestion
 
 
 def render_suggestions(suggestions: list[Suggestion], window: str, console: Console | None = None) -> None:
