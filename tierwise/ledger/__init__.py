@@ -1,7 +1,7 @@
 """The ledger: every priced model call persisted (SQLite by default, PostgreSQL for many workers), with the spend
 counters and reservations the budget (tierwise.budget) enforces its caps through, and the shadow pairs.
 
-    from tierwise.ledger import open_ledger
+    from tierwise.ledger import open_ledger, parse_since
     with open_ledger("sqlite:///spend.db") as ledger:
         entries = ledger.entries(since=parse_since("7d"))
 
