@@ -345,6 +345,9 @@ def test_a_misspelt_graph_input_key_is_refused(payload, message):
     graph = build_graph()
     with pytest.raises(InvalidInputError, match=message):
         graph.invoke(payload, context={"backend": "scripted"})
+    # LangGraph's copies (with_config, bound runtimes) keep the check and the keys worked out for it
+    with pytest.raises(InvalidInputError, match=message):
+        graph.with_config(tags=["copy"]).invoke(payload, context={"backend": "scripted"})
 
 
 @pytest.mark.parametrize(("env", "message"), [

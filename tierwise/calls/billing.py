@@ -103,6 +103,9 @@ def call_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any
     hops = hop_usages(seen) if not usage.cache_hit else None
     if hops is None:
         return attempt_cost(plan, candidate, usage, reported, today), usage, [usage]
+    if len(hops) == 1:  # the usual case: one request, its own bill (no sums to add up)
+        hop, tier = hops[0]
+        return attempt_cost(plan, candidate, hop, tier, today), hop, [hop]
     cost = add_costs([attempt_cost(plan, candidate, hop, tier, today) for hop, tier in hops])
     return cost, total([hop for hop, _ in hops]), [hop for hop, _ in hops]
 
@@ -118,7 +121,11 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
     today = now.date()
     priced, usage, requests = call_cost(plan, candidate, usage, reported, seen, today)
     cost = cost or priced
-    all_pro = sum(price(plan.registry.top_model, request, today, factors=factors) for request in requests)
+    top = plan.registry.top_model
+    if top is candidate.model and cost is priced and priced.service_tier == "standard" and plan.processing != "batch":
+        all_pro = priced.total_usd  # the top model at standard rates already: the same bill
+    else:
+        all_pro = sum(price(top, request, today, factors=factors) for request in requests)
     return CallRecord(
         call_id=call_id or uuid.uuid4().hex,
         stage=candidate.stage,
