@@ -123,6 +123,9 @@ class LedgerPool:
     def kept(self, key: Any, factory: Callable[[], T]) -> T:
         """What a reader of these ledgers keeps per runtime under `key`, made by `factory` on first use (the
         packages above storage keep their state here, so this one imports none of them)."""
+        kept = self._kept.get(key)  # asked on every call: no lock once it is made
+        if kept is not None:
+            return cast(T, kept)
         with self._lock:
             if key not in self._kept:
                 self._kept[key] = factory()

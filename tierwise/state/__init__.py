@@ -1,7 +1,13 @@
-"""Graph state and the records nodes exchange: what each graph's output holds, and its parts' types."""
+"""Graph state and the records nodes exchange: what each graph's output holds, and its parts' types.
 
-from .agentic import AgentOutput, AgentRoute, AgentState
-from .content import ContentOutput, ContentPlan, ContentState
+The records and the main pipeline's state load at once (the call path needs them); the other graphs' state types
+load on first use, so the call path does not bring in LangGraph's message reducers.
+"""
+
+from typing import TYPE_CHECKING
+
+from tierwise._lazy import lazy_exports
+
 from .records import (
     CONFIDENCE_VALUE,
     CallRecord,
@@ -12,8 +18,14 @@ from .records import (
     Triage,
     TriageResult,
 )
-from .research import Citation, Claim, Document, ExtractedClaims, Queries, ResearchOutput, ResearchState
 from .state import InputState, OutputState, State
+
+_EXPORTS = {
+    **dict.fromkeys(("AgentOutput", "AgentRoute", "AgentState"), ".agentic"),
+    **dict.fromkeys(("ContentOutput", "ContentPlan", "ContentState"), ".content"),
+    **dict.fromkeys(("Citation", "Claim", "Document", "ExtractedClaims", "Queries", "ResearchOutput",
+                     "ResearchState"), ".research"),
+}
 
 __all__ = [
     "CONFIDENCE_VALUE",
@@ -41,3 +53,10 @@ __all__ = [
     "Triage",
     "TriageResult",
 ]
+
+if TYPE_CHECKING:
+    from .agentic import AgentOutput, AgentRoute, AgentState
+    from .content import ContentOutput, ContentPlan, ContentState
+    from .research import Citation, Claim, Document, ExtractedClaims, Queries, ResearchOutput, ResearchState
+
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
