@@ -51,7 +51,6 @@ UNIT_TESTED = {
     ("test_misuse_classes.py", "tierwise.emulator.record"): "a cassette's file names for hostile model ids",
     ("evals/test_learn_from_ledger.py", "tierwise.evals.routing_labels"): "what a hashed-prompt ledger yields",
     ("graphs/test_declared_stage.py", "tierwise.evals.stages"): "the built-in stages' declarations",
-    ("test_package.py", "tierwise.nodes.base"): "the private LangGraph class nodes use",
 }
 
 
