@@ -57,10 +57,12 @@ class LedgerHook(CallHook):
             economics.refresh_if_stale(registry, self.pool)  # Pro's typical thinking, read off the event loop
 
     def before_call(self, plan: CallPlan) -> CallPlan:
+        if not plan.registry.data.budget.any_cap:
+            return plan  # no caps: nothing to decide (an unreachable ledger is reported when a record is stored)
         guard = self._guard(plan.registry, plan.endpoint.stand_in)
         if guard is None:
             return plan
-        worst = worst_case_usd(plan, plan.route) if plan.registry.data.budget.any_cap else 0.0
+        worst = worst_case_usd(plan, plan.route)
         decision = guard.before_call(plan.route, plan.task_type, service_tier=plan.service_tier, worst_usd=worst,
                                      tenants=guard.tenants_of(plan.labels))
         return _apply(plan, decision)
