@@ -125,7 +125,7 @@ def test_a_call_records_row_is_its_model_dump():
     """The journal builds a CallRecord's row from its fields directly (the hot path): the same as pydantic's dump,
     which stops holding if a field that is not a plain value (a nested model) is ever added."""
     from tierwise.ledger.entry import entry_row
-    from tierwise.state.records import CallRecord
+    from tierwise.state import CallRecord
 
     record = CallRecord(call_id="c1", stage="draft", tier="lite", model="gemini-3.5-flash-lite", input_tokens=3,
                         cost_usd=0.25, error="x", started_at=datetime(2026, 12, 3, tzinfo=UTC))
