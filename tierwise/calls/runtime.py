@@ -252,8 +252,9 @@ def current_runtime(runtime: CallRuntime | None = None) -> CallRuntime:
         if not isinstance(runtime, CallRuntime):
             raise InvalidArgumentError(f"runtime must be a tierwise.Runtime, got {type(runtime).__name__}")
         return runtime
-    bound = bound_runtime()
-    if bound is not None:
+    config = _child_config().get()  # bound_runtime(), inlined: this is asked several times a call
+    bound = config.get("configurable", {}).get(CONFIG_KEY) if config else None
+    if isinstance(bound, CallRuntime):
         return bound
     if _provider is None:
         # The convenience default is built at the top (tierwise.runtime, with the default hooks), which registers

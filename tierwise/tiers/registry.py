@@ -213,11 +213,10 @@ class RegistrySource:
         self._cache: dict[str | None, tuple[float, tuple[Any, ...], Registry]] = {}
 
     def load(self, path: str | os.PathLike[str] | None = None) -> Registry:
-        registry = self.fresh(path)
-        if registry is not None:
-            return registry
         slot = None if path is None else str(path)
         cached = self._cache.get(slot)
+        if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:  # `fresh`, inlined (every call)
+            return cached[2]
         if cached is not None and on_event_loop():
             # Never touch the file system on an event loop (`langgraph dev` refuses it, and it stalls every
             # request): the async call path re-checks in a worker thread (Runtime.awarm) at most once a second.
