@@ -609,13 +609,9 @@ GRAPH_OPTIONS = [
 @pytest.mark.parametrize(("builder", "options", "message"), GRAPH_OPTIONS,
                          ids=[f"{b}-{next(iter(o))}" for b, o, _ in GRAPH_OPTIONS])
 def test_graph_builders_refuse_bad_options_by_name(builder, options, message):
-    import tierwise.graph.agentic
-    import tierwise.graph.content
-    import tierwise.graph.graph
-    import tierwise.graph.research
+    import tierwise.graph
 
-    modules = (tierwise.graph.graph, tierwise.graph.content, tierwise.graph.agentic, tierwise.graph.research)
-    build = next(getattr(m, builder) for m in modules if hasattr(m, builder))
+    build = getattr(tierwise.graph, builder)
     with pytest.raises(InvalidArgumentError, match=re.escape(message)):
         build(**options)
 

@@ -8,8 +8,8 @@ import json
 import pytest
 from pipeline import DRAFT, TRIAGE, pipeline_rules
 
-from tierwise.batch.runner import run_batch
-from tierwise.emulator.batches import BatchSettings
+from tierwise.batch import run_batch
+from tierwise.emulator import BatchSettings
 from tierwise.errors import InvalidInputError
 from tierwise.ledger import open_ledger
 from tierwise.tiers import Usage, load_registry

@@ -17,8 +17,7 @@ from datetime import date
 import pytest
 from pipeline import DRAFT, JUDGE, TRIAGE, pipeline_rules
 
-from tierwise.emulator import Emulator, ScriptedBackend
-from tierwise.emulator.batches import BatchSettings
+from tierwise.emulator import BatchSettings, Emulator, ScriptedBackend
 from tierwise.ledger import open_ledger
 from tierwise.tiers import Usage, load_registry
 from tierwise.tiers.pricing import batch_price

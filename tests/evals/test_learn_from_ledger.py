@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from tierwise import Context, build_graph
 from tierwise.cli import app
-from tierwise.evals.errors import EvalError
-from tierwise.evals.ledger_labels import ledger_labels, request_text
+from tierwise.errors import EvalError
+from tierwise.evals import ledger_labels
+from tierwise.evals.routing_labels import request_text
 from tierwise.ledger import open_ledger
 from tierwise.routing.learned import load_router
 

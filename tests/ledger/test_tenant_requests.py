@@ -11,7 +11,7 @@ from pipeline import pipeline_rules
 from typer.testing import CliRunner
 
 from tierwise import build_graph
-from tierwise.batch.items import BatchInputError, read_items
+from tierwise.batch import BatchInputError, read_items
 from tierwise.cli import app
 from tierwise.errors import TierwiseError
 from tierwise.ledger import open_ledger

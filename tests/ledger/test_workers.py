@@ -10,7 +10,7 @@ import pytest
 from pipeline import pipeline_rules
 
 from tierwise import build_graph
-from tierwise.graph.checkpoints import postgres_checkpointer
+from tierwise.graph import postgres_checkpointer
 from tierwise.ledger import open_ledger
 
 from .procs import run_together

@@ -49,21 +49,23 @@ def usage_of_body(meta: Mapping[str, Any], searches: int = 0) -> Usage:
         value = meta.get(key)
         return int(value) if isinstance(value, int | float) else 0
 
-    def modality(key: str, name: str) -> int:
-        details = meta.get(key)
-        return sum(int(d.get("tokenCount") or 0) for d in details if isinstance(d, dict)
-                   and d.get("modality") == name) if isinstance(details, list) else 0
-
     thoughts = count("thoughtsTokenCount")
     return Usage(
         input_tokens=count("promptTokenCount") + count("toolUsePromptTokenCount"),
         output_tokens=count("candidatesTokenCount") + thoughts,
         thinking_tokens=thoughts,
         cached_tokens=count("cachedContentTokenCount"),
-        audio_tokens=modality("promptTokensDetails", "AUDIO") + modality("toolUsePromptTokensDetails", "AUDIO"),
-        cached_audio_tokens=modality("cacheTokensDetails", "AUDIO"),
+        audio_tokens=_audio(meta.get("promptTokensDetails")) + _audio(meta.get("toolUsePromptTokensDetails")),
+        cached_audio_tokens=_audio(meta.get("cacheTokensDetails")),
         search_queries=searches,
     )
+
+
+def _audio(details: Any) -> int:
+    """The AUDIO tokens of a `*TokensDetails` list (modality counts), 0 if it has none."""
+    if not isinstance(details, list):
+        return 0
+    return sum(int(d.get("tokenCount") or 0) for d in details if isinstance(d, dict) and d.get("modality") == "AUDIO")
 
 
 def hop_usages(seen: Sequence[Any]) -> list[tuple[Usage, str | None]] | None:
@@ -103,6 +105,9 @@ def call_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any
     hops = hop_usages(seen) if not usage.cache_hit else None
     if hops is None:
         return attempt_cost(plan, candidate, usage, reported, today), usage, [usage]
+    if len(hops) == 1:  # the usual case: one request, its own bill (no sums to add up)
+        hop, tier = hops[0]
+        return attempt_cost(plan, candidate, hop, tier, today), hop, [hop]
     cost = add_costs([attempt_cost(plan, candidate, hop, tier, today) for hop, tier in hops])
     return cost, total([hop for hop, _ in hops]), [hop for hop, _ in hops]
 
@@ -118,7 +123,13 @@ def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Us
     today = now.date()
     priced, usage, requests = call_cost(plan, candidate, usage, reported, seen, today)
     cost = cost or priced
-    all_pro = sum(price(plan.registry.top_model, request, today, factors=factors) for request in requests)
+    top = plan.registry.top_model
+    if top is candidate.model and cost is priced and priced.service_tier == "standard" and plan.processing != "batch":
+        all_pro = priced.total_usd  # the top model at standard rates already: the same bill
+    elif len(requests) == 1:
+        all_pro = price(top, requests[0], today, factors=factors)
+    else:
+        all_pro = sum(price(top, request, today, factors=factors) for request in requests)
     return CallRecord(
         call_id=call_id or uuid.uuid4().hex,
         stage=candidate.stage,

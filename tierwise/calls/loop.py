@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from tierwise.errors import InvalidInputError
+from tierwise.errors import InvalidInputError, ModelCallError
 from tierwise.tiers import StageModel
 
 from .answers import read_reply
@@ -29,7 +29,7 @@ from .cooldown import Cooldowns
 from .failures import Failure, classify_exception
 from .hooks import wants
 from .plan import Attempts, CallPlan
-from .result import ModelCallError, StageResult
+from .result import StageResult
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ class CallRecord(BaseModel):
     purpose: str | None = Field(default=None, description="None for user traffic; 'shadow' or 'eval' otherwise "
                                 "(reports and the optimizer count those apart).")
     cache: Literal["create", "storage"] | None = Field(default=None, description="An explicit context cache's "
-                                                       "creation or storage, not a model call (calls/caching.py).")
+                                                       "creation or storage, not a model call "
+                                                       "(calls/explicit_caches.py).")
     processing: Literal["standard", "batch"] = Field(default="standard", description="'batch': sent in a Gemini "
                                                      "Batch API job and billed at its batch rates.")

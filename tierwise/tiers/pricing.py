@@ -115,6 +115,16 @@ def price_parts(
         rate_out = p.long_output if long and p.long_output is not None else p.output
         rate_cached = p.long_cached_input if long else p.cached_input
         audio_in, audio_cached, factor = p.input_audio, p.cached_input_audio, factors[service_tier]
+    if not (usage.cached_tokens or usage.audio_tokens or usage.search_queries):
+        # the usual request (text in, no cache, no grounding): the general formula below with its zero terms left
+        # out — the same floats, in a third of the time (this runs twice per call)
+        input_tokens_usd = usage.input_tokens * rate_in * PER_TOKEN * factor
+        output_usd = usage.output_tokens * rate_out * PER_TOKEN * factor
+        total = round(float(input_tokens_usd + output_usd), 10)
+        input_usd = min(total, round(float(input_tokens_usd), 10))
+        thinking = min(usage.thinking_tokens, usage.output_tokens)
+        return Cost(total_usd=total, input_usd=input_usd, output_usd=total - input_usd,
+                    thinking_usd=round(thinking * rate_out * PER_TOKEN * factor, 10), service_tier=service_tier)
     rate_cached = rate_in if rate_cached is None else rate_cached  # no cached rate known: full price
     audio_in = rate_in if audio_in is None else audio_in  # no audio rate known: the input rate
     audio_cached = rate_cached if audio_cached is None else audio_cached

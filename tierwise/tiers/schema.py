@@ -403,6 +403,8 @@ class RegistryData(_Strict):
     aliases: dict[str, str] = Field(default_factory=dict, description="Names genai-prices resolves to a "
                                     "catalogued model (gemini-flash-latest → its model); filled when loading.")
     stages: dict[str, StageSpec]
+    renamed_stages: dict[str, str] = Field(default_factory=dict, description="A stage's former name → its name "
+                                           "now: old registries, ledgers and eval tables stay readable.")
     thinking: ThinkingSettings = ThinkingSettings()
     thresholds: Thresholds = Thresholds()
     routing: Routing = Routing()
@@ -454,6 +456,12 @@ class RegistryData(_Strict):
                         f"{key}: {target!r} is below the stage's tier {stage.tier!r}; "
                         "a critical stage never falls back to a lower tier"
                     )
+        for old, new in self.renamed_stages.items():
+            if new not in self.stages:
+                problems.append(f"renamed_stages.{old}: {new!r} is not a declared stage")
+            if old in self.stages:
+                problems.append(f"renamed_stages.{old}: {old!r} is still declared under [stages]; a renamed stage "
+                                "has one name")
         problems += self._evals_references()
         if problems:
             raise ValueError("; ".join(problems))
