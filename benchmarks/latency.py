@@ -21,8 +21,8 @@ By outcomes alone: the same strategies' decisions on every prompt of the two sub
 scripted above), priced with RouteLLM's estimated dollars of the answering model (triage and judge calls not counted).
 
 Intent cues: how the registry's `[[router.intents]]` read labelled prompts — the project's own
-(benchmarks/data/local_models.jsonl), the workload's, and MT-Bench's 80 questions by category when ../shared holds them:
-sure (the cue's route, no API call), unsure (hybrid asks LLM triage) or none (the ladder decides).
+(benchmarks/data/local_models.jsonl), the subsets' 300, and MT-Bench's 80 questions by category when ../shared
+holds them: sure (the cue's route, no API call), unsure (hybrid asks LLM triage) or none (the ladder decides).
 
 Cost is what tierwise priced for each request's calls (the direct call: its usage at Pro's list price). Quality is
 read from the subsets' outcomes: a request answered by Lite (the simple or moderate route, not escalated) scores what
@@ -217,7 +217,7 @@ def outcome_lines(shipped) -> list[str]:
     return lines
 
 
-def cue_lines(cues: list, prompts: list[str]) -> list[str]:
+def cue_lines(cues: list) -> list[str]:
     """Per labelled set: how many prompts each cue reads as sure (its route), unsure (LLM triage) or neither."""
     import json
 
@@ -230,7 +230,9 @@ def cue_lines(cues: list, prompts: list[str]) -> list[str]:
         item = json.loads(line)
         label = item.get("intent") or {"extract": "extraction"}.get(item["kind"], "question")
         sets[f"tierwise {label}"].append(item["input"])
-    sets["workload (MMLU, GSM8K)"] = prompts
+    for name in ("mmlu", "gsm8k"):
+        with open(DATA / f"routellm_{name}_subset.csv", newline="", encoding="utf-8") as f:
+            sets["MMLU and GSM8K subsets"] += list(dict.fromkeys(row["prompt"] for row in csv.DictReader(f)))
     if MT_BENCH.is_file():
         for line in MT_BENCH.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
@@ -330,7 +332,7 @@ def main() -> None:
     for line in outcome_lines(shipped):
         print(line)
     print(f"\nintent cues ([[router.intents]]) on labelled prompts\n{'set':<26}{'n':>5}   verdicts")
-    for line in cue_lines(shipped.intents, prompts):
+    for line in cue_lines(shipped.intents):
         print(line)
     print(f"\nlatency: default p50 {p50[default]:.2f} s, direct Pro p50 {p50['direct']:.2f} s, "
           f"ratio {p50[default] / p50['direct']:.2f}")
