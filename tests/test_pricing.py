@@ -229,5 +229,8 @@ def test_the_text_only_price_is_the_general_formulas():
         general = price_parts(free_search[model_id], Usage(**{**usage.__dict__, "search_queries": 1}), on,
                               service_tier=tier, factors=registry.data.service_tiers)
         assert fast == general
+        # and `price`, the all-Pro counterfactual of every call, is that Cost's total (it skips building the Cost)
+        assert price(registry.data.models[model_id], usage, on, service_tier=tier,
+                     factors=registry.data.service_tiers) == fast.total_usd
 
     check()

@@ -105,9 +105,9 @@ class CallRuntime:
         """The registry a call under `context` uses: the run's `registry_path` if it names one, else this
         runtime's (fixed, or its file followed for edits)."""
         path = context.registry_path if context is not None else None
-        if path is None and self._fixed is not None:
-            return self._fixed
-        return self._registries.load(path if path is not None else self._path)
+        if path is None:
+            return self._fixed if self._fixed is not None else self._registries.load(self._path)
+        return self._registries.load(path)
 
     @property
     def registry(self) -> Registry:
