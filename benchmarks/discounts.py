@@ -50,9 +50,8 @@ def items(path: Path, count: int) -> Path:
 
 def graph_workload(url: str, scratch: Path, count: int, job_poll: float) -> list[tuple[str, float, float, str]]:
     from tierwise import Context, Runtime
-    from tierwise.batch.runner import run_batch
-    from tierwise.calls.hooks import CallHook
-    from tierwise.calls.plan import CallPlan
+    from tierwise.batch import run_batch
+    from tierwise.calls import CallHook, CallPlan
 
     class AllFlex(CallHook):
         """Every stage call on the Flex service tier (half price, best-effort latency): the user's own rule."""
@@ -78,8 +77,7 @@ def graph_workload(url: str, scratch: Path, count: int, job_poll: float) -> list
 
 async def document_workload(url: str, questions: int) -> list[tuple[str, float, float, str]]:
     from tierwise import Context, Runtime
-    from tierwise.calls import acall_stage
-    from tierwise.calls.caching import ExplicitCaches, caching
+    from tierwise.calls import ExplicitCaches, acall_stage, caching
 
     document = "".join(DOCUMENT.format(n=n) for n in range(400))  # ~8,000 tokens
     context = Context(base_url=url)

@@ -9,11 +9,20 @@ direct call).
 Workload: prompts from tests/data/routing (RouteLLM's MMLU and GSM8K subsets, Apache-2.0), half each. With the
 `llm` strategy, triage (scripted) sends MMLU questions down the simple route and GSM8K word problems down the
 complex one; the judge fails drafts on questions about matrices, which Pro then polishes. `learned` and `hybrid` use
-the packaged pre-router, its threshold and uncertain band calibrated on these subsets with `tierwise calibrate
---router ... --strategy hybrid` (the packaged router was trained on RouteLLM data that holds these prompts: this
-measures latency and cost, not how the router generalises — benchmarks/routing.py does that). `hybrid` calls LLM
-triage only for prompts inside the band. The baseline sends each request straight to Pro once, with an answer as long
-as the pipeline's Pro answers.
+the packaged pre-router with the registry's threshold, uncertain band and intent cues as shipped (the default strategy
+runs on the packaged registry untouched). Those values were calibrated on these subsets with `tierwise calibrate
+--router ... --strategy hybrid` at LLM triage's quality; the run calibrates again at the quality LLM triage reached in
+it and prints both (the packaged router was trained on RouteLLM data that holds these prompts: this measures latency
+and cost, not how the router generalises — benchmarks/routing.py does that). `hybrid` calls LLM triage only for
+prompts inside the band. The baseline sends each request straight to Pro once, with an answer as long as the
+pipeline's Pro answers.
+
+By outcomes alone: the same strategies' decisions on every prompt of the two subsets (no emulator; LLM triage as
+scripted above), priced with RouteLLM's estimated dollars of the answering model (triage and judge calls not counted).
+
+Intent cues: how the registry's `[[router.intents]]` read labelled prompts — the project's own
+(benchmarks/data/local_models.jsonl), the subsets' 300, and MT-Bench's 80 questions by category when ../shared
+holds them: sure (the cue's route, no API call), unsure (hybrid asks LLM triage) or none (the ladder decides).
 
 Cost is what tierwise priced for each request's calls (the direct call: its usage at Pro's list price). Quality is
 read from the subsets' outcomes: a request answered by Lite (the simple or moderate route, not escalated) scores what
@@ -42,6 +51,8 @@ from harness import emulator_process, scratch_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "routing"
+LABELLED = ROOT / "benchmarks" / "data" / "local_models.jsonl"
+MT_BENCH = ROOT.parent / "shared" / "data" / "routing" / "routellm_gpt4_mixtral" / "mt_bench" / "question.jsonl"
 LONG = ("Step by step: the quantities in the question give the total directly, and checking each step against "
         "the question confirms it. The answer is 18, because each of the figures adds up as shown. ") * 2
 SHORT = "The answer is B, for the reason the question's second line gives."
@@ -110,15 +121,10 @@ def calibrate_packaged(scratch: Path, target: float) -> tuple[Path, dict]:
     return packaged_path(), tomllib.loads(toml.read_text())["router"]
 
 
-def registry_for(scratch: Path, strategy: str, router: Path, calibrated: dict) -> Path:
+def registry_for(scratch: Path, strategy: str, default: str) -> Path:
+    """The packaged registry as shipped for the default strategy; for another, only its strategy changed."""
     path = scratch / f"registry-{strategy}.toml"
-    if strategy == "llm":
-        path.write_text('[router]\nstrategy = "llm"\n')
-        return path
-    lines = [f'strategy = "{strategy}"', f'model_path = "{router}"', f"threshold = {calibrated['threshold']}"]
-    if strategy == "hybrid":
-        lines.append(f"hybrid_margin = {calibrated['hybrid_margin']}")
-    path.write_text("[router]\n" + "\n".join(lines) + "\n")
+    path.write_text("" if strategy == default else f'[router]\nstrategy = "{strategy}"\n')
     return path
 
 
@@ -172,6 +178,75 @@ async def run_direct(prompts: list[str], base_url: str, concurrency: int,
     return await asyncio.gather(*(one(p) for p in prompts))
 
 
+def outcome_lines(shipped) -> list[str]:
+    """Quality and model dollars per strategy from the subsets' outcomes, for every prompt (not only the workload's)."""
+    from tierwise.routing import load_router
+    from tierwise.routing.packaged import packaged_path
+
+    router = load_router(packaged_path())
+    sets: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
+    for name in ("mmlu", "gsm8k"):
+        seen: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
+        with open(DATA / f"routellm_{name}_subset.csv", newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                rung = "top" if "gpt-4" in row["model"] else "cheap"
+                seen[row["prompt"]][rung] = (float(row["quality"]), float(row["cost_usd"]))
+        sets[name] = {p: v for p, v in seen.items() if len(v) == 2}
+    lines = []
+    for label, names in (("both", ("mmlu", "gsm8k")), ("MMLU", ("mmlu",)), ("GSM8K", ("gsm8k",))):
+        totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        n = band = 0
+        for name in names:
+            for prompt, out in sets[name].items():
+                decision = router.decide(prompt, shipped.threshold)
+                cue = any(c.sure_of(prompt) for c in shipped.intents)
+                unsure = band_edge = False
+                if not cue:
+                    unsure = any(c.unsure_of(prompt) for c in shipped.intents)
+                    band_edge = decision.margin < (shipped.hybrid_margin or 0.0)
+                ladder = "top" if decision.index == len(router.models) - 1 else "cheap"
+                llm = "top" if name == "gsm8k" else "cheap"  # as the scripted triage
+                asked = unsure or band_edge
+                picks = {"llm": llm, "learned": ladder, "hybrid": llm if asked else ladder, "always Pro": "top"}
+                for strategy, rung in picks.items():
+                    totals[strategy][0] += out[rung][0]
+                    totals[strategy][1] += out[rung][1]
+                n, band = n + 1, band + asked
+        shown = "  ".join(f"{s} {q / n:.3f} ${1000 * c / n:.2f}" for s, (q, c) in totals.items())
+        lines.append(f"{label:<7}{n:>5}   {shown}   (hybrid asks LLM triage for {band / n:.1%})")
+    return lines
+
+
+def cue_lines(cues: list) -> list[str]:
+    """Per labelled set: how many prompts each cue reads as sure (its route), unsure (LLM triage) or neither."""
+    import json
+
+    def verdict(text: str) -> str:
+        sure = next((c.intent for c in cues if c.sure_of(text)), None)
+        return f"sure {sure}" if sure else "unsure" if any(c.unsure_of(text) for c in cues) else "none"
+
+    sets: dict[str, list[str]] = defaultdict(list)
+    for line in LABELLED.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        label = item.get("intent") or {"extract": "extraction"}.get(item["kind"], "question")
+        sets[f"tierwise {label}"].append(item["input"])
+    for name in ("mmlu", "gsm8k"):
+        with open(DATA / f"routellm_{name}_subset.csv", newline="", encoding="utf-8") as f:
+            sets["MMLU and GSM8K subsets"] += list(dict.fromkeys(row["prompt"] for row in csv.DictReader(f)))
+    if MT_BENCH.is_file():
+        for line in MT_BENCH.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            sets[f"MT-Bench {item['category']}"].append(item["turns"][0])
+    lines = []
+    for name, texts in sets.items():
+        counts = defaultdict(int)
+        for text in texts:
+            counts[verdict(text)] += 1
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        lines.append(f"{name:<26}{len(texts):>5}   {shown}")
+    return lines
+
+
 def table(name: str, results: list[Result], scale: float) -> list[str]:
     by_route: dict[str, list[float]] = defaultdict(list)
     for route, seconds, *_ in results:
@@ -213,7 +288,8 @@ def main() -> None:
     os.environ.setdefault("LANGSMITH_TRACING", "false")
     from tierwise import load_registry
 
-    default = load_registry(None).data.router.strategy
+    shipped = load_registry(None).data.router
+    default = shipped.strategy
     truth = outcomes()
     prompts = workload(args.requests)
     options = ["--latency", "--latency-scale", str(args.scale)]
@@ -221,13 +297,13 @@ def main() -> None:
     with emulator_process(scratch, rules(), options=options) as base_url:
         calibrated: dict = {}
         results: list[Result] = []
-        router, target = Path(), 1.0
+        target = 1.0
         for strategy in ("llm", "learned", "hybrid"):
-            if strategy == "learned":  # the pre-router set to LLM triage's quality on the routing benchmark
+            if strategy == "learned":  # the pre-router at LLM triage's quality on the routing benchmark: check
                 top = statistics.fmean(truth[p][1] for p in prompts)
                 target = statistics.fmean(r[3] for r in results) / top
-                router, calibrated = calibrate_packaged(scratch, target)
-            registry = registry_for(scratch, strategy, router, calibrated)
+                _, calibrated = calibrate_packaged(scratch, target)
+            registry = registry_for(scratch, strategy, default)
             results = asyncio.run(run_graph(prompts, registry, base_url, args.concurrency, truth))
             lines += table(strategy, results, args.scale)
             line, p50[strategy] = summary(strategy + (" *" if strategy == default else ""), results, args.scale)
@@ -243,11 +319,20 @@ def main() -> None:
     print(f"{'strategy':<12}{'route':<24}{'n':>6}{'p50 s':>10}{'p95 s':>10}")
     for line in lines:
         print(line)
-    print(f"\npackaged router, calibrated on the subsets to LLM triage's quality ({target:.1%} of always-Pro): "
-          f"threshold {calibrated['threshold']}, uncertain band (hybrid_margin) {calibrated['hybrid_margin']}; "
+    same = (calibrated["threshold"], calibrated["hybrid_margin"]) == (shipped.threshold, shipped.hybrid_margin)
+    print(f"\npackaged router as the registry ships it: threshold {shipped.threshold}, uncertain band (hybrid_margin) "
+          f"{shipped.hybrid_margin}, {len(shipped.intents)} intent cues; calibrated again here at LLM triage's "
+          f"quality ({target:.1%} of always-Pro): threshold {calibrated['threshold']}, band "
+          f"{calibrated['hybrid_margin']} ({'the same' if same else 'DIFFERENT: re-calibrate the registry'}); "
           f"* = the registry's default strategy\n")
     print(f"{'strategy':<12}{'p50 s':>8}{'p95 s':>8}{'$/1k requests':>14}{'quality':>9}{'LLM triage':>12}")
     for line in summaries:
+        print(line)
+    print("\nby outcomes alone, every prompt of the subsets: quality and model $ per 1k requests")
+    for line in outcome_lines(shipped):
+        print(line)
+    print(f"\nintent cues ([[router.intents]]) on labelled prompts\n{'set':<26}{'n':>5}   verdicts")
+    for line in cue_lines(shipped.intents):
         print(line)
     print(f"\nlatency: default p50 {p50[default]:.2f} s, direct Pro p50 {p50['direct']:.2f} s, "
           f"ratio {p50[default] / p50['direct']:.2f}")

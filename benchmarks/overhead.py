@@ -11,13 +11,14 @@ that measure too.) CPU per request counts
 the whole process (the chat model's client too, alike for both), and for tierwise the ledger's writer thread.
 Target: tierwise ≤ 1.5× bare.
 
-    python benchmarks/overhead.py [--requests 300] [--no-ledger]
+    python benchmarks/overhead.py [--requests 300] [--no-ledger] [--strategy llm|hybrid|learned]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import time
 from collections.abc import Iterator
@@ -119,12 +120,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--no-ledger", action="store_true", help="Measure without persisting call records.")
+    parser.add_argument("--strategy", choices=("llm", "hybrid", "learned"), default="llm",
+                        help="tierwise's triage strategy (default llm: a triage model call, as the bare graph makes; "
+                             "the registry's default, hybrid, first asks the pre-router, ~0.1 ms, and skips that "
+                             "call when it is sure: a saving of a whole model call, not overhead)")
     parser.add_argument("--old-boundary", action="store_true",
                         help="Also print the ratio with the bare graph's model time taken around its whole "
                              "structured-output chain and tierwise's from its call records (the pre-2026-11-30 "
                              "measure).")
     args = parser.parse_args()
     scratch = scratch_dir(args.no_ledger)
+    os.environ["TIERWISE__ROUTER__STRATEGY"] = args.strategy  # the same topology as the bare graph by default
 
     with emulator_process(scratch, RULES) as base_url, chat_model_timer() as model_seconds:
         context = Context(base_url=base_url)
@@ -162,7 +168,7 @@ def main() -> None:
 
     ledger = "off" if args.no_ledger else "SQLite (every call record persisted)"
     print(f"{args.requests} requests, simple route (3 model calls each), scripted emulator (own process) on loopback; "
-          f"tierwise ledger: {ledger}\n")
+          f"tierwise ledger: {ledger}; triage strategy: {args.strategy}\n")
     print(f"{'graph':<16}{'overhead p50 ms':>17}{'mean ms':>10}{'p90 ms':>10}{'CPU ms/req':>12}")
     for name, values in overheads.items():
         ms = sorted(v * 1000 for v in values)

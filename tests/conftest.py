@@ -1,4 +1,8 @@
-"""Shared fixtures: a scripted Gemini emulator on loopback, reached through the real ChatGoogleGenerativeAI."""
+"""Shared fixtures: a scripted Gemini emulator on loopback, reached through the real ChatGoogleGenerativeAI.
+
+Tests import public names (`from tierwise.ledger import open_ledger`), not modules below a package's `__init__`;
+the exception is the sans-IO core (pure functions in calls/, pricing, the strict parsers, routing math) and a few
+internals unit-tested in one file. test_public_surface.py holds both lists and fails on a new deep import."""
 
 from __future__ import annotations
 
@@ -25,6 +29,13 @@ def scripted():
     yield start
     for emulator in started:
         emulator.stop()
+
+
+@pytest.fixture
+def llm_triage(monkeypatch):
+    """Route with LLM triage (`[router] strategy = "llm"`), not the default pre-router: for tests that script the
+    triage stage's answer to choose a route (and subprocesses they start: it is an environment override)."""
+    monkeypatch.setenv("TIERWISE__ROUTER__STRATEGY", "llm")
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,9 @@ from pipeline import pipeline_rules
 
 from tierwise import build_graph
 from tierwise.display import result_json
-from tierwise.ledger.entry import LedgerEntry
-from tierwise.ledger.shadow import ShadowPair
+from tierwise.ledger import LedgerEntry, ShadowPair
 from tierwise.reports import build_report
-from tierwise.tiers import build_registry, load_registry
+from tierwise.tiers import build_registry, load_registry, medians_of
 
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
 
@@ -23,7 +22,7 @@ def pro_rates():
     return price.input / 1e6, price.output / 1e6
 
 
-def test_an_escalated_request_against_one_direct_pro_call(scripted):
+def test_an_escalated_request_against_one_direct_pro_call(scripted, llm_triage):  # scripted triage: simple
     _, context = scripted(pipeline_rules(
         triage=SIMPLE, draft={"answer": "Maybe.", "confidence": "high"},
         judge={"score": 3, "reason": "Vague."}, polish="A duplicate charge is urgent: refund it.", thoughts=50))
@@ -47,7 +46,7 @@ def test_an_escalated_request_against_one_direct_pro_call(scripted):
     assert shown["net_saving_usd"] == out["net_saving_usd"]
 
 
-def test_failed_attempts_count_in_the_total_not_in_the_direct_call(scripted):
+def test_failed_attempts_count_in_the_total_not_in_the_direct_call(scripted, llm_triage):
     from tierwise.emulator import Fault
 
     cut_draft = Fault("max_tokens", "gemini-3.5-flash-lite", after=1, times=1)  # triage ok, draft's 1st try cut
@@ -97,7 +96,11 @@ def test_the_report_uses_the_ledgers_own_pro_thinking_once_there_are_enough_call
 
 
 def test_a_shadow_call_on_pro_replaces_the_estimate_and_the_report_says_so():
-    from tierwise.reports.text import direct_basis
+    import io
+
+    from rich.console import Console
+
+    from tierwise.reports import render_text
 
     simple = [entry("t", "triage", "lite", request="r", route="simple", input_tokens=90, output_tokens=10, cost=1e-4),
               entry("d", "draft", "lite", request="r", route="simple", input_tokens=30, output_tokens=50, cost=2e-4),
@@ -112,8 +115,9 @@ def test_a_shadow_call_on_pro_replaces_the_estimate_and_the_report_says_so():
     estimated = 40 * rate_in + (60 + 300) * rate_out  # the complex request, on the default thinking
     assert report.direct.cost_usd == pytest.approx(0.0042 + estimated, rel=1e-9)
     assert (report.direct.measured_requests, report.direct.estimated_requests) == (1, 1)
-    assert "measured for 1 requests by shadow calls on Pro" in direct_basis(report)
-    assert "estimated for 1" in direct_basis(report)
+    out = io.StringIO()
+    render_text(report, Console(file=out, width=400))
+    assert "measured for 1 requests by shadow calls on Pro" in out.getvalue() and "estimated for 1" in out.getvalue()
 
 
 def test_the_graph_uses_the_ledgers_own_pro_thinking_once_there_are_enough(scripted, tmp_path):
@@ -126,7 +130,7 @@ def test_the_graph_uses_the_ledgers_own_pro_thinking_once_there_are_enough(scrip
     registry.write_text("[economics]\nmin_pro_samples = 3\n")
     context = Context(base_url=emulator.base_url, registry_path=str(registry))
     graph = build_graph()
-    medians = tierwise.default_runtime().ledgers.medians
+    medians = medians_of(tierwise.default_runtime().ledgers)
     medians.clear()
     first = graph.invoke({"input": "Compare the two refund policies."}, context=context)
     assert "registry default" in first["direct_pro_basis"]  # no Pro calls in the ledger yet
@@ -146,7 +150,7 @@ def test_batch_lines_carry_the_direct_pro_cost_and_the_net_saving(scripted, tmp_
     import asyncio
     import json
 
-    from tierwise.batch.runner import arun_batch
+    from tierwise.batch import arun_batch
 
     _, context = scripted(pipeline_rules(triage=SIMPLE, draft={"answer": "Refund it.", "confidence": "high"},
                                          judge={"score": 9, "reason": "ok"}))

@@ -104,7 +104,7 @@ def test_batch_line_parser(line):
     st.sampled_from(["id", "input", "task_type", "reference", "checker", "pattern", "schema", "state", "messages"]),
     JSON_VALUES).map(json.dumps), min_size=1, max_size=4))
 def test_eval_cases_parser(lines):
-    from tierwise.evals.cases import load_cases
+    from tierwise.evals import load_cases
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cases.jsonl"
@@ -121,7 +121,7 @@ def test_eval_cases_parser(lines):
 @FAST
 @given(st.lists(ANY_TEXT, min_size=1, max_size=3))
 def test_outcome_table_reader(lines):
-    from tierwise.routing.errors import OutcomeError
+    from tierwise.errors import OutcomeError
     from tierwise.routing.table import load_outcomes
 
     with tempfile.TemporaryDirectory() as folder:
@@ -137,7 +137,7 @@ def test_outcome_table_reader(lines):
                        JSON_VALUES | st.lists(st.dictionaries(
                            st.sampled_from(["status", "body", "frames", "headers"]), JSON_VALUES), max_size=2)))
 def test_cassette_reader(document):
-    from tierwise.emulator.record import Cassette
+    from tierwise.emulator import Cassette
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "m" / "generateContent-k.json"
@@ -154,8 +154,8 @@ def test_cassette_reader(document):
     st.sampled_from(["id", "status", "total_cost_usd", "error", "answer", "calls", "line", "zzz"]),
     JSON_VALUES).map(json.dumps), min_size=1, max_size=4))
 def test_resumed_output_reader(lines):
-    from tierwise.batch.items import BatchInputError
     from tierwise.batch.journal import Journal
+    from tierwise.errors import BatchInputError
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "out.jsonl"

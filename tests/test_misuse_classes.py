@@ -226,7 +226,7 @@ def test_record_into_a_file_or_under_a_file_is_refused_before_any_call(tmp_path)
 
 
 def test_an_eval_case_refused_mid_run_keeps_the_paid_outcomes(tmp_path):
-    from tierwise.evals.cases import load_cases
+    from tierwise.evals import load_cases
 
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"input": "a"}\n{"input": "b", "task_type": "bad\\u0007label"}\n', encoding="utf-8")
@@ -264,7 +264,7 @@ def test_retry_settings_never_spin_or_overflow():
     ("standard", "batch", ["standard"], "standard"),
 ])
 def test_the_tier_billed_is_never_above_the_tier_sent(sent, reported, offered, billed, caplog):
-    from tierwise.tiers.pricing import served_tier
+    from tierwise.tiers import served_tier
     from tierwise.tiers.schema import DEFAULT_SERVICE_TIERS
 
     assert served_tier(sent, reported, offered=offered, factors=DEFAULT_SERVICE_TIERS) == billed
@@ -296,7 +296,7 @@ def test_a_hand_edited_cassette_is_named_when_replay_starts(tmp_path, edit, mess
 
 
 def test_a_model_id_cannot_leave_the_cassette_folder(tmp_path):
-    from tierwise.emulator.backend import BackendError
+    from tierwise.emulator import BackendError
     from tierwise.emulator.record import Call, Cassette
 
     cassette = Cassette(tmp_path / "tape")
@@ -308,7 +308,7 @@ def test_a_model_id_cannot_leave_the_cassette_folder(tmp_path):
 
 
 def test_a_junk_stage_cache_is_a_warning(tmp_path, caplog):
-    from tierwise.batch.cache import StageCache
+    from tierwise.batch import StageCache
 
     db = tmp_path / "out.jsonl.cache.db"
     db.write_bytes(b"this is not a database" * 100)
@@ -345,6 +345,9 @@ def test_a_misspelt_graph_input_key_is_refused(payload, message):
     graph = build_graph()
     with pytest.raises(InvalidInputError, match=message):
         graph.invoke(payload, context={"backend": "scripted"})
+    # LangGraph's copies (with_config, bound runtimes) keep the check and the keys worked out for it
+    with pytest.raises(InvalidInputError, match=message):
+        graph.with_config(tags=["copy"]).invoke(payload, context={"backend": "scripted"})
 
 
 @pytest.mark.parametrize(("env", "message"), [
@@ -362,7 +365,7 @@ def test_unusable_credentials_settings_fail_at_once(monkeypatch, env, message):
 
 
 def test_a_stage_cache_path_that_is_a_folder_is_a_warning(tmp_path, caplog):
-    from tierwise.batch.cache import StageCache
+    from tierwise.batch import StageCache
 
     (tmp_path / "c.db").mkdir()
     cache = StageCache(tmp_path / "c.db")
@@ -385,7 +388,7 @@ def test_a_response_claiming_another_tier_is_stored_and_billed_as_the_lower(tmp_
     (the draft stage's lite model serves standard, flex and priority). The ledger row stores the tier billed."""
     from tierwise import Runtime, call_stage
     from tierwise.emulator import Emulator, Fault, Faults, ScriptedBackend
-    from tierwise.ledger.url import open_ledger
+    from tierwise.ledger import open_ledger
     from tierwise.tiers import Usage, price
 
     ledger = tmp_path / "l.db"

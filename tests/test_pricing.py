@@ -201,3 +201,36 @@ def test_batch_prices_are_genai_prices_batch_rates_with_their_cache_read_excepti
     assert batch_price("gemini-3.1-pro-preview", pro, cached, day) == pytest.approx(100_000 * 0.2 / 1e6)
     flash = registry.model("gemini-3.5-flash")
     assert batch_price("no-such-model-in-genai-prices", flash, plain, day) == pytest.approx(price(flash, plain, day))
+
+
+def test_the_text_only_price_is_the_general_formulas():
+    """price_parts bills a text-only request (no cached input, audio or grounding) by a shortcut on the hot path;
+    it must give the very floats of the general formula. The general one is reached here by one grounding query
+    on a copy of the model whose searches cost nothing, which adds exactly zero."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tierwise.tiers import price_parts
+
+    registry = build_registry()
+    models = sorted(registry.data.models.items())
+    free_search = {mid: m.model_copy(update={"prices": [p.model_copy(update={"search_per_1k": None})
+                                                        for p in m.prices]}) for mid, m in models}
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sampled_from([mid for mid, _ in models]), st.integers(0, 2_000_000), st.integers(0, 200_000),
+           st.integers(0, 200_000), st.sampled_from(sorted(registry.data.service_tiers)),
+           st.dates(date(2025, 1, 1), date(2027, 12, 31)))
+    def check(model_id, input_tokens, output_tokens, thinking, tier, on):
+        usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens, thinking_tokens=min(thinking,
+                                                                                                 output_tokens))
+        fast = price_parts(registry.data.models[model_id], usage, on, service_tier=tier,
+                           factors=registry.data.service_tiers)
+        general = price_parts(free_search[model_id], Usage(**{**usage.__dict__, "search_queries": 1}), on,
+                              service_tier=tier, factors=registry.data.service_tiers)
+        assert fast == general
+        # and `price`, the all-Pro counterfactual of every call, is that Cost's total (it skips building the Cost)
+        assert price(registry.data.models[model_id], usage, on, service_tier=tier,
+                     factors=registry.data.service_tiers) == fast.total_usd
+
+    check()

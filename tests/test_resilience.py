@@ -66,7 +66,7 @@ def test_a_non_critical_stage_falls_back_when_its_model_is_down(faulty):
     assert result.record.tier == "flash" and result.ok
 
 
-def test_a_critical_stage_never_goes_down_and_fails_typed(faulty):
+def test_a_critical_stage_never_goes_down_and_fails_typed(faulty, llm_triage):  # scripted triage: simple
     rules = pipeline_rules(triage=SIMPLE, draft={"answer": "meh", "confidence": "high"},
                            judge={"score": 2, "reason": "wrong"})
     emulator, context = faulty([Fault("unavailable", model=PRO)], rules=rules,

@@ -93,8 +93,31 @@ def test_hybrid_asks_llm_triage_only_inside_the_uncertain_band(scripted, learned
     easy, unsure = "Please spell capital colour item 9001", "Please tell item 9003"
     wide = router.decide(unsure).margin + 1e-6  # a band that holds the unsure prompt, not the easy one
     assert router.decide(easy).margin > wide
-    learned_registry("hybrid", hybrid_margin=round(wide, 6) + 1e-6)
+    learned_registry("hybrid", threshold=router.threshold, hybrid_margin=round(wide, 6) + 1e-6)
     _, context = scripted(RULES)
     graph = build_graph()
     assert graph.invoke({"input": easy}, context=context)["triage"].source == "learned"
     assert graph.invoke({"input": unsure}, context=context)["triage"].source == "llm"
+
+
+def test_intent_cues_pick_a_route_before_the_ladder_and_an_unsure_one_asks_only_in_hybrid(scripted, tmp_path):
+    """A sure cue decides in learned and hybrid alike; an unsure one sends hybrid to LLM triage, while learned (no API
+    call, ever) lets the ladder decide."""
+    from tierwise import Context
+
+    unsure = "Find the city and the temperature: It was 31 degrees in Madrid this afternoon."
+    rules = pipeline_rules(triage={"intent": "extraction", "complexity": 2, "confidence": "high"},
+                           draft={"answer": "Madrid.", "confidence": "high"}, judge={"score": 9, "reason": "ok"},
+                           extract={"task": "t", "fields": []}, reason="Madrid, 31 degrees.")
+    emulator, _ = scripted(rules)
+    graph, context = build_graph(), {}
+    for strategy in ("learned", "hybrid"):  # a band that holds nothing: only the cues can make hybrid ask
+        path = tmp_path / f"{strategy}.toml"
+        path.write_text(f'[router]\nstrategy = "{strategy}"\nhybrid_margin = 0.0\n')
+        context[strategy] = Context(base_url=emulator.base_url, registry_path=str(path))
+        sure = graph.invoke({"input": "Extract the amount from this invoice: 120 EUR"}, context=context[strategy])
+        assert (sure["route"], sure["triage"].source, sure["triage"].intent) == ("extract", "learned", "extraction")
+    assert graph.invoke({"input": unsure}, context=context["learned"])["triage"].source == "learned"
+    assert not any("triage step" in r.system for r in emulator.requests)
+    asked = graph.invoke({"input": unsure}, context=context["hybrid"])
+    assert asked["triage"].source == "llm" and asked["route"] == "extract"

@@ -16,7 +16,7 @@ from tierwise.cli import app
 CANARY = "canary-key-tierwise-0123456789-do-not-leak"
 
 
-def test_the_api_key_leaks_nowhere(scripted, monkeypatch, tmp_path, caplog, capfd):
+def test_the_api_key_leaks_nowhere(scripted, monkeypatch, tmp_path, caplog, capfd, llm_triage):
     monkeypatch.setenv("GOOGLE_API_KEY", CANARY)  # the key the client sends to the endpoint
     caplog.set_level(logging.DEBUG)
     rules = pipeline_rules(triage={"intent": "question", "complexity": 1, "confidence": "high"},

@@ -81,7 +81,7 @@ def test_every_vertex_traffic_type_is_mapped():
     from google.genai import types
 
     from tierwise.calls.served import TRAFFIC_TYPES
-    from tierwise.tiers.pricing import served_tier
+    from tierwise.tiers import served_tier
 
     assert set(TRAFFIC_TYPES) == {member.value for member in types.TrafficType}
     assert [served_tier("priority", TRAFFIC_TYPES[t]) for t in ("ON_DEMAND", "ON_DEMAND_FLEX", "ON_DEMAND_OFFPEAK",

@@ -34,7 +34,7 @@ _EXPORTS = {
     "build_research_graph": "tierwise.graph.research",
     "build_agentic_graph": "tierwise.graph.agentic",
     "StageResult": "tierwise.calls",
-    "ModelCallError": "tierwise.calls",
+    "ModelCallError": "tierwise.errors",
     "CallRecord": "tierwise.state.records",
     "load_registry": "tierwise.tiers.registry",
     "build_registry": "tierwise.tiers.registry",
@@ -48,23 +48,46 @@ _EXPORTS = {
     "BudgetExceededError": "tierwise.errors",
     "LedgerError": "tierwise.errors",
     "LedgerSchemaError": "tierwise.errors",
+    "LocalBackendUnavailable": "tierwise.errors",
+    "InputFileError": "tierwise.errors",
+    "OutputLockedError": "tierwise.errors",
+    "ConfigurationError": "tierwise.errors",
+    "RegistryFileError": "tierwise.errors",
+    "EvalError": "tierwise.errors",
+    "OutcomeError": "tierwise.errors",
+    "BatchInputError": "tierwise.errors",
+    "BatchOutputError": "tierwise.errors",
+    "FaultSpecError": "tierwise.errors",
+    "EmulatorRuleError": "tierwise.errors",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from tierwise.calls import ModelCallError, StageResult, acall_stage, call_stage, run_stage
+    from tierwise.calls import StageResult, acall_stage, call_stage, run_stage
     from tierwise.calls.hooks import CallHook
     from tierwise.context import Context
     from tierwise.errors import (
         BackendUnavailableError,
+        BatchInputError,
+        BatchOutputError,
         BudgetExceededError,
+        ConfigurationError,
+        EmulatorRuleError,
+        EvalError,
+        FaultSpecError,
+        InputFileError,
         InvalidArgumentError,
         InvalidInputError,
         LedgerError,
         LedgerSchemaError,
+        LocalBackendUnavailable,
+        ModelCallError,
+        OutcomeError,
+        OutputLockedError,
         OutputPathError,
         RegistryError,
+        RegistryFileError,
         TierwiseError,
         UnknownStageError,
     )

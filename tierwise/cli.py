@@ -25,7 +25,7 @@ class _Commands(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except TierwiseError as exc:
-            from tierwise.calls.result import ModelCallError
+            from tierwise.errors import ModelCallError
 
             raise fail(str(exc), code=1 if isinstance(exc, ModelCallError) else 2) from None
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import importlib.util
 
 from tierwise.calls.hooks import CallHook
-from tierwise.ledger.url import LedgerPool
+from tierwise.ledger import LedgerPool
 
 
 def default_hooks(ledgers: LedgerPool) -> list[CallHook]:
-    from tierwise.ledger.hook import LedgerHook
+    from tierwise.budget import LedgerHook
     from tierwise.shadow.hook import ShadowHook
     from tierwise.shadow.traffic import ShadowTraffic
 

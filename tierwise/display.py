@@ -77,6 +77,7 @@ def render_result(result: dict[str, Any]) -> None:
     how = ""
     if triage is not None:
         how = f" (intent {triage.intent}, complexity {triage.complexity}, confidence {triage.confidence}"
+        how += ", by the pre-router" if triage.source == "learned" else ""
         how += ", triage unusable: cheap path)" if not triage.usable else ")"
     console.print(f"[bold]route[/bold] {esc(str(result.get('route')))}{esc(how)}: {esc(steps)}")
     if result.get("escalated"):

@@ -89,3 +89,49 @@ class ConfigurationError(BackendUnavailableError, InvalidInputError):
 class RegistryFileError(InputFileError, RegistryError):
     """A registry file (or TIERWISE__* variable) that cannot be read: both an input-file error and a registry
     error, so every handler of either sees it."""
+
+
+class ModelCallError(TierwiseError, RuntimeError):
+    """Every model the stage may use failed. `.records` holds each attempt (CallRecords), priced; `.kind` the last
+    failure."""
+
+    def __init__(self, message: str, records: list[Any], kind: str) -> None:
+        super().__init__(message)
+        self.records = records
+        self.kind = kind
+
+    @property
+    def record(self) -> Any:
+        return self.records[-1]
+
+
+class EvalError(InputFileError):
+    """A cases file, eval result file or eval/suggest option that cannot be used; the message names where."""
+
+
+class OutcomeError(InputFileError):
+    """An outcome table or router file is unusable. `str(exc)` names the file and the problem."""
+
+    def __init__(self, source: object, problem: str, *, line: int | None = None) -> None:
+        super().__init__(problem, source=source, line=line)
+        self.source = str(source)
+
+
+class BatchInputError(InputFileError):
+    """A batch input line that cannot be run; the message names the file, line and field."""
+
+
+class BatchOutputError(OutputPathError):
+    """A result line could not be written to the batch output file (a full disk, an I/O error)."""
+
+
+class FaultSpecError(InputFileError):
+    """An emulator fault spec that cannot be used; the message names the bad part."""
+
+
+class EmulatorRuleError(InputFileError):
+    """An emulator answer rule (a cassette, a demo rule) that cannot be used; the message names where."""
+
+
+class LocalBackendUnavailable(BackendUnavailableError):
+    """The local model cannot run: llama-cpp-python or the SmolLM2 weights are not installed (tierwise[local])."""

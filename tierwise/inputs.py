@@ -40,8 +40,8 @@ def check_label(value: Any, name: str, max_chars: int = MAX_LABEL_CHARS) -> str 
         return None
     if not isinstance(value, str):
         raise InvalidArgumentError(f"{name} must be text (str), got {type(value).__name__}")
-    if len(value) <= max_chars and value.isascii() and value.isprintable() and not value.isspace() and value:
-        return value  # the usual label (ids, route names), checked on every call: no per-character scan
+    if _usual(value, max_chars):
+        return value
     if len(value) > max_chars:
         raise InvalidArgumentError(f"{name} is {len(value):,} characters long; it may have at most {max_chars:,}")
     control = next((ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf")), None)
@@ -51,6 +51,11 @@ def check_label(value: Any, name: str, max_chars: int = MAX_LABEL_CHARS) -> str 
     if is_blank(value):
         raise InvalidArgumentError(f"{name} is empty; leave it out instead")
     return value
+
+
+def _usual(value: str, max_chars: int) -> bool:
+    """The usual label (ids, route names), checked on every call: no per-character scan."""
+    return len(value) <= max_chars and value.isascii() and value.isprintable() and not value.isspace() and bool(value)
 
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -68,7 +73,10 @@ def check_labels(labels: Any, name: str = "labels") -> dict[str, Any]:
         if not isinstance(key, str):
             raise InvalidArgumentError(f"{name} keys must be text (str), got {key!r}")
         if key in _TEXT_LABELS:
-            check_label(value, f"{name}[{key!r}]", MAX_REQUEST_ID_CHARS if key == "request_id" else MAX_LABEL_CHARS)
+            limit = MAX_REQUEST_ID_CHARS if key == "request_id" else MAX_LABEL_CHARS
+            if value is None or (type(value) is str and _usual(value, limit)):
+                continue  # the usual case, without building the name an error would need
+            check_label(value, f"{name}[{key!r}]", limit)
         elif key == "escalated":
             if value is not None and not isinstance(value, bool):
                 raise InvalidArgumentError(f"{name}['escalated'] must be True, False or None, got {value!r}")

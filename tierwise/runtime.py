@@ -16,16 +16,19 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tierwise.calls.hooks import CallHook
 from tierwise.calls.runtime import CallRuntime, set_default_provider
 from tierwise.context import Backend
 from tierwise.errors import InvalidArgumentError
 from tierwise.inputs import named_arguments
-from tierwise.ledger.url import LedgerPool
+from tierwise.ledger import LedgerPool
 from tierwise.nodes.declare import Stage
 from tierwise.tiers import Registry
+
+if TYPE_CHECKING:
+    from tierwise.budget import SpendGuard
 
 
 class Runtime(CallRuntime):
@@ -90,6 +93,13 @@ class Runtime(CallRuntime):
         """This runtime's shadow traffic (`drain()`, `stats()`), or None when its hooks have none."""
         hook = self.hook("shadow")
         return getattr(hook, "traffic", None)
+
+    def spend_guard(self, registry: Registry, *, stand_in: bool = False) -> SpendGuard:
+        """The spend guard on the ledger this runtime's calls under `registry` record into (the one its ledger hook
+        enforces the caps with): `after_call` records a call made outside the call path."""
+        from tierwise.budget import spend_guard
+
+        return spend_guard(self.ledgers, registry, stand_in=stand_in)
 
     def hook(self, name: str) -> CallHook | None:
         """This runtime's hook called `name` ("ledger", "shadow", or yours), if any."""

@@ -8,12 +8,16 @@ import json
 import pytest
 from pipeline import DRAFT, TRIAGE, pipeline_rules
 
-from tierwise.batch.runner import run_batch
-from tierwise.emulator.batches import BatchSettings
+from tierwise.batch import run_batch
+from tierwise.emulator import BatchSettings
 from tierwise.errors import InvalidInputError
 from tierwise.ledger import open_ledger
 from tierwise.tiers import Usage, load_registry
 from tierwise.tiers.pricing import batch_price, price
+
+# These scenarios script LLM triage's answer to choose each request's route; the default strategy would let the
+# pre-router decide instead, so they route with LLM triage (a Lite call per request, batched like the rest).
+pytestmark = pytest.mark.usefixtures("llm_triage")
 
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
 RULES = pipeline_rules(triage=SIMPLE, draft={"answer": "Answer to ticket #$n.", "confidence": "high"},

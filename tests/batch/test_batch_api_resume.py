@@ -17,11 +17,14 @@ from datetime import date
 import pytest
 from pipeline import DRAFT, JUDGE, TRIAGE, pipeline_rules
 
-from tierwise.emulator import Emulator, ScriptedBackend
-from tierwise.emulator.batches import BatchSettings
+from tierwise.emulator import BatchSettings, Emulator, ScriptedBackend
 from tierwise.ledger import open_ledger
 from tierwise.tiers import Usage, load_registry
 from tierwise.tiers.pricing import batch_price
+
+# These scenarios script LLM triage's answer to choose each request's route; the default strategy would let the
+# pre-router decide instead, so they route with LLM triage (a Lite call per request, batched like the rest).
+pytestmark = pytest.mark.usefixtures("llm_triage")
 
 ITEMS = 40
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}

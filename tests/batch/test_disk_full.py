@@ -7,9 +7,14 @@ import errno
 import json
 import os
 
+import pytest
 from pipeline import pipeline_rules
 
 from tierwise.batch import run_batch
+
+# These scenarios script LLM triage's answer to choose each request's route; the default strategy would let the
+# pre-router decide instead, so they route with LLM triage (a Lite call per request, batched like the rest).
+pytestmark = pytest.mark.usefixtures("llm_triage")
 
 ITEMS, FIT = 30, 5  # the disk takes FIT whole lines, then a part of the next one
 RULES = pipeline_rules(triage={"intent": "question", "complexity": 1, "confidence": "high"},

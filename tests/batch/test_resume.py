@@ -17,10 +17,15 @@ import sys
 import time
 from collections import Counter
 
+import pytest
 from pipeline import DRAFT, JUDGE, TRIAGE, pipeline_rules
 
 from tierwise.emulator import Emulator, ScriptedBackend
 from tierwise.ledger import open_ledger
+
+# These scenarios script LLM triage's answer to choose each request's route; the default strategy would let the
+# pre-router decide instead, so they route with LLM triage (a Lite call per request, batched like the rest).
+pytestmark = pytest.mark.usefixtures("llm_triage")
 
 ITEMS, CONCURRENCY = 40, 4
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}

@@ -18,6 +18,10 @@ from tierwise.cli import app
 from tierwise.emulator import Emulator, Rule, ScriptedBackend
 from tierwise.ledger import open_ledger
 
+# These scenarios script LLM triage's answer to choose each request's route; the default strategy would let the
+# pre-router decide instead, so they route with LLM triage (a Lite call per request, batched like the rest).
+pytestmark = pytest.mark.usefixtures("llm_triage")
+
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
 COMPLEX = {"intent": "analysis", "complexity": 5, "confidence": "high"}
 DRAFT_OK = {"answer": "Refund the duplicate charge.", "confidence": "high"}

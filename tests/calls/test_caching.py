@@ -7,8 +7,7 @@ import asyncio
 
 import pytest
 
-from tierwise.calls import acall_stage
-from tierwise.calls.caching import ExplicitCaches, caching
+from tierwise.calls import ExplicitCaches, acall_stage, caching
 from tierwise.errors import InvalidInputError
 from tierwise.runtime import default_runtime
 from tierwise.tiers import Usage, load_registry, price
@@ -35,7 +34,7 @@ def test_a_prefix_read_by_enough_calls_is_cached_once_per_model(scripted):
     emulator, context = scripted(RULES)
     registry = load_registry()
     rt = default_runtime()
-    guard = rt.ledgers.guard(rt.registry_for(context))
+    guard = rt.spend_guard(rt.registry_for(context))
     caches = ExplicitCaches.for_runtime(rt, context, expected_reuses=20, record=guard.after_call)
     results = asyncio.run(_ask(context, caches, 20))
     assert [r.value for r in results] == [f"Answer {n}." for n in range(20)]

@@ -134,3 +134,27 @@ print("ok")
 def test_only_call_hooks_can_be_given():
     with pytest.raises(InvalidArgumentError, match="CallHook"):
         Runtime(hooks=[object()])  # type: ignore[list-item]
+
+
+def test_a_volatile_hook_is_asked_on_every_call(scripted, runtime_with):
+    """A hook whose `enabled` may change while the registry does not (OpenTelemetry set up after start) says
+    `volatile = True`: it is left out of the calls it is off for, and in from the first call it is on for."""
+
+    class Switch(Recorder):
+        volatile = True
+        on = False
+
+        def enabled(self, registry):
+            return self.on
+
+    switch = Switch()
+    rt = runtime_with(switch)
+    _, context = scripted([{"reply": "fine"}])
+    call_stage("draft", "hello", context=context, runtime=rt)
+    assert switch.points == []
+    switch.on = True
+    call_stage("draft", "hello", context=context, runtime=rt)
+    assert switch.points[0] == "before_call" and switch.points[-1] == "after_call:ok"
+    switch.on, switch.points = False, []
+    call_stage("draft", "hello", context=context, runtime=rt)
+    assert switch.points == []

@@ -10,8 +10,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from tierwise.emulator import Rule
-from tierwise.emulator.batches import BatchSettings
+from tierwise.emulator import BatchSettings, Rule
 
 MODEL = "gemini-3.5-flash-lite"
 

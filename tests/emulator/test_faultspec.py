@@ -9,7 +9,16 @@ import threading
 import pytest
 from emulator_models import KEY, TEST_MODELS
 
-from tierwise.emulator import Emulator, Fault, FaultError, Faults, GenerateRequest, Rule, ScriptedBackend, parse_faults
+from tierwise.emulator import (
+    Emulator,
+    Fault,
+    Faults,
+    FaultSpecError,
+    GenerateRequest,
+    Rule,
+    ScriptedBackend,
+    parse_faults,
+)
 from tierwise.emulator.faultwire import duration
 
 
@@ -141,7 +150,7 @@ def test_parsed_values_are_typed():
     ],
 )
 def test_bad_compact_specs_name_the_part(spec, message):
-    with pytest.raises(FaultError, match=message):
+    with pytest.raises(FaultSpecError, match=message):
         parse_faults(spec)
 
 
@@ -175,13 +184,13 @@ def test_fault_files(tmp_path):
 def test_bad_fault_files_name_file_and_key(tmp_path, name, text, message):
     path = tmp_path / name
     path.write_text(text)
-    with pytest.raises(FaultError, match=message) as info:
+    with pytest.raises(FaultSpecError, match=message) as info:
         parse_faults(str(path))
     assert str(path) in str(info.value)
 
 
 def test_missing_file():
-    with pytest.raises(FaultError, match="no such fault file"):
+    with pytest.raises(FaultSpecError, match="no such fault file"):
         parse_faults("/nonexistent/faults.toml")
 
 

@@ -8,8 +8,7 @@ import time
 import pytest
 from langchain_google_genai import ChatGoogleGenerativeAI
 
-from tierwise.emulator import Emulator, ScriptedBackend
-from tierwise.emulator.latency import LatencyModel, ModelLatency
+from tierwise.emulator import Emulator, LatencyModel, ModelLatency, ScriptedBackend
 from tierwise.tiers import load_registry
 
 TEXT = "A duplicate charge is urgent: refund it today and tell the customer. " * 4

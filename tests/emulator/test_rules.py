@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tierwise.emulator import BackendError, GenerateRequest, Rule, RuleError, ScriptedBackend
+from tierwise.emulator import BackendError, EmulatorRuleError, GenerateRequest, Rule, ScriptedBackend
 
 
 def ask(backend, user="hello", *, model="gemini-2.5-flash", system="", **kwargs):
@@ -102,7 +102,7 @@ def test_no_match_is_400_naming_model_and_prompt():
     ],
 )
 def test_bad_rules_name_the_key(rule, needle):
-    with pytest.raises(RuleError, match=needle):
+    with pytest.raises(EmulatorRuleError, match=needle):
         ScriptedBackend([rule])
 
 
@@ -143,23 +143,23 @@ def test_from_json_file_list_or_object(tmp_path):
 def test_file_errors_name_file_rule_and_key(tmp_path):
     bad_key = tmp_path / "bad.toml"
     bad_key.write_text('[[rules]]\nreply = "ok"\n\n[[rules]]\nusr = "x"\n', encoding="utf-8")
-    with pytest.raises(RuleError, match=r"bad\.toml: rules\[1\]: unknown key 'usr'"):
+    with pytest.raises(EmulatorRuleError, match=r"bad\.toml: rules\[1\]: unknown key 'usr'"):
         ScriptedBackend.from_file(bad_key)
 
     bad_regex = tmp_path / "regex.json"
     bad_regex.write_text(json.dumps([{"system": "["}]), encoding="utf-8")
-    with pytest.raises(RuleError, match=r"regex\.json: rules\[0\]\.system: invalid regex"):
+    with pytest.raises(EmulatorRuleError, match=r"regex\.json: rules\[0\]\.system: invalid regex"):
         ScriptedBackend.from_file(bad_regex)
 
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
-    with pytest.raises(RuleError, match=r"broken\.json: not JSON"):
+    with pytest.raises(EmulatorRuleError, match=r"broken\.json: not JSON"):
         ScriptedBackend.from_file(broken)
 
     top = tmp_path / "top.toml"
     top.write_text('colour = "red"\n', encoding="utf-8")
-    with pytest.raises(RuleError, match="unknown top-level key 'colour'"):
+    with pytest.raises(EmulatorRuleError, match="unknown top-level key 'colour'"):
         ScriptedBackend.from_file(top)
 
-    with pytest.raises(RuleError, match="missing.toml: no such rule file"):
+    with pytest.raises(EmulatorRuleError, match="missing.toml: no such rule file"):
         ScriptedBackend.from_file(tmp_path / "missing.toml")

@@ -207,7 +207,7 @@ def test_the_fact_comes_from_the_registry_catalogue():
     assert all(catalogue[m].enforces_function_call_signatures for m in
                ("gemini-3.5-flash-lite", FLASH, "gemini-3.5-flash", "gemini-3.1-pro-preview", "gemini-3.1-flash-lite"))
     assert not catalogue["gemini-2.5-flash"].enforces_function_call_signatures
-    from tierwise.tiers.catalogue import ModelSpec
+    from tierwise.tiers import ModelSpec
 
     spec = ModelSpec(tier="pro", context_window=65_536, thinking_levels=["low", "high"],
                      default_thinking_level="high", function_call_signatures=False)

@@ -6,7 +6,7 @@ import pytest
 from langchain_core.messages import HumanMessage, ToolMessage
 from tool_loop import LOOP, convert, search
 
-from tierwise.emulator import BackendError, Rule, RuleError, ScriptedBackend, wire
+from tierwise.emulator import BackendError, EmulatorRuleError, Rule, ScriptedBackend, wire
 
 
 def test_scripted_tool_loop_end_to_end(emulator, chat):
@@ -108,12 +108,12 @@ def test_bad_tool_fields_are_400(body):
     [[], {"name": "f"}, [{"args": {}}], [{"name": "f", "args": "x"}], [{"name": "f", "arguments": {}}]],
 )
 def test_bad_tool_calls_in_rules_fail_loudly(calls):
-    with pytest.raises(RuleError, match="rules\\[0\\].tool_calls"):
+    with pytest.raises(EmulatorRuleError, match="rules\\[0\\].tool_calls"):
         ScriptedBackend([{"tool_calls": calls}])
 
 
 def test_bad_tool_pattern_names_the_key():
-    with pytest.raises(RuleError, match="tool: invalid regex"):
+    with pytest.raises(EmulatorRuleError, match="tool: invalid regex"):
         Rule(tool="(")
 
 

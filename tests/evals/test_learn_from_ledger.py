@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from tierwise import Context, build_graph
 from tierwise.cli import app
-from tierwise.evals.errors import EvalError
-from tierwise.evals.ledger_labels import ledger_labels, request_text
+from tierwise.errors import EvalError
+from tierwise.evals import ledger_labels
+from tierwise.evals.routing_labels import request_text
 from tierwise.ledger import open_ledger
 from tierwise.routing.learned import load_router
 
@@ -23,6 +24,9 @@ LITE, PRO = "gemini-3.5-flash-lite", "gemini-3.1-pro-preview"
 HARD = ["integral", "eigenvalue", "derivative", "matrix", "theorem", "polynomial", "limit", "logarithm"]
 EASY = ["capital", "colour", "weekday", "animal", "greeting", "holiday", "season", "fruit"]
 REGISTRY = """
+[router]
+strategy = "llm"  # the traffic is scripted through LLM triage (everything simple), not the default pre-router
+
 [ledger]
 store_prompts = true
 
@@ -153,7 +157,7 @@ def test_suggest_says_when_enough_new_labels_came_in_for_a_retrain(scripted, reg
     first = advice(context.registry_path)
     assert (first["router"], first["new_labels"], first["retrain"]) == ("packaged", 12, False)
     assert first["signals"]["shadow"] + first["signals"]["judge"] + first["signals"]["escalation"] == 12
-    low = registry_file(open(context.registry_path).read() + "\n[router]\nretrain_labels = 10\n")
+    low = registry_file(open(context.registry_path).read().replace("[router]\n", "[router]\nretrain_labels = 10\n"))
     assert advice(low)["retrain"] is True
     res = runner.invoke(app, ["suggest", "--registry", low, "--out", str(tmp_path / "s.toml")])
     assert "a retrain should pay — tierwise router train --from-ledger" in res.output
@@ -173,7 +177,10 @@ def test_shadow_sampling_can_aim_at_the_requests_the_router_is_least_sure_of(scr
                       stages={"draft": ShadowStage(rate=0.1)})
     assert settings.rate("draft", None, margin=0.01) == pytest.approx(0.5)  # inside the band: boosted
     assert settings.rate("draft", None, margin=0.2) == pytest.approx(0.1)  # outside: the configured rate
-    assert settings.rate("draft", None, margin=0.2, band=0.3) == pytest.approx(0.5)  # the router's own band wins
+    assert settings.rate("draft", None, margin=0.2, band=0.3) == pytest.approx(0.1)  # its own band, set, wins
+    unset = Shadow(enabled=True, focus="uncertain", stages={"draft": ShadowStage(rate=0.1)})
+    assert unset.rate("draft", None, margin=0.2, band=0.3) == pytest.approx(0.5)  # unset: the router's band
+    assert unset.rate("draft", None, margin=0.04) == pytest.approx(0.5)  # neither: 0.05
     assert settings.rate("draft", None) == pytest.approx(0.1)  # margin unknown
     assert Shadow(enabled=True, stages={"draft": ShadowStage(rate=0.1)}).rate("draft", None, 0.01) == 0.1
 

@@ -16,12 +16,10 @@ from graph_rules import CORPUS, DRAFT, FINALIZE, FORMAT, PLAN, content_rules
 from pipeline import pipeline_rules
 
 from tierwise import build_agentic_graph, build_content_graph, build_graph, build_research_graph
-from tierwise.batch.cache import StageCache
-from tierwise.graph.serde import serializer, state_types
+from tierwise.batch import StageCache
+from tierwise.graph import serializer, state_types
 from tierwise.search import FolderSearch
-from tierwise.state import CallRecord, TriageResult
-from tierwise.state.content import ContentPlan
-from tierwise.state.research import Citation, Claim, Document
+from tierwise.state import CallRecord, Citation, Claim, ContentPlan, Document, TriageResult
 
 PG_ENV = "TIERWISE_TEST_PG_URL"
 SIMPLE = {"intent": "question", "complexity": 1, "confidence": "high"}
@@ -57,7 +55,7 @@ def saver(kind, tmp_path):
     else:
         if not os.environ.get(PG_ENV):
             pytest.skip(f"PostgreSQL checkpoints need {PG_ENV} (run .ci/postgres.sh)")
-        from tierwise.graph.checkpoints import postgres_checkpointer
+        from tierwise.graph import postgres_checkpointer
 
         with postgres_checkpointer(os.environ[PG_ENV]) as pg:
             yield pg
@@ -89,7 +87,7 @@ def assert_typed(values):
         assert isinstance(values["triage"], TriageResult)
     if "plan" in values:
         assert isinstance(values["plan"], ContentPlan) and values["plan"].model_dump() == PLAN
-    for key, kind in (("documents", Document), ("claims", Claim), ("extracted", Claim), ("citations", Citation)):
+    for key, kind in (("documents", Document), ("claims", Claim), ("raw_claims", Claim), ("citations", Citation)):
         if key in values:
             assert values[key] and all(isinstance(v, kind) for v in values[key]), key
 
@@ -165,9 +163,7 @@ def test_a_content_thread_resumes_in_memory(scripted):
 
 
 def _samples() -> dict:
-    from tierwise.state.agentic import AgentRoute
-    from tierwise.state.records import Draft, ExtractedField, Extraction, Score, Triage
-    from tierwise.state.research import ExtractedClaims, Queries
+    from tierwise.state import AgentRoute, Draft, ExtractedClaims, ExtractedField, Extraction, Queries, Score, Triage
 
     triage = {"intent": "question", "complexity": 1, "confidence": "high"}
     return {

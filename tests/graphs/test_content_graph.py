@@ -14,8 +14,8 @@ BRIEF = "Announce our new pricing page to customers."
 def test_draft_format_finalize_on_their_tiers(scripted):
     emulator, context = scripted(content_rules(final="Meet the new pricing page: clearer plans, same prices."))
     result = build_content_graph().invoke({"input": BRIEF}, context=context)
-    assert result["steps"] == ["draft", "format", "finalize", "report"]
-    assert tiers(result) == [("content_draft", "lite"), ("content_format", "flash"), ("content_finalize", "pro")]
+    assert result["steps"] == ["draft", "plan", "finalize", "report"]
+    assert tiers(result) == [("content_draft", "lite"), ("content_plan", "flash"), ("content_finalize", "pro")]
     assert result["answer"] == "Meet the new pricing page: clearer plans, same prices."
     assert result["route"] == "content" and result["plan"].model_dump() == PLAN
     assert_priced(result)
@@ -33,7 +33,7 @@ def test_past_a_soft_cap_format_moves_to_lite_and_finalize_stays_on_pro(scripted
     emulator, _ = scripted(content_rules())
     context = Context(base_url=emulator.base_url, registry_path=str(registry))
     result = build_content_graph().invoke({"input": BRIEF}, context=context)
-    assert tiers(result) == [("content_draft", "lite"), ("content_format", "lite"), ("content_finalize", "pro")]
+    assert tiers(result) == [("content_draft", "lite"), ("content_plan", "lite"), ("content_finalize", "pro")]
     assert result["answer"] == "The final post."
     assert_priced(result, registry)
 
@@ -60,4 +60,4 @@ def test_a_failed_finalize_gives_no_answer_not_the_draft(scripted):
 def test_ainvoke(scripted):
     _, context = scripted(content_rules())
     result = asyncio.run(build_content_graph().ainvoke({"input": BRIEF}, context=context))
-    assert result["steps"] == ["draft", "format", "finalize", "report"] and result["answer"] == "The final post."
+    assert result["steps"] == ["draft", "plan", "finalize", "report"] and result["answer"] == "The final post."

@@ -10,8 +10,7 @@ import pytest
 
 import tierwise
 from tierwise import Stage
-from tierwise.evals import run_eval
-from tierwise.evals.cases import Case
+from tierwise.evals import Case, run_eval
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "add_a_stage.py"
 

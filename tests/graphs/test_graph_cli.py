@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("graph", "text", "steps", "stages"),
     [
-        ("content", "Announce our pricing page", "draft → format → finalize → report",
-         ["content_draft", "content_format", "content_finalize"]),
+        ("content", "Announce our pricing page", "draft → plan → finalize → report",
+         ["content_draft", "content_plan", "content_finalize"]),
         ("research", "How are thinking tokens billed?", "queries → search → claims",
          ["research_queries", "research_claims", "research_synthesize"]),
         ("agentic", "calculate 12 * 12", "route → step → tools → step → report", ["agent_route", "agent_step"]),
@@ -67,7 +67,7 @@ def test_mistakes_get_one_line_and_exit_2(args, message):
 
 def test_langgraph_json_exports_every_graph_without_a_checkpointer():
     config = json.loads((ROOT / "langgraph.json").read_text())
-    expected = {"content": {"draft", "format", "finalize", "report"},
+    expected = {"content": {"draft", "plan", "finalize", "report"},
                 "research": {"queries", "search", "claims", "dedupe", "synthesize", "report"},
                 "agentic": {"route", "step", "tools", "analyze", "report"}}
     for name, nodes in expected.items():

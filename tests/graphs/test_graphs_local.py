@@ -20,7 +20,7 @@ def test_content_graph_on_the_local_model(tmp_path):
                         "max_output_tokens = 192\n")
     context = Context(backend="local", registry_path=str(registry))
     result = build_content_graph().invoke({"input": "Announce our new pricing page."}, context=context)
-    assert result["steps"] == ["draft", "format", "finalize", "report"]
+    assert result["steps"] == ["draft", "plan", "finalize", "report"]
     assert not result.get("failure") and result["answer"].strip()
     assert result["calls"][0].tier == "lite" and result["calls"][-1].stage == "content_finalize"
     assert result["calls"][-1].tier == "pro"

@@ -9,7 +9,7 @@ from tierwise.errors import InvalidInputError
 from tierwise.nodes.research import citations, dedupe
 from tierwise.search import FolderSearch, SearchTool, default_search
 from tierwise.search.bm25 import BM25, tokenize
-from tierwise.state.research import Claim
+from tierwise.state import Claim
 
 
 def test_folder_search_reads_md_and_txt_with_stable_ids_and_titles():

@@ -21,7 +21,7 @@ from test_agentic_graph import LOOP, ROUTER
 
 from tierwise import build_agentic_graph
 from tierwise.emulator import Fault
-from tierwise.graph.serde import serializer
+from tierwise.graph import serializer
 from tierwise.search import FolderSearch
 
 QUESTION = "Please calculate 17 * 23 and look up solar panels."
@@ -136,7 +136,7 @@ def test_the_serializer_keeps_a_signed_tool_call_message():
 def test_stage_cache_keeps_a_signed_tool_call_message(tmp_path):
     from langchain_core.messages import AIMessage
 
-    from tierwise.batch.cache import StageCache
+    from tierwise.batch import StageCache
 
     message = AIMessage("", tool_calls=[{"name": "calculator", "args": {"expression": "1 + 1"}, "id": "c1"}],
                         additional_kwargs={SIGNATURES: {"c1": "c2lnbmF0dXJl"}})

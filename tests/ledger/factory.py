@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from tierwise.state.records import CallRecord
+from tierwise.state import CallRecord
 from tierwise.tiers import build_registry
 
 

@@ -14,7 +14,7 @@ import os
 import sys
 
 from tierwise import Context, build_graph
-from tierwise.graph.checkpoints import postgres_checkpointer
+from tierwise.graph import postgres_checkpointer
 
 
 def main(base_url: str, name: str, count: int) -> None:

@@ -10,7 +10,7 @@ import threading
 
 from tierwise import Context, call_stage
 from tierwise.emulator import Emulator, ScriptedBackend
-from tierwise.ledger.sqlite import SQLiteLedger
+from tierwise.ledger import SQLiteLedger
 
 held = threading.Event()
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from tierwise.ledger import LedgerEntry, open_ledger
-from tierwise.state.records import CallRecord
+from tierwise.state import CallRecord
 
 DAY = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from tierwise.ledger import BudgetExceededError, SpendGuard, open_ledger
-from tierwise.state.records import CallRecord
+from tierwise.budget import BudgetExceededError, SpendGuard
+from tierwise.ledger import open_ledger
+from tierwise.state import CallRecord
 from tierwise.tiers import build_registry
 
 WORST = 0.05  # every call's worst case: the most it can cost

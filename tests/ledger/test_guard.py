@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tierwise.budget import BudgetExceededError, SpendGuard
 from tierwise.errors import RegistryError, TierwiseError
-from tierwise.ledger import BudgetExceededError, SpendGuard, open_ledger
+from tierwise.ledger import open_ledger
 
 from .factory import record, registry
 
@@ -135,14 +136,16 @@ def test_async_variants(spend_on):
 
 
 def test_a_runtimes_pool_uses_the_configured_ledger(tmp_path, monkeypatch):
+    from tierwise.budget import spend_guard
     from tierwise.ledger import LedgerPool
 
     monkeypatch.delenv("TIERWISE_LEDGER_URL", raising=False)
     reg = registry({"hard_daily_usd": 1.0}, ledger={"url": f"sqlite:///{tmp_path / 'configured.db'}"})
     pool = LedgerPool()
-    guard = pool.guard(reg)
+    guard = spend_guard(pool, reg)
     guard.after_call(record(2.0))
-    assert pool.guard(reg).ledger is guard.ledger  # one open ledger per URL per runtime
+    assert spend_guard(pool, reg) is guard  # one guard per registry per runtime
+    assert guard.ledger is pool.ledger(pool.resolve(reg))  # one open ledger per URL
     assert (tmp_path / "configured.db").is_file()
     with pytest.raises(BudgetExceededError):
         guard.before_call(reg.stage("draft"))

@@ -69,7 +69,7 @@ def test_the_call_path_journals_and_a_reader_sees_its_own_writes_at_once(scripte
 
 def _row(call_id: str, cost: float = 0.25) -> dict:
     from tierwise.ledger.entry import entry_row
-    from tierwise.state.records import CallRecord
+    from tierwise.state import CallRecord
 
     return entry_row(CallRecord(call_id=call_id, stage="draft", tier="lite", model="gemini-3.5-flash-lite",
                                 cost_usd=cost, purpose="eval"), request_id="r1", prompt_sha256="ab")
@@ -119,3 +119,17 @@ def test_a_record_sqlite_cannot_store_is_left_out_and_does_not_hold_back_the_oth
         journal.append(_row("after"))
         assert sorted(e.call_id for e in ledger.entries()) == ["after", "before"]
     assert "cannot be stored" in caplog.text
+
+
+def test_a_call_records_row_is_its_model_dump():
+    """The journal builds a CallRecord's row from its fields directly (the hot path): the same as pydantic's dump,
+    which stops holding if a field that is not a plain value (a nested model) is ever added."""
+    from tierwise.ledger.entry import entry_row
+    from tierwise.state import CallRecord
+
+    record = CallRecord(call_id="c1", stage="draft", tier="lite", model="gemini-3.5-flash-lite", input_tokens=3,
+                        cost_usd=0.25, error="x", started_at=datetime(2026, 12, 3, tzinfo=UTC))
+    assert dict(record.__dict__) == record.model_dump(mode="python")
+    assert all(isinstance(v, str | int | float | bool | datetime | type(None)) for v in record.__dict__.values())
+    row = entry_row(record, route="simple")
+    assert row["route"] == "simple" and row["cost_usd"] == 0.25 and row["started_at"].startswith("2026-12-03")

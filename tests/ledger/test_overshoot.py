@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.ledger import BudgetExceededError, SpendGuard, open_ledger
+from tierwise.budget import BudgetExceededError, SpendGuard
+from tierwise.ledger import open_ledger
 
 from .factory import record, registry
 from .procs import run_together

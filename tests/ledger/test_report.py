@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tierwise.ledger import LedgerEntry, open_ledger
-from tierwise.reports import build_report
-from tierwise.reports.html import render_html
+from tierwise.reports import build_report, render_html
 
 from .factory import record
 
@@ -95,7 +94,7 @@ def test_png_holds_the_totals(tmp_path):
     pytest.importorskip("matplotlib")
     from PIL import Image
 
-    from tierwise.reports.png import render_png
+    from tierwise.reports import render_png
 
     out = tmp_path / "out.png"
     render_png(build_report(entries()), out)

@@ -8,9 +8,10 @@ import asyncio
 import pytest
 
 from tierwise import acall_stage, call_stage
+from tierwise.budget import BudgetExceededError
 from tierwise.calls.worst import worst_case_usd
 from tierwise.emulator import Fault
-from tierwise.ledger import BudgetExceededError, open_ledger
+from tierwise.ledger import open_ledger
 from tierwise.tiers import load_registry
 
 LITE = "gemini-3.5-flash-lite"
@@ -109,7 +110,7 @@ def seen_needs(tmp_path, tokens: int, samples: int = 25) -> None:
     is untouched), which is what fitting near a cap reads."""
     from datetime import UTC, datetime, timedelta
 
-    from tierwise.ledger.entry import LedgerEntry
+    from tierwise.ledger import LedgerEntry
 
     with open_ledger(f"sqlite:///{tmp_path}/ledger.db") as ledger:
         for n in range(samples):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tierwise.ledger import LedgerEntry, LedgerError, default_path, open_ledger, resolve_url
-from tierwise.state.records import CallRecord
+from tierwise.state import CallRecord
 
 from .factory import record, registry
 
@@ -97,7 +97,7 @@ def test_prompt_is_a_hash_unless_opted_in(ledger_url):
 
 
 def test_the_guard_stores_prompts_only_when_the_registry_says_so(sqlite_url):
-    from tierwise.ledger import SpendGuard
+    from tierwise.budget import SpendGuard
 
     with open_ledger(sqlite_url) as ledger:
         SpendGuard(ledger, registry()).after_call(record(call_id="a"), prompt="secret")

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tierwise.budget import BudgetExceededError, SpendGuard
 from tierwise.errors import TierwiseError
-from tierwise.ledger import BudgetExceededError, SpendGuard, open_ledger
+from tierwise.ledger import open_ledger
 
 from .factory import record, registry
 from .procs import run_together

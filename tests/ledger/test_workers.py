@@ -10,7 +10,7 @@ import pytest
 from pipeline import pipeline_rules
 
 from tierwise import build_graph
-from tierwise.graph.checkpoints import postgres_checkpointer
+from tierwise.graph import postgres_checkpointer
 from tierwise.ledger import open_ledger
 
 from .procs import run_together
@@ -23,7 +23,8 @@ RULES = [{**rule, "delay_ms": 10} for rule in pipeline_rules(
     judge={"score": 9, "reason": "Correct."})]
 
 
-def test_four_workers_share_ledger_budget_and_checkpoints(pg_url, scripted, tmp_path, monkeypatch):
+def test_four_workers_share_ledger_budget_and_checkpoints(pg_url, scripted, tmp_path, monkeypatch, llm_triage):
+    # llm_triage: every request takes the scripted simple route (3 calls), as the cap below is sized on
     emulator, context = scripted(RULES)
     # Short answers: each call reserves its worst case (max_output_tokens at the output rate) against the cap,
     # so keep that within a few times what the scripted answers really cost.

@@ -19,7 +19,7 @@ from pipeline import JUDGE, pipeline_rules
 
 from tierwise import build_graph
 from tierwise.ledger import open_ledger
-from tierwise.reports.report import summarize
+from tierwise.reports import build_report
 from tierwise.runtime import Runtime
 from tierwise.telemetry import OpenTelemetryHook
 
@@ -85,7 +85,7 @@ def check(spans: list[dict], result: dict) -> None:
     assert judge["attributes"]["tierwise.attempts"] == 2
     total = sum(s["attributes"].get("gen_ai.usage.cost.amount", 0.0) for s in spans)
     assert total == pytest.approx(result["total_cost_usd"], abs=1e-12) == ledger_total()
-    assert total == pytest.approx(summarize(open_ledger().entries()).cost_usd, abs=1e-12)  # `tierwise report`
+    assert total == pytest.approx(build_report(open_ledger().entries()).total.cost_usd, abs=1e-12)  # `tierwise report`
 
 
 def from_sdk(exporter: InMemorySpanExporter) -> list[dict]:
@@ -228,3 +228,43 @@ def test_an_explicit_provider_and_the_global_one_send_each_span_once(scripted):
         assert len(exporter.get_finished_spans()) == len(again["calls"]) + len(stages)
     finally:
         trace._TRACER_PROVIDER = real
+
+
+GLOBAL_LATER = """
+import time
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from tierwise import Context, Runtime, call_stage
+from tierwise.emulator import Emulator, ScriptedBackend
+
+emulator = Emulator(ScriptedBackend([{"reply": "fine"}]))
+emulator.start()
+context = Context(base_url=emulator.base_url)
+with Runtime() as rt:  # the default hooks: OpenTelemetry's stays out while no provider is set up
+    call_stage("draft", "hello", context=context, runtime=rt)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    time.sleep(1.1)  # the hook looks at the global provider once a second
+    call_stage("draft", "hello", context=context, runtime=rt)
+emulator.stop()
+print(sorted(span.name for span in exporter.get_finished_spans()))
+"""
+
+
+def test_a_global_provider_set_up_after_start_gets_the_next_calls_spans(tmp_path):
+    """An application that sets OpenTelemetry's global provider up after tierwise's first call gets spans from then
+    on (within a second), with nothing to re-build. Its own process: the global provider can be set once."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("OTEL_PYTHON_TRACER_PROVIDER", None)
+    out = subprocess.run([sys.executable, "-c", GLOBAL_LATER], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "['generate_content gemini-3.5-flash-lite', 'tierwise.stage draft']"

@@ -106,9 +106,10 @@ def test_one_run_through_the_sdk_against_the_emulator(dev_server, scripted):
                               context={"base_url": emulator.base_url})
     assert result["answer"] == "Yes: refund the duplicate charge today."
     assert result["route"] == "simple" and result["steps"] == ["triage", "draft", "judge", "respond"]
-    assert [c["stage"] for c in result["calls"]] == ["triage", "draft", "judge"]
+    llm = result["triage"]["source"] == "llm"  # a triage call only when LLM triage decided (the band)
+    assert [c["stage"] for c in result["calls"]] == ["triage"] * llm + ["draft", "judge"]
     assert result["total_cost_usd"] > 0
-    assert len(emulator.requests) == 3  # every model call went to the emulator, none elsewhere
+    assert len(emulator.requests) == len(result["calls"])  # every model call went to the emulator, none elsewhere
 
     assistant = next(a for a in client.assistants.search(graph_id="tierwise"))
     schemas = client.assistants.get_schemas(assistant["assistant_id"])

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 from tierwise._lazy import lazy_exports
 
 _EXPORTS = {
-    "BatchInputError": "tierwise.batch.items",
+    "BatchInputError": "tierwise.errors",
+    "BatchOutputError": "tierwise.errors",
+    "StageCache": "tierwise.batch.cache",
     "Item": "tierwise.batch.items",
     "read_items": "tierwise.batch.items",
     "BatchSummary": "tierwise.batch.runner",
@@ -24,10 +26,14 @@ _EXPORTS = {
     "run_batch": "tierwise.batch.runner",
 }
 
-__all__ = ["BatchInputError", "BatchSummary", "Item", "arun_batch", "read_items", "run_batch"]
+__all__ = ["BatchInputError", "BatchOutputError", "BatchSummary", "Item", "StageCache", "arun_batch", "read_items",
+           "run_batch"]
 
 if TYPE_CHECKING:
-    from .items import BatchInputError, Item, read_items
+    from tierwise.errors import BatchInputError, BatchOutputError
+
+    from .cache import StageCache
+    from .items import Item, read_items
     from .runner import BatchSummary, arun_batch, run_batch
 
 

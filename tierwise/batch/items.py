@@ -16,16 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from tierwise.calls.messages import check_text
-from tierwise.errors import InputFileError, InvalidInputError, TierwiseError
+from tierwise.errors import BatchInputError, InputFileError, InvalidInputError, TierwiseError
 from tierwise.inputs import MAX_LABEL_CHARS, MAX_REQUEST_ID_CHARS, check_label, check_request_labels
 from tierwise.strict import loads_json, read_text
 
 KEYS = ("id", "input", "task_type", "request_id", "metadata", "labels")
 MAX_ERRORS_SHOWN = 10
 
-
-class BatchInputError(InputFileError):
-    """The input file has lines that cannot run; the message lists them (file:line: why)."""
 
 
 @dataclass(frozen=True)

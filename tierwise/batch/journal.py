@@ -6,7 +6,7 @@ leaves at most a torn last line (no newline, or not JSON), which resume cuts off
 Lines are flushed to the OS at once (a killed process loses none) and fsync'ed at most a second apart
 (a power cut loses at most the last second's lines, which then run again).
 
-A write that fails (a full disk) raises `JournalWriteError` and leaves the file ending at its last whole line;
+A write that fails (a full disk) raises `BatchOutputError` and leaves the file ending at its last whole line;
 the journal then takes no more lines, so the runner stops and keeps the finished items that could not be written
 (runner.py saves them elsewhere: they were paid for).
 """
@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
 
 from tierwise.display import PIPELINE_FIELDS
-from tierwise.errors import InputFileError, OutputPathError
+from tierwise.errors import BatchOutputError, InputFileError
 from tierwise.strict import loads_json, validate
 
 from .items import BatchInputError
@@ -58,9 +58,6 @@ ResultLine: type[BaseModel] = create_model("ResultLine", __base__=_LineHead,
                                            **{name: (Any, None) for name in _BODY})  # type: ignore[call-overload]
 
 
-class JournalWriteError(OutputPathError):
-    """A result line could not be written to the output file (a full disk, an I/O error)."""
-
 
 class Journal:
     def __init__(self, path: str | Path) -> None:
@@ -94,7 +91,7 @@ class Journal:
         """One item's result, as one line, out of this process at once (one unbuffered write)."""
         assert self._fd is not None, "open() first"
         if self.broken is not None:
-            raise JournalWriteError(self.broken)
+            raise BatchOutputError(self.broken)
         line = result_line(entry).encode("utf-8")
         try:
             written = 0
@@ -109,11 +106,11 @@ class Journal:
                 os.ftruncate(self._fd, self._size)
             except OSError:
                 pass  # resume cuts a torn last line anyway
-            raise JournalWriteError(self.broken) from None
+            raise BatchOutputError(self.broken) from None
         self._size += len(line)
 
     def close(self) -> None:
-        """Sync and close. A sync that fails is a JournalWriteError (the lines may not be on disk), unless a write
+        """Sync and close. A sync that fails is a BatchOutputError (the lines may not be on disk), unless a write
         had failed already (that was reported)."""
         if self._fd is None:
             return
@@ -123,7 +120,7 @@ class Journal:
         except OSError as exc:
             if self.broken is None:
                 self.broken = f"cannot write {self.path}: {exc.strerror or exc}"
-                raise JournalWriteError(self.broken) from None
+                raise BatchOutputError(self.broken) from None
         finally:
             os.close(fd)
 

@@ -36,7 +36,7 @@ from .cache import StageCache, stage_cache_policy
 from .grouping import by_shared_prefix
 from .identity import claim_output
 from .items import BatchInputError, Item, read_items
-from .journal import Journal, JournalWriteError, result_line
+from .journal import BatchOutputError, Journal, result_line
 from .progress import BatchProgress
 
 DEFAULT_CONCURRENCY = 16
@@ -238,7 +238,7 @@ async def _run(graph: Any, todo: list[Item], context: Context, concurrency: int,
                     collector.item_finished()
             try:
                 journal.append(entry)
-            except JournalWriteError as exc:  # no more items start; the paid ones are saved elsewhere at the end
+            except BatchOutputError as exc:  # no more items start; the paid ones are saved elsewhere at the end
                 summary.unwritten.append(entry)
                 summary.stopped = str(exc)
             failed = entry["status"] != "ok"

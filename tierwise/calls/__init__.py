@@ -1,7 +1,8 @@
 """The one call path: every model call in tierwise (and in users' own graphs) goes through here.
 
 `tierwise.calls` imports nothing from ledger/, evals/, emulator/, batch/, graph/, nodes/ or routing/: those plug
-in as hooks (`tierwise.calls.hooks`) and an emulator launcher, installed by `tierwise.defaults`.
+in as hooks (`tierwise.calls.hooks`) and an emulator launcher, installed by `tierwise.defaults`. The names below
+are its public interface; its other modules are the sans-IO core and wiring the rest of tierwise builds on.
 Imports are lazy: `import tierwise.calls.hooks` loads neither the registry nor the Gemini client.
 """
 
@@ -17,18 +18,23 @@ _EXPORTS = {
     "current_context": ".api",
     "run_stage": ".api",
     "CallHook": ".hooks",
+    "ExplicitCaches": ".explicit_caches",
+    "caching": ".explicit_caches",
     "Attempts": ".plan",
     "CallPlan": ".plan",
-    "ModelCallError": ".result",
+    "ModelCallError": "tierwise.errors",
     "StageResult": ".result",
 }
-__all__ = ["Attempts", "CallHook", "CallPlan", "ModelCallError", "StageResult", "acall_stage", "call_stage",
-           "current_context", "run_stage"]
+__all__ = ["Attempts", "CallHook", "CallPlan", "ExplicitCaches", "ModelCallError", "StageResult", "acall_stage",
+           "call_stage", "caching", "current_context", "run_stage"]
 
 if TYPE_CHECKING:
+    from tierwise.errors import ModelCallError
+
     from .api import acall_stage, call_stage, current_context, run_stage
+    from .explicit_caches import ExplicitCaches, caching
     from .hooks import CallHook
     from .plan import Attempts, CallPlan
-    from .result import ModelCallError, StageResult
+    from .result import StageResult
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

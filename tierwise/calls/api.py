@@ -20,17 +20,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tierwise.context import Context, coerce_context
-from tierwise.errors import InvalidInputError
+from tierwise.errors import InvalidInputError, ModelCallError
 from tierwise.inputs import check_extract_schema, check_label, check_labels, check_tools, named_arguments
 
-from . import caching as _caching
 from . import deferred as _deferred
+from . import explicit_caches as _caching
 from . import hooks as _hooks
 from . import served
 from .loop import Call, Hook, Loop, Reply, Sleep, attempt_loop
 from .messages import normalize, text_of
 from .plan import Attempts, CallPlan
-from .result import ModelCallError, StageResult
+from .result import StageResult
 from .runtime import CallRuntime, current_runtime
 from .transport import call_parts
 
@@ -59,7 +59,7 @@ def call_stage(
     the registry's (evals, shadow calls); otherwise a task type's own tier (`[task_types.T.stages.S]`) applies.
     `cache_prefix`: the first this many messages (system prompt, a long document) repeat across calls: inside a
     `caching(ExplicitCaches(...))` scope, an async call reads them from an explicit cache where that pays
-    (calls/caching.py).
+    (calls/explicit_caches.py).
     `runtime`: the tierwise.Runtime whose registry, endpoint, hooks and ledger the call uses (default: the running
     graph's, else `tierwise.default_runtime()`).
     """

@@ -45,25 +45,34 @@ def usage_from(meta: Mapping[str, Any]) -> Usage:
 def usage_of_body(meta: Mapping[str, Any], searches: int = 0) -> Usage:
     """One response's `usageMetadata` → billable counts, as LangChain counts them (input = prompt + tool-use
     prompt, output = candidates + thoughts) plus what LangChain drops: audio tokens by modality, cached audio."""
-    def count(key: str) -> int:
-        value = meta.get(key)
-        return int(value) if isinstance(value, int | float) else 0
-
-    def modality(key: str, name: str) -> int:
-        details = meta.get(key)
-        return sum(int(d.get("tokenCount") or 0) for d in details if isinstance(d, dict)
-                   and d.get("modality") == name) if isinstance(details, list) else 0
-
-    thoughts = count("thoughtsTokenCount")
+    get = meta.get
+    prompt, tool_prompt = get("promptTokenCount"), get("toolUsePromptTokenCount")
+    candidates, thoughts = get("candidatesTokenCount"), get("thoughtsTokenCount")
+    cached = get("cachedContentTokenCount")
+    prompt = int(prompt) if isinstance(prompt, _NUMBER) else 0
+    tool_prompt = int(tool_prompt) if isinstance(tool_prompt, _NUMBER) else 0
+    candidates = int(candidates) if isinstance(candidates, _NUMBER) else 0
+    thoughts = int(thoughts) if isinstance(thoughts, _NUMBER) else 0
+    cached = int(cached) if isinstance(cached, _NUMBER) else 0
     return Usage(
-        input_tokens=count("promptTokenCount") + count("toolUsePromptTokenCount"),
-        output_tokens=count("candidatesTokenCount") + thoughts,
+        input_tokens=prompt + tool_prompt,
+        output_tokens=candidates + thoughts,
         thinking_tokens=thoughts,
-        cached_tokens=count("cachedContentTokenCount"),
-        audio_tokens=modality("promptTokensDetails", "AUDIO") + modality("toolUsePromptTokensDetails", "AUDIO"),
-        cached_audio_tokens=modality("cacheTokensDetails", "AUDIO"),
+        cached_tokens=cached,
+        audio_tokens=_audio(meta.get("promptTokensDetails")) + _audio(meta.get("toolUsePromptTokensDetails")),
+        cached_audio_tokens=_audio(meta.get("cacheTokensDetails")),
         search_queries=searches,
     )
+
+
+_NUMBER = (int, float)  # a token count in a response body (JSON numbers)
+
+
+def _audio(details: Any) -> int:
+    """The AUDIO tokens of a `*TokensDetails` list (modality counts), 0 if it has none."""
+    if not isinstance(details, list):
+        return 0
+    return sum(int(d.get("tokenCount") or 0) for d in details if isinstance(d, dict) and d.get("modality") == "AUDIO")
 
 
 def hop_usages(seen: Sequence[Any]) -> list[tuple[Usage, str | None]] | None:
@@ -95,30 +104,43 @@ def attempt_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: 
                        factors=plan.registry.data.service_tiers)
 
 
-def call_cost(plan: CallPlan, candidate: StageModel, usage: Usage, reported: Any = None, seen: Sequence[Any] = (),
-              today: date | None = None) -> tuple[Cost, Usage, list[Usage]]:
+def call_cost(plan: CallPlan, candidate: StageModel, usage: Usage | None, reported: Any = None,
+              seen: Sequence[Any] = (), today: date | None = None,
+              message: Any = None) -> tuple[Cost, Usage, list[Usage]]:
     """One attempt's bill, its usage and its requests' usages: from each HTTP response's own body when the call
     path read them all (`seen`, calls/served.py: audio, grounding, each request priced on its own), else from
-    LangChain's totals (`usage`) at the `reported` tier."""
-    hops = hop_usages(seen) if not usage.cache_hit else None
+    LangChain's totals (`usage`; None: read from the reply `message` only then) at the `reported` tier. (A
+    LangChain cache hit made no HTTP request, so it has nothing in `seen`.)"""
+    hops = hop_usages(seen) if usage is None or not usage.cache_hit else None
     if hops is None:
+        usage = usage_of(message) if usage is None else usage
         return attempt_cost(plan, candidate, usage, reported, today), usage, [usage]
+    if len(hops) == 1:  # the usual case: one request, its own bill (no sums to add up)
+        hop, tier = hops[0]
+        return attempt_cost(plan, candidate, hop, tier, today), hop, [hop]
     cost = add_costs([attempt_cost(plan, candidate, hop, tier, today) for hop, tier in hops])
     return cost, total([hop for hop, _ in hops]), [hop for hop, _ in hops]
 
 
-def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage, seconds: float,
+def priced_record(plan: CallPlan, candidate: StageModel, attempt: int, usage: Usage | None, seconds: float,
                   outcome: Outcome, failure: Failure | None, reported: Any = None,
-                  cost: Cost | None = None, seen: Sequence[Any] = (), call_id: str | None = None) -> CallRecord:
+                  cost: Cost | None = None, seen: Sequence[Any] = (), call_id: str | None = None,
+                  message: Any = None) -> CallRecord:
     """One attempt as a CallRecord, priced on the UTC date it started. `cost`: its bill as already priced for the
     trace (calls/tracecost.py, with the same `call_cost`), so the trace and the record agree to the cent; else
     priced here. `call_id`: a Batch API attempt's request key, so that the same request answered again after a
     crash is one ledger row."""
     now, factors = datetime.now(UTC), plan.registry.data.service_tiers
     today = now.date()
-    priced, usage, requests = call_cost(plan, candidate, usage, reported, seen, today)
+    priced, usage, requests = call_cost(plan, candidate, usage, reported, seen, today, message)
     cost = cost or priced
-    all_pro = sum(price(plan.registry.top_model, request, today, factors=factors) for request in requests)
+    top = plan.registry.top_model
+    if top is candidate.model and cost is priced and priced.service_tier == "standard" and plan.processing != "batch":
+        all_pro = priced.total_usd  # the top model at standard rates already: the same bill
+    elif len(requests) == 1:
+        all_pro = price(top, requests[0], today, factors=factors)
+    else:
+        all_pro = sum(price(top, request, today, factors=factors) for request in requests)
     return CallRecord(
         call_id=call_id or uuid.uuid4().hex,
         stage=candidate.stage,

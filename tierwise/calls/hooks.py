@@ -33,6 +33,9 @@ class CallHook:
     """Base class of a call-path rule: override the points you need. `name` identifies it for `uninstall`."""
 
     name: str = "hook"
+    # False: `enabled` depends on the registry alone, asked once per registry. True: it may change while the
+    # registry does not (e.g. OpenTelemetry set up after start), so it is asked on every call (keep it cheap).
+    volatile: bool = False
 
     def enabled(self, registry: Registry) -> bool:
         """Whether this hook has anything to do for calls under `registry` (e.g. the ledger when it is off): a

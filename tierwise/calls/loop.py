@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from tierwise.errors import InvalidInputError
+from tierwise.errors import InvalidInputError, ModelCallError
 from tierwise.tiers import StageModel
 
 from .answers import read_reply
@@ -29,7 +29,7 @@ from .cooldown import Cooldowns
 from .failures import Failure, classify_exception
 from .hooks import wants
 from .plan import Attempts, CallPlan
-from .result import ModelCallError, StageResult
+from .result import StageResult
 
 
 @dataclass(frozen=True)
@@ -215,9 +215,10 @@ def _judge(plan: CallPlan, attempts: Attempts, candidate: StageModel, attempt: i
                                               failure, call_id=reply.key))
         return None, failure
     value, _text, unusable = read_reply(reply.output, plan.schema, plan.tools)
-    attempts.records.append(priced_record(plan, candidate, attempt, usage_of(reply.output), reply.seconds,
+    # usage None: the responses' own usage (reply.seen) is billed; LangChain's is read only if they were not whole
+    attempts.records.append(priced_record(plan, candidate, attempt, None, reply.seconds,
                                           "unusable" if unusable else "ok", unusable, reply.served_tier, reply.cost,
-                                          reply.seen, call_id=reply.key))
+                                          reply.seen, call_id=reply.key, message=reply.output))
     if unusable:
         return None, unusable
     return StageResult(value, list(attempts.records), reply.output), None

@@ -42,7 +42,7 @@ class CallPlan:
     # "batch": attempts go to a deferred collector (deferred.py: the Batch API), billed at batch rates
     processing: Literal["standard", "batch"] = "standard"
     deferred: Any = None  # that collector's transport, when processing is "batch"
-    cache_prefix: int = 0  # leading messages that may be read from an explicit cache (caching.py)
+    cache_prefix: int = 0  # leading messages that may be read from an explicit cache (explicit_caches.py)
     caches: Any = None  # the ExplicitCaches of the caller's scope, if it chose one
 
     @property

@@ -38,6 +38,9 @@ R = TypeVar("R")
 CONFIG_KEY = "__tierwise_runtime"  # where a graph carries its runtime in its config ("__": never traced or stored)
 
 
+Hooks = tuple[CallHook, ...]
+
+
 class CallRuntime:
     """What calls share: see the module docstring. Build `tierwise.Runtime` rather than this directly."""
 
@@ -91,8 +94,8 @@ class CallRuntime:
         self.cooldowns = Cooldowns()
         self._lock = threading.RLock()
         self._emulators: dict[str, Endpoint] = {}
-        self._hooks_by_registry: weakref.WeakKeyDictionary[Registry, tuple[CallHook, ...]] = (
-            weakref.WeakKeyDictionary())
+        # per registry: (its enabled hooks, volatile ones included; the same without the volatile ones)
+        self._hooks_by_registry: weakref.WeakKeyDictionary[Registry, tuple[Hooks, Hooks]] = weakref.WeakKeyDictionary()
         self._warm_until: dict[tuple[str | None, str, str | None], float] = {}
         self._resources: dict[Any, Any] = {}
         self.closed = False
@@ -102,9 +105,9 @@ class CallRuntime:
         """The registry a call under `context` uses: the run's `registry_path` if it names one, else this
         runtime's (fixed, or its file followed for edits)."""
         path = context.registry_path if context is not None else None
-        if path is None and self._fixed is not None:
-            return self._fixed
-        return self._registries.load(path if path is not None else self._path)
+        if path is None:
+            return self._fixed if self._fixed is not None else self._registries.load(self._path)
+        return self._registries.load(path)
 
     @property
     def registry(self) -> Registry:
@@ -132,11 +135,16 @@ class CallRuntime:
 
     def hooks_for(self, registry: Registry) -> tuple[CallHook, ...]:
         """This runtime's hooks enabled for calls under `registry` (a disabled hook costs nothing)."""
-        hooks = self._hooks_by_registry.get(registry)
-        if hooks is None:
-            hooks = tuple(hook for hook in self.hooks if hook.enabled(registry))
-            self._hooks_by_registry[registry] = hooks
-        return hooks
+        cached = self._hooks_by_registry.get(registry)
+        if cached is None:
+            hooks = tuple(hook for hook in self.hooks if hook.volatile or hook.enabled(registry))
+            cached = self._hooks_by_registry[registry] = (hooks, tuple(hook for hook in hooks if not hook.volatile))
+        hooks, steady = cached
+        if len(steady) == len(hooks):
+            return hooks
+        # volatile hooks are asked on each call (CallHook.volatile); usually none is on (no OpenTelemetry set up)
+        on = [hook for hook in hooks if hook.volatile and hook.enabled(registry)]
+        return tuple(hook for hook in hooks if not hook.volatile or hook in on) if on else steady
 
     def resource(self, key: Any, factory: Callable[[], R]) -> R:
         """This runtime's instance of a per-runtime resource (a ledger pool, a worker pool, a cache), made by
@@ -220,11 +228,18 @@ def set_default_provider(provider: Callable[[], CallRuntime]) -> None:
     _provider = provider
 
 
-def bound_runtime() -> CallRuntime | None:
-    """The runtime of the graph running this code (`build_graph(runtime=...)`), if any."""
+@functools.cache
+def _child_config() -> Any:
+    """LangChain's context variable holding the running node's config (imported on first use, not with tierwise;
+    cached: this is asked several times a call)."""
     from langchain_core.runnables.config import var_child_runnable_config
 
-    config = var_child_runnable_config.get()
+    return var_child_runnable_config
+
+
+def bound_runtime() -> CallRuntime | None:
+    """The runtime of the graph running this code (`build_graph(runtime=...)`), if any."""
+    config = _child_config().get()
     if not config:
         return None
     found = config.get("configurable", {}).get(CONFIG_KEY)
@@ -237,8 +252,9 @@ def current_runtime(runtime: CallRuntime | None = None) -> CallRuntime:
         if not isinstance(runtime, CallRuntime):
             raise InvalidArgumentError(f"runtime must be a tierwise.Runtime, got {type(runtime).__name__}")
         return runtime
-    bound = bound_runtime()
-    if bound is not None:
+    config = _child_config().get()  # bound_runtime(), inlined: this is asked several times a call
+    bound = config.get("configurable", {}).get(CONFIG_KEY) if config else None
+    if isinstance(bound, CallRuntime):
         return bound
     if _provider is None:
         # The convenience default is built at the top (tierwise.runtime, with the default hooks), which registers

@@ -134,9 +134,16 @@ def _traced(callbacks: Any) -> bool:
     """Whether LangChain would trace this call to LangSmith: a tracer among the callbacks, or tracing switched on
     (environment, `tracing_v2_enabled()`). Gap: LangChain's own test for the latter is private; it is what its
     callback set-up calls, so both agree."""
+    from langchain_core.callbacks import BaseCallbackManager
+
+    if isinstance(callbacks, BaseCallbackManager):
+        # A running graph's (or chain's) manager: LangChain set it up when the run began, tracer included when
+        # tracing was on then; the environment is not read again on every call (~25 µs). (Tracing switched on
+        # inside a running node is not priced: its tracer is added below us, at the chat model's own set-up.)
+        return any(isinstance(handler, LangChainTracer) for handler in callbacks.handlers)
     from langchain_core.tracers.context import _tracing_v2_is_enabled
 
     if _tracing_v2_is_enabled():
         return True
-    handlers = callbacks if isinstance(callbacks, list) else getattr(callbacks, "handlers", None) or ()
+    handlers = callbacks if isinstance(callbacks, list) else ()
     return any(isinstance(handler, LangChainTracer) for handler in handlers)

@@ -14,12 +14,15 @@ an upstream's answers and replay them (``record=`` / ``replay=``), and it serves
 import logging
 
 from .backend import Backend, BackendError, GenerateRequest, Generation
+from .batches import BatchSettings
 from .catalogue import ModelLimits, build_catalogue
 from .faults import KINDS as FAULT_KINDS
-from .faults import Fault, FaultError, Faults
+from .faults import Fault, Faults, FaultSpecError
 from .faultspec import load_faults, parse_faults
+from .latency import LatencyModel, ModelLatency
 from .local import LocalBackend, LocalBackendUnavailable
-from .rules import Rule, RuleError
+from .record import Cassette
+from .rules import EmulatorRuleError, Rule
 from .scripted import ScriptedBackend
 from .server import Emulator, serve
 from .tokens import count_tokens
@@ -29,18 +32,22 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "Backend",
     "BackendError",
+    "BatchSettings",
+    "Cassette",
     "Emulator",
     "FAULT_KINDS",
     "Fault",
-    "FaultError",
+    "FaultSpecError",
     "Faults",
     "GenerateRequest",
     "Generation",
     "LocalBackend",
+    "LatencyModel",
     "LocalBackendUnavailable",
+    "ModelLatency",
     "ModelLimits",
     "Rule",
-    "RuleError",
+    "EmulatorRuleError",
     "ScriptedBackend",
     "build_catalogue",
     "count_tokens",

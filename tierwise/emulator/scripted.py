@@ -16,7 +16,7 @@ from tierwise.inputs import check_path, named_arguments
 
 from . import tokens
 from .backend import BackendError, GenerateRequest, Generation
-from .rules import Rule, RuleError, load_rules
+from .rules import EmulatorRuleError, Rule, load_rules
 
 DEFAULT_CONTEXT_WINDOW = 1_048_576  # Gemini flash-class input limit
 
@@ -48,7 +48,7 @@ class ScriptedBackend:
         rules, options = load_rules(check_path(path, "path"))
         window = options.get("context_window", DEFAULT_CONTEXT_WINDOW)
         if not isinstance(window, int) or window <= 0:
-            raise RuleError(f"{path}: context_window must be a positive integer")
+            raise EmulatorRuleError(f"{path}: context_window must be a positive integer")
         return cls(rules, context_window=window)
 
     @classmethod

@@ -21,7 +21,7 @@ from tierwise._lazy import lazy_exports
 _EXPORTS = {
     "Case": "cases",
     "load_cases": "cases",
-    "EvalError": "errors",
+    "EvalError": "tierwise.errors",
     "EvalRun": "runner",
     "Outcome": "runner",
     "run_eval": "runner",
@@ -29,13 +29,14 @@ _EXPORTS = {
     "summarize": "summary",
     "write_outcomes": "outcomes",
     "read_eval_rows": "outcomes",
-    "Suggestion": "suggest",
-    "suggest": "suggest",
+    "Suggestion": "suggestions",
+    "suggest": "suggestions",
     "override_text": "overrides",
     "write_overrides": "overrides",
     "Grade": "grading",
     "grade": "grading",
     "agrade": "grading",
+    "ledger_labels": "routing_labels",
 }
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "TierRow",
     "agrade",
     "grade",
+    "ledger_labels",
     "load_cases",
     "override_text",
     "read_eval_rows",
@@ -59,15 +61,18 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_exports(__name__, {name: f".{module}" for name, module in _EXPORTS.items()}, globals())
+__getattr__ = lazy_exports(__name__, {name: module if "." in module else f".{module}"
+                                      for name, module in _EXPORTS.items()}, globals())
 
 
 if TYPE_CHECKING:
+    from tierwise.errors import EvalError
+
     from .cases import Case, load_cases
-    from .errors import EvalError
     from .grading import Grade, agrade, grade
     from .outcomes import read_eval_rows, write_outcomes
     from .overrides import override_text, write_overrides
+    from .routing_labels import ledger_labels
     from .runner import EvalRun, Outcome, run_eval
-    from .suggest import Suggestion, suggest
+    from .suggestions import Suggestion, suggest
     from .summary import TierRow, summarize

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tierwise.errors import InvalidArgumentError
+from tierwise.errors import EvalError, InvalidArgumentError
 from tierwise.inputs import MAX_REQUEST_ID_CHARS, check_label
 from tierwise.strict import loads_json, read_text
 
-from .errors import EvalError
 from .schemas import schema_problem
 
 CHECKERS = ("exact", "regex", "json_schema", "judge")

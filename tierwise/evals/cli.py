@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .errors import EvalError
+from tierwise.errors import EvalError
 
 if TYPE_CHECKING:  # only annotations: the command imports its modules when it runs
     from tierwise.ledger import LedgerEntry, ShadowPair
@@ -169,7 +169,7 @@ def suggest_command(
 
     from .outcomes import read_eval_rows
     from .overrides import override_text, write_overrides
-    from .suggest import suggest
+    from .suggestions import suggest
 
     try:
         since = parse_since(window, option="--window").replace(microsecond=0)
@@ -193,7 +193,7 @@ def suggest_command(
         typer.echo(json.dumps({"window": window, "ledger": where, "written": str(written) if written else None,
                                "suggestions": [s.to_dict() for s in suggestions], "router": advice}, indent=2))
         return
-    from .suggest_view import render_suggestions
+    from .suggestions_view import render_suggestions
 
     render_suggestions(suggestions, window)
     if written is not None:

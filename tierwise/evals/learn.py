@@ -1,5 +1,5 @@
 """What `tierwise router train --from-ledger` and `tierwise calibrate --from-ledger` read: the ledger's labels
-(ledger_labels.py) and the router in use, which the new one is fine-tuned from and compared with.
+(routing_labels.py) and the router in use, which the new one is fine-tuned from and compared with.
 
 Handed to the routing CLI by tierwise/cli.py (routing sits below the ledger in the layers, so it cannot import it).
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import EvalError
+from tierwise.errors import EvalError
 
 
 def current_router(reg: Any) -> tuple[Any, str]:
@@ -42,8 +42,8 @@ def _labels_for(since: str, ledger: str | None, evals: Sequence[Path], registry:
     from tierwise.ledger.url import open_ledger, resolve_url
     from tierwise.tiers import build_registry
 
-    from .ledger_labels import ledger_labels
     from .outcomes import read_eval_rows
+    from .routing_labels import ledger_labels
 
     start = parse_since(since, option="--since").replace(microsecond=0)
     reg = build_registry(registry)
@@ -70,7 +70,7 @@ def retrain_advice(reg: Any, entries: Sequence[Any], pairs: Sequence[Any]) -> di
 
     from tierwise.routing.errors import OutcomeError
 
-    from .ledger_labels import ledger_labels
+    from .routing_labels import ledger_labels
 
     try:
         router, name = current_router(reg)

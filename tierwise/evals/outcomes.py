@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import EvalError
+from tierwise.errors import EvalError
+
 from .runner import EvalRun
 
 COLUMNS = ("prompt_id", "prompt", "model", "quality", "cost_usd", "input_tokens", "output_tokens", "response",

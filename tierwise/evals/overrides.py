@@ -15,12 +15,12 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tierwise.ledger.money import usd
+from tierwise.errors import EvalError
+from tierwise.money import usd
 from tierwise.tiers import build_registry
 from tierwise.tiers.loader import LOCAL_FILE, user_file
 
-from .errors import EvalError
-from .suggest import Suggestion
+from .suggestions import Suggestion
 
 DEFAULT_FILE = "tierwise.suggested.toml"
 BARE = re.compile(r"[A-Za-z0-9_-]+")

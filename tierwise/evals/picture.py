@@ -12,10 +12,10 @@ from collections import defaultdict
 from html import escape
 from pathlib import Path
 
-from tierwise.ledger.money import usd
+from tierwise.errors import EvalError
+from tierwise.money import usd
 from tierwise.reports.palette import CYCLE
 
-from .errors import EvalError
 from .stats import Interval
 from .summary import TierRow
 

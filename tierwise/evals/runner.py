@@ -17,12 +17,11 @@ from typing import Any
 from tierwise.calls import ModelCallError, call_stage
 from tierwise.calls.runtime import CallRuntime, current_runtime
 from tierwise.context import Context
-from tierwise.errors import InvalidInputError
+from tierwise.errors import EvalError, InvalidInputError
 from tierwise.tiers import Registry
 
 from .cases import Case
 from .checkers import check
-from .errors import EvalError
 from .grading import Grade, grade
 from .stages import answer_text, declared_stages, stage_call
 
@@ -80,6 +79,7 @@ def run_eval(cases: Sequence[Case], stages: Sequence[str], tiers: Sequence[str],
     `declarations`: your own stages (tierwise.Stage), so their cases need no `messages`."""
     runtime = current_runtime(runtime)
     declared = declared_stages(declarations)
+    stages = [registry.stage_name(s) if isinstance(s, str) else s for s in stages]  # a former name: the stage now
     _check_names(registry, stages, tiers)
     settings = registry.data.evals
     judge_stage = judge_stage or settings.judge_stage

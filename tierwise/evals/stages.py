@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tierwise.context import Context
+from tierwise.errors import EvalError
 from tierwise.strict import loads_json
 
 from .cases import Case
-from .errors import EvalError
 
 BUILT_IN = ("triage", "extract", "draft", "judge", "reason", "polish")
 

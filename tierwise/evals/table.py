@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from tierwise.ledger.money import usd, usd_column
+from tierwise.money import usd, usd_column
 
 from .runner import EvalRun
 from .summary import TierRow

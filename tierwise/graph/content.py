@@ -1,8 +1,8 @@
 """The content graph: draft cheaply and freely, plan on Flash, and spend Pro only on the text people read.
 
-    draft (lite, temperature 1.2) ─► format (flash, temperature 0, JSON) ─► finalize (pro, critical) ─► report
+    draft (lite, temperature 1.2) ─► plan (flash, temperature 0, JSON) ─► finalize (pro, critical) ─► report
 
-`report` adds the bill per stage (`cost_by_stage`) to the totals. Past a soft spend cap, draft and format move to
+`report` adds the bill per stage (`cost_by_stage`) to the totals. Past a soft spend cap, draft and plan move to
 the cheapest tier; finalize never does.
 """
 
@@ -32,13 +32,13 @@ def build_content_graph(
     check_graph_options(checkpointer=checkpointer, cache=cache, name=name)
     builder = StateGraph(ContentState, context_schema=Context, input_schema=InputState, output_schema=ContentOutput)
     builder.add_node("draft", draft.node)
-    builder.add_node("format", plan.node)
+    builder.add_node("plan", plan.node)
     builder.add_node("finalize", finalize.node)
     builder.add_node("report", pipeline.report)
 
     builder.add_edge(START, "draft")
-    builder.add_edge("draft", "format")
-    builder.add_edge("format", "finalize")
+    builder.add_edge("draft", "plan")
+    builder.add_edge("plan", "finalize")
     builder.add_edge("finalize", "report")
     builder.add_edge("report", END)
     return checked(bind_runtime(builder.compile(checkpointer=checkpointer, cache=cache, name=name), runtime))

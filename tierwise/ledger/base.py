@@ -23,6 +23,17 @@ class Hold:
     usd: float = 0.0  # what it holds: the amount asked, or less when `min_usd` let it take what was left
 
 
+@dataclass(frozen=True)
+class GoodCall:
+    """One good call as `Ledger.good_calls` lists it: what the economics' medians read."""
+
+    route: str | None
+    stage: str
+    tier: str
+    outcome: str
+    thinking_tokens: int
+
+
 class Ledger(ABC):
     """Persisted CallRecords. Thread-safe; many processes may share one database.
 
@@ -64,6 +75,10 @@ class Ledger(ABC):
     def output_tokens(self, stage: str, model: str, limit: int) -> list[int]:
         """Output tokens (thinking included) of the `limit` latest good answers of `stage` on `model`."""
         raise NotImplementedError(f"{type(self).__name__} does not list output tokens")
+
+    def good_calls(self, tier: str, since: datetime, limit: int) -> list[GoodCall]:
+        """The `limit` newest good (`outcome = "ok"`) calls on `tier` started since `since`, newest first."""
+        raise NotImplementedError(f"{type(self).__name__} does not list calls by tier")
 
     def count_refusal(self, scopes: Sequence[str], at: datetime | None = None) -> None:
         """Count one refused call today for each refusal scope (`periods.refusal_scope`)."""

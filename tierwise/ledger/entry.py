@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from tierwise.state.records import CallRecord
+
 from .periods import utc
 
 
@@ -104,7 +106,8 @@ def entry_row(record: Any, *, prompt_sha256: str | None = None, prompt_text: str
 
     Why a dict and not a LedgerEntry: this is what the journal writes on the caller's path (hook.py), one JSON
     line per attempt; the LedgerEntry is built later, in the journal's writer thread."""
-    data = record.model_dump(mode="python")
+    # a CallRecord's fields are flat values: its __dict__ is its model_dump (python mode) at a twentieth the cost
+    data = dict(record.__dict__) if type(record) is CallRecord else record.model_dump(mode="python")
     if data.get("service_tier") is None:  # a record not priced by the call path: the entry's default (standard)
         data.pop("service_tier", None)
     data.update({k: v for k, v in given.items() if v is not None})

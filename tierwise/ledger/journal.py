@@ -28,8 +28,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tierwise.errors import LedgerError
+
 from .entry import LedgerEntry
-from .errors import LedgerError
 
 if TYPE_CHECKING:
     from .sqlite import SQLiteLedger

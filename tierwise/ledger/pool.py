@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .errors import LedgerError
+from tierwise.errors import LedgerError
 
 WAIT_SECONDS = 60.0
 CHECK_AFTER_IDLE_SECONDS = 30.0

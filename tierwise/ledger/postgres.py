@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import LedgerError
+from tierwise.errors import LedgerError
+
 from .pool import Pool
 from .sql import SqlLedger
 from .tables import POSTGRES

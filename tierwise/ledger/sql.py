@@ -16,9 +16,10 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from .base import Hold, Ledger
+from tierwise.errors import LedgerSchemaError
+
+from .base import GoodCall, Hold, Ledger
 from .entry import COLUMNS, LedgerEntry
-from .errors import LedgerSchemaError
 from .periods import (
     ALL,
     Spend,
@@ -243,6 +244,13 @@ class SqlLedger(ShadowStore, Ledger):
             cur.execute(self._sql("SELECT output_tokens FROM tierwise_calls WHERE stage = ? AND model = ? AND "
                                   "outcome = 'ok' ORDER BY started_at DESC LIMIT ?"), (stage, model, limit))
             return [int(row[0]) for row in cur.fetchall()]
+
+    def good_calls(self, tier: str, since: datetime, limit: int) -> list[GoodCall]:
+        query = self._sql("SELECT route, stage, tier, outcome, thinking_tokens FROM tierwise_calls "
+                          "WHERE tier = ? AND outcome = 'ok' AND started_at >= ? ORDER BY started_at DESC LIMIT ?")
+        with self._read() as cur:
+            cur.execute(query, (tier, self._to_db_time(since), limit))
+            return [GoodCall(*row) for row in cur.fetchall()]
 
     def count_refusal(self, scopes: Sequence[str], at: datetime | None = None) -> None:
         """One more refused call today for each of `scopes` (`refusal_scope`s): `tierwise report --by label:K`."""

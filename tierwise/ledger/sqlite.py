@@ -17,8 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tierwise.errors import LedgerError
+
 from . import journal
-from .errors import LedgerError
 from .periods import utc
 from .pool import Pool
 from .sql import SqlLedger

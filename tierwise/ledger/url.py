@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from tierwise.errors import LedgerError
 
 from .base import Ledger
-from .errors import LedgerError
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from tierwise.tiers import Registry
@@ -76,7 +79,8 @@ STAND_IN_FILE = "stand-in-ledger.db"  # what local-model and scripted-demo calls
 
 class LedgerPool:
     """The ledgers one Runtime has open (one per URL: opening one per call would cost a connection and a schema
-    check every time), the spend guards on them, and the medians the economics read from them.
+    check every time), and what their readers keep beside them (`kept`: the spend guards of tierwise.budget, the
+    medians of tierwise.tiers.economics), closed and dropped with the runtime.
 
     Which ledger a call records into: the runtime's `url`, else $TIERWISE_LEDGER_URL, else the registry's
     `[ledger] url`, else the default SQLite file — except that calls answered by a stand-in (the local model or
@@ -90,9 +94,7 @@ class LedgerPool:
         self.url = url.strip() if url else None
         self.env = os.environ if env is None else env
         self._open: dict[str, Ledger] = {}
-        self._guards: dict[tuple[Any, ...], tuple[Registry, Any]] = {}
-        self.medians: dict[str, tuple[float, Any]] = {}  # economics.py: Pro's typical thinking per ledger
-        self.medians_lock = threading.Lock()
+        self._kept: dict[Any, Any] = {}
         self._lock_, self._lock_pid = threading.Lock(), os.getpid()
 
     @property
@@ -118,33 +120,23 @@ class LedgerPool:
                 ledger = self._open[url] = open_ledger(url, create=create)
             return ledger
 
-    def guard(self, registry: Registry, *, stand_in: bool = False) -> Any:
-        """The SpendGuard on the ledger calls under `registry` record into (kept while the registry is)."""
-        from .guard import SpendGuard
-
-        # Asked twice a call: the key holds what the URL depends on, so resolving it again is skipped.
-        fast = (id(registry), stand_in, self.env.get(ENV_URL), self.env.get("XDG_DATA_HOME"))
-        kept = self._guards.get(fast)
-        if kept is not None and kept[0] is registry:
-            return kept[1]
-        url = self.resolve(registry, stand_in=stand_in)
-        key = (id(registry), url)
-        kept = self._guards.get(key)
-        if kept is not None and kept[0] is registry:
-            return kept[1]
-        guard = SpendGuard(self.ledger(url), registry)
+    def kept(self, key: Any, factory: Callable[[], T]) -> T:
+        """What a reader of these ledgers keeps per runtime under `key`, made by `factory` on first use (the
+        packages above storage keep their state here, so this one imports none of them)."""
+        kept = self._kept.get(key)  # asked on every call: no lock once it is made
+        if kept is not None:
+            return cast(T, kept)
         with self._lock:
-            if len(self._guards) >= 64:  # registries reloaded after edits leave old keys behind
-                self._guards.clear()
-            self._guards[key] = self._guards[fast] = (registry, guard)
-        return guard
+            if key not in self._kept:
+                self._kept[key] = factory()
+            return cast(T, self._kept[key])
 
     def close(self) -> None:
         """Close every ledger this pool opened (Runtime.close, and before a pre-fork server forks its workers: a
         child must not use, or finalize, its parent's PostgreSQL connections)."""
         with self._lock:
             ledgers, self._open = list(self._open.values()), {}
-            self._guards.clear()
+            self._kept.clear()
         for ledger in ledgers:
             ledger.close()
 
@@ -153,9 +145,7 @@ def check_ledger(pool: LedgerPool, registry: Registry, *, stand_in: bool = False
     """Refuse to start on a ledger whose schema this tierwise cannot read (its calls would go unrecorded). An
     unreachable ledger is left to the call path, which answers anyway and warns. `stand_in`: the run answers from
     a stand-in, so the ledger to check is the one its calls go to."""
-    from tierwise.errors import ConfigurationError
-
-    from .errors import LedgerSchemaError
+    from tierwise.errors import ConfigurationError, LedgerSchemaError
 
     if not registry.data.ledger.enabled:
         return

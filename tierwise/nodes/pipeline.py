@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tierwise.calls.api import current_context
-from tierwise.ledger.economics import totals
 from tierwise.state.pipeline import PipelineOutput, StageCost
 from tierwise.state.records import CallRecord
+from tierwise.tiers.economics import totals
 
 from .base import ledgers, plain_node, registry
 

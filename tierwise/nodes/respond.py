@@ -4,8 +4,8 @@ would have cost and the net saving (ledger/economics.py). No model call."""
 from typing import Any
 
 from tierwise.calls.api import current_context
-from tierwise.ledger.economics import totals
 from tierwise.state import State
+from tierwise.tiers.economics import totals
 
 from .base import ledgers, plain_node, registry
 from .declare import best_answer

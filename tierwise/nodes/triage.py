@@ -1,7 +1,9 @@
 """triage: decides the route. Strategy (registry `router.strategy`): `llm` asks the triage stage on Lite for
 intent, complexity and confidence; `learned` asks the pre-router trained on outcome data (no API call);
-`hybrid` uses the learned router when it is confident and the LLM only in its uncertain band. No model_path: the
-packaged pre-router. Unusable triage output takes the cheap path, never Pro by default."""
+`hybrid` uses the learned router when it is confident and the LLM only in its uncertain band. Before the ladder, the
+registry's intent cues (`[[router.intents]]`) say what kind of work a request is: a sure cue picks its route (extract,
+moderate...), an unsure one puts the request in the band. No model_path: the packaged pre-router. Unusable triage
+output takes the cheap path, never Pro by default."""
 
 from typing import Any, Literal
 
@@ -9,6 +11,7 @@ from tierwise.calls import StageResult
 from tierwise.calls.messages import check_request
 from tierwise.context import Context
 from tierwise.state import State, Triage, TriageResult
+from tierwise.state.records import Intent
 
 from .base import StageCall, registry, stage_node
 from .declare import Stage
@@ -44,13 +47,21 @@ def prepare(state: State, context: Context) -> StageCall | State:
         from tierwise.routing.runtime import route_for
 
         decision = _decide(text, context)
-        sure = (decision.margin >= settings.hybrid_margin if settings.hybrid_margin is not None
-                else decision.confidence >= settings.hybrid_confidence)
-        if settings.strategy == "learned" or sure:
-            route = route_for(decision)
-            triage = TriageResult(intent="question", complexity=LEARNED_COMPLEXITY[route],
-                                  confidence="high" if decision.confidence >= 0.75 else "medium", source="learned",
-                                  margin=decision.margin)
+        ladder = route_for(decision)
+        if settings.hybrid_confidence is not None:
+            sure = decision.confidence >= settings.hybrid_confidence
+        else:
+            sure = settings.hybrid_margin is not None and decision.margin >= settings.hybrid_margin
+        # The kind of work decides the route before the ladder does, as LLM triage's intent does.
+        cue = next((c for c in settings.intents if c.sure_of(text)), None)
+        route = cue.route if cue is not None else ladder
+        intent: Intent = cue.intent if cue is not None else "question"
+        if cue is None and any(c.unsure_of(text) for c in settings.intents):
+            sure = False  # an intent the cues cannot tell: the uncertain band
+        if settings.strategy == "learned" or sure or cue is not None:
+            triage = TriageResult(intent=intent, complexity=LEARNED_COMPLEXITY[ladder],
+                                  confidence="high" if cue or decision.confidence >= 0.75 else "medium",
+                                  source="learned", margin=decision.margin)
             return {"steps": ["triage"], "triage": triage, "route": route}
     return STAGE.call({"input": text})
 

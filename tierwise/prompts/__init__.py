@@ -11,6 +11,8 @@ from string import Template
 
 SEPARATOR = "---user---"
 
+__all__ = ["SEPARATOR", "exists", "load", "parse", "render"]
+
 
 @cache
 def load(name: str) -> tuple[Template, Template]:

@@ -30,12 +30,12 @@ def report_command(
     """Spend per stage, task type and model: calls, tokens, dollars, latency, escalations, failures."""
     from tierwise.errors import TierwiseError
     from tierwise.ledger.since import parse_since
-    from tierwise.ledger.tenants import parse_by, render_rows, tenant_rows
     from tierwise.ledger.url import open_ledger, resolve_url
     from tierwise.outputs import atomic_path, check_output, write_atomic
 
     from .html import render_html
     from .report import build_report
+    from .tenants import parse_by, render_rows, tenant_rows
 
     try:
         start = parse_since(since) if since is not None else None

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from html import escape
 
-from tierwise.ledger.money import pct, usd, usd_column
+from tierwise.money import pct, usd, usd_column
 
 from .palette import TIER_COLOURS, colours
 from .report import Report, Stats

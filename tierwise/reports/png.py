@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tierwise.ledger.errors import LedgerError
-from tierwise.ledger.money import pct, usd
+from tierwise.errors import LedgerError
+from tierwise.money import pct, usd
 
 from .palette import TIER_COLOURS, colours
 from .report import Report

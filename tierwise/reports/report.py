@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tierwise.ledger.economics import answering, direct_pro, thinking_for, thinking_from
 from tierwise.ledger.entry import LedgerEntry
 from tierwise.ledger.shadow import ShadowPair
 from tierwise.tiers import Registry, load_registry
+from tierwise.tiers.economics import answering, direct_pro, thinking_for, thinking_from
 
 NO_TASK = "(none)"
 
@@ -162,9 +162,12 @@ def build_report(
     """Aggregate `entries` (at least one). `tier_order` (cheapest first) orders tiers; unknown ones go last.
     `registry` prices the direct-Pro counterfactual (default: the packaged one); `shadow_pairs` on Pro replace
     its estimate with measured costs."""
-    everything = entries
     if not entries:
         raise ValueError("no entries to report on")
+    registry = registry or load_registry(None)
+    entries = registry.current_names(entries)  # rows stored under a stage's former name count under its name now
+    shadow_pairs = registry.current_names(shadow_pairs)
+    everything = entries
     # Shadow and eval calls are not the traffic the totals describe: they get a line of their own (a ledger
     # holding nothing else is reported as it is).
     traffic = [e for e in entries if not e.purpose]
@@ -197,7 +200,7 @@ def build_report(
         tier_order=tiers,
         by_purpose=by_purpose,
         by_processing=dict(_group(entries, lambda e: e.extra.get("processing") or "standard", summarize)),
-        direct=direct_totals(entries, everything, registry or load_registry(None), shadow_pairs),
+        direct=direct_totals(entries, everything, registry, shadow_pairs),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from tierwise.ledger.money import nice_ticks, pct, usd
+from tierwise.money import nice_ticks, pct, usd
 
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 70, 150, 16, 48

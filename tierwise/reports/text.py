@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape as esc  # task types, model ids, paths: stored by any caller, never markup
 from rich.table import Table
 
-from tierwise.ledger.money import pct, usd, usd_column
+from tierwise.money import pct, usd, usd_column
 
 from .report import Report
 

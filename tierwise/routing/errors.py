@@ -1,13 +1,5 @@
-"""One error type for bad outcome data, so the CLI can print one line and exit 2 instead of a traceback."""
+"""The routing package's error, defined with every other public error in tierwise.errors."""
 
-from __future__ import annotations
+from tierwise.errors import OutcomeError
 
-from tierwise.errors import InputFileError
-
-
-class OutcomeError(InputFileError):
-    """An outcome table or router file is unusable. `str(exc)` names the file and the problem."""
-
-    def __init__(self, source: object, problem: str, *, line: int | None = None) -> None:
-        super().__init__(problem, source=source, line=line)
-        self.source = str(source)
+__all__ = ["OutcomeError"]

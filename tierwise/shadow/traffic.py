@@ -200,7 +200,8 @@ def _steps(job: _Job) -> Generator[_Db | _Stage, Any, None]:
     from tierwise.state import Score
 
     settings, base = job.registry.data.shadow, job.result.record
-    ledger = job.traffic.ledgers.guard(job.registry).ledger
+    ledgers = job.traffic.ledgers
+    ledger = ledgers.ledger(ledgers.resolve(job.registry))
     spent = yield _Db(ledger.shadow_spend)
     if isinstance(spent, Exception):
         raise spent

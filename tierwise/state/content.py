@@ -1,4 +1,4 @@
-"""The content graph's state and the plan the format stage returns."""
+"""The content graph's state and the plan its plan stage (`content_plan`) returns."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class ContentPlan(BaseModel):
 class ContentOutput(PipelineOutput, total=False):
     draft: str
     plan: ContentPlan | None
-    """None when the format stage's output was unusable: finalize then chooses title and format itself."""
+    """None when the plan stage's output was unusable: finalize then chooses title and format itself."""
 
 
 class ContentState(InputState, ContentOutput, total=False):

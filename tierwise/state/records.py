@@ -8,13 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Confidence = Literal["low", "medium", "high"]
+Intent = Literal["question", "extraction", "analysis", "writing", "chat"]
 CONFIDENCE_VALUE: dict[str, float] = {"low": 0.25, "medium": 0.6, "high": 0.9}
 
 
 class Triage(BaseModel):
     """The router's view of a request. Every field is an enum so even a small model can fill it."""
 
-    intent: Literal["question", "extraction", "analysis", "writing", "chat"] = Field(
+    intent: Intent = Field(
         description="question: wants an answer; extraction: wants fields pulled out of the text; "
         "analysis: wants multi-step reasoning; writing: wants prose; chat: small talk."
     )
@@ -86,6 +87,7 @@ class CallRecord(BaseModel):
     purpose: str | None = Field(default=None, description="None for user traffic; 'shadow' or 'eval' otherwise "
                                 "(reports and the optimizer count those apart).")
     cache: Literal["create", "storage"] | None = Field(default=None, description="An explicit context cache's "
-                                                       "creation or storage, not a model call (calls/caching.py).")
+                                                       "creation or storage, not a model call "
+                                                       "(calls/explicit_caches.py).")
     processing: Literal["standard", "batch"] = Field(default="standard", description="'batch': sent in a Gemini "
                                                      "Batch API job and billed at its batch rates.")

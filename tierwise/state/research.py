@@ -67,8 +67,10 @@ class ResearchOutput(PipelineOutput, total=False):
 
 
 class ResearchState(InputState, ResearchOutput, total=False):
-    extracted: Annotated[list[Claim], operator.add]
-    """Raw claims, one batch per document (the claims node runs once per document, in parallel)."""
+    raw_claims: Annotated[list[Claim], operator.add]
+    """The claims node's output: raw claims, one batch per document (it runs once per document, in parallel);
+    dedupe merges them into `claims`. (Called `extracted` before: a checkpoint of a run stopped between claims
+    and dedupe under that name does not resume; finished threads go on as usual.)"""
 
 
 class ClaimsTask(InputState, total=False):

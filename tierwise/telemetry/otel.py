@@ -21,6 +21,7 @@ whatever span is current when the call starts (a LangGraph node's, the user's re
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from tierwise.tiers import Registry
 
 SCOPE = "tierwise"
+RECHECK_SECONDS = 1.0  # a global provider set up after start is used from the next call after this long
 OPERATION = "generate_content"  # GenAI semconv: the operation name for Gemini's generateContent
 
 
@@ -46,10 +48,26 @@ class OpenTelemetryHook(CallHook):
     def __init__(self, tracer_provider: Any = None, *, tracer: Any = None) -> None:
         self._provider = tracer_provider
         self._tracer = tracer
+        self._set_up = False  # a global provider was found set up (it never changes after that)
+        self._recheck_at = 0.0  # when to look at the global provider again while none is set up
         self._note = f"otel-{id(self)}"  # Attempts.notes key: this call's stage span and its attempt span in flight
 
+    volatile = True  # the application may set its global provider up after the runtime is built
+
     def enabled(self, registry: Registry) -> bool:
-        return True
+        """Whether spans would go anywhere: an explicit provider or tracer, or a global provider set up. Until
+        then the hook is left out of calls, so an application without OpenTelemetry pays nothing for it."""
+        if self._explicit or self._set_up:
+            return True  # OpenTelemetry's global provider is set once and for all
+        now = time.monotonic()
+        if now < self._recheck_at:  # asked on every call: the global is looked at once a second at most
+            return False
+        from opentelemetry import trace
+
+        self._set_up = not isinstance(trace.get_tracer_provider(),
+                                      trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+        self._recheck_at = now + RECHECK_SECONDS
+        return self._set_up
 
     def tracer(self) -> Any:
         """The tracer, or None while no provider is set up (the global default: spans would go nowhere)."""

@@ -196,6 +196,8 @@ class ModelSpec(_Strict):
         """The price in force on `day`: the latest entry that took effect on or before it."""
         if not self.prices:
             raise ValueError("no price known for this model (not in genai-prices and no registry price)")
+        if len(self.prices) == 1:  # the usual case, and what the rule below gives for one entry (priced per call)
+            return self.prices[0]
         valid = [p for p in self.prices if p.effective <= day]
         # A call dated before the first known price is billed at the earliest price we know.
         return max(valid, key=lambda p: p.effective) if valid else min(self.prices, key=lambda p: p.effective)

@@ -91,9 +91,11 @@ def _literal(raw: str, name: str) -> Any:
         raise RegistryFileError(exc.problem, source=f"environment variable {name}") from None
 
 
-def migrate_old_keys(document: Mapping[str, Any]) -> dict[str, Any]:
+def migrate_old_keys(document: Mapping[str, Any], renamed: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Older spellings in a user's document, rewritten before it is merged over the packaged one (whose newer
-    key would otherwise contradict it): `models.X.fixed_sampling = true` → `sampling = false`."""
+    key would otherwise contradict it): `models.X.fixed_sampling = true` → `sampling = false`; a renamed stage's
+    old name (`renamed`: the packaged `[renamed_stages]`) → its new one, wherever the document names a stage."""
+    document = _renamed_stages(document, renamed or {})
     models = document.get("models")
     if not isinstance(models, Mapping):
         return dict(document)
@@ -103,6 +105,39 @@ def migrate_old_keys(document: Mapping[str, Any]) -> dict[str, Any]:
             spec = {k: v for k, v in spec.items() if k != "fixed_sampling"} | {"sampling": not spec["fixed_sampling"]}
         migrated[model_id] = spec
     return {**document, "models": migrated}
+
+
+def _renamed_stages(document: Mapping[str, Any], renamed: Mapping[str, str]) -> dict[str, Any]:
+    """`[stages.OLD]`, `[task_types.T.stages.OLD]`, `[shadow.stages.OLD]` and `[economics] overhead_stages` under
+    a stage's new name. Settings under both names merge, the new name's winning."""
+    def keyed(table: Any) -> Any:
+        if not isinstance(table, Mapping) or not any(old in table for old in renamed):
+            return table
+        out = {key: value for key, value in table.items() if key not in renamed}
+        for old, new in renamed.items():
+            if old not in table:
+                continue
+            if isinstance(table[old], Mapping) and isinstance(out.get(new), Mapping):
+                out[new] = deep_merge(dict(table[old]), out[new])
+            else:
+                out.setdefault(new, table[old])
+        return out
+
+    doc = dict(document)
+    if not renamed:
+        return doc
+    if "stages" in doc:
+        doc["stages"] = keyed(doc["stages"])
+    if isinstance(doc.get("task_types"), Mapping):
+        doc["task_types"] = {name: {**spec, "stages": keyed(spec["stages"])} if isinstance(spec, Mapping) and
+                             "stages" in spec else spec for name, spec in doc["task_types"].items()}
+    if isinstance(doc.get("shadow"), Mapping) and "stages" in doc["shadow"]:
+        doc["shadow"] = {**doc["shadow"], "stages": keyed(doc["shadow"]["stages"])}
+    economics = doc.get("economics")
+    if isinstance(economics, Mapping) and isinstance(economics.get("overhead_stages"), list):
+        doc["economics"] = {**economics, "overhead_stages": [renamed.get(s, s) if isinstance(s, str) else s
+                                                            for s in economics["overhead_stages"]]}
+    return doc
 
 
 def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

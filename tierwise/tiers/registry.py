@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tierwise.errors import InvalidArgumentError, RegistryError, UnknownStageError
 from tierwise.inputs import check_path, named_arguments
@@ -19,6 +20,8 @@ from . import families, list_prices, loader
 from .capabilities import CallSettings, settings_for
 from .pricing import today as utc_today
 from .schema import ModelSpec, RegistryData, StageSpec
+
+T = TypeVar("T")
 
 SHUTDOWN_WARNING_DAYS = 30
 
@@ -64,8 +67,22 @@ class Registry:
         """The model the all-Pro counterfactual is priced at."""
         return self.data.models[self.data.tiers[self.top_tier].model]
 
+    def stage_name(self, name: str) -> str:
+        """The stage's name now: a former name (`[renamed_stages]`, e.g. in an old ledger) → the new one."""
+        return self.data.renamed_stages.get(name, name)
+
+    def current_names(self, items: Iterable[T]) -> list[T]:
+        """Stored records (ledger entries, shadow pairs: frozen dataclasses with a `stage`) under their stage's name
+        now, so rows written before a rename count with the stage they belong to."""
+        renamed = self.data.renamed_stages
+        return [dataclasses.replace(item, stage=renamed[stage])  # type: ignore[type-var]
+                if (stage := getattr(item, "stage", None)) in renamed else item for item in items]
+
     def stage(self, name: str, *, task_type: str | None = None, tier: str | None = None) -> StageModel:
-        """The stage on `tier` if given, else on its task type's tier (`[task_types.T.stages.S]`), else its own."""
+        """The stage on `tier` if given, else on its task type's tier (`[task_types.T.stages.S]`), else its own.
+        A former name (`[renamed_stages]`) answers for the stage it became."""
+        if isinstance(name, str):
+            name = self.stage_name(name)
         spec = self.data.stages.get(name) if isinstance(name, str) else None
         if spec is None:
             known = ", ".join(sorted(self.data.stages))
@@ -143,22 +160,23 @@ def build_registry(
     _check_arguments(path, env, overrides, today)
     env = os.environ if env is None else env
     document = loader.packaged_document()
+    renamed = document.get("renamed_stages") or {}
     origins = ["packaged"]
     user = loader.user_file(path, env)
     edits: list[tuple[Mapping[str, Any], str]] = []  # the user's documents, checked for unknown models below
     if user is not None:
         own = loader.read_user_file(user)
         edits.append((own, f"packaged + {user}"))
-        document = loader.deep_merge(document, loader.migrate_old_keys(own))
+        document = loader.deep_merge(document, loader.migrate_old_keys(own, renamed))
         origins.append(str(user))
     from_env = loader.env_overrides(env)
     if from_env:
         edits.append((from_env, "environment"))
-        document = loader.deep_merge(document, loader.migrate_old_keys(from_env))
+        document = loader.deep_merge(document, loader.migrate_old_keys(from_env, renamed))
         origins.append("environment")
     if overrides:
         edits.append((overrides, "overrides"))
-        document = loader.deep_merge(document, loader.migrate_old_keys(overrides))
+        document = loader.deep_merge(document, loader.migrate_old_keys(overrides, renamed))
         origins.append("overrides")
     origin = " + ".join(origins)
     document = families.with_families(document)
@@ -195,11 +213,10 @@ class RegistrySource:
         self._cache: dict[str | None, tuple[float, tuple[Any, ...], Registry]] = {}
 
     def load(self, path: str | os.PathLike[str] | None = None) -> Registry:
-        registry = self.fresh(path)
-        if registry is not None:
-            return registry
         slot = None if path is None else str(path)
         cached = self._cache.get(slot)
+        if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:  # `fresh`, inlined (every call)
+            return cached[2]
         if cached is not None and on_event_loop():
             # Never touch the file system on an event loop (`langgraph dev` refuses it, and it stalls every
             # request): the async call path re-checks in a worker thread (Runtime.awarm) at most once a second.

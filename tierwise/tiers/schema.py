@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from tierwise.strict import url_problem
 
@@ -112,6 +113,35 @@ class Routing(_Strict):
         return self
 
 
+def _pattern(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression ({exc}): {pattern!r}") from None
+    return pattern
+
+
+Pattern = Annotated[str, AfterValidator(_pattern)]
+
+
+class IntentCue(_Strict):
+    """What kind of work a request is, as LLM triage's `intent` says, read from its words by the pre-router (whose
+    ladder says only how hard it is). Patterns are regular expressions searched case-insensitively."""
+
+    intent: Literal["question", "extraction", "analysis", "writing", "chat"]
+    route: RouteName = Field(description="Where a request that matches `match` goes, with no API call.")
+    match: list[Pattern] = Field(default_factory=list, description="Any one of these: the route, for sure.")
+    unsure: list[Pattern] = Field(
+        default_factory=list, description="Any one of these (and no `match`): the pre-router is unsure of the "
+        "request's intent: hybrid asks LLM triage; learned lets the ladder decide.")
+
+    def sure_of(self, text: str) -> bool:
+        return any(re.search(p, text, re.IGNORECASE) for p in self.match)  # re caches the compiled patterns
+
+    def unsure_of(self, text: str) -> bool:
+        return any(re.search(p, text, re.IGNORECASE) for p in self.unsure)
+
+
 class Router(_Strict):
     """How triage decides: `llm` (the triage stage on Lite), `learned` (a pre-router trained on outcome data: no
     API call), or `hybrid` (the learned router when it is confident enough, LLM triage otherwise)."""
@@ -120,15 +150,19 @@ class Router(_Strict):
     model_path: str = Field(default="", description="Router file from `tierwise router train`; relative paths "
                             "are read from the user registry file's folder. Empty: the packaged pre-router.")
     threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Quality/cost trade-off (from calibrate).")
-    hybrid_confidence: float = Field(
-        default=0.75, ge=0.0, le=1.0, description="hybrid: the learned router decides when its predicted quality "
-        "for the model it picks is at least this (unless hybrid_margin is set)."
-    )
     hybrid_margin: float | None = Field(
         default=None, ge=0.0, le=1.0, description="hybrid: LLM triage is asked only when the learned router's "
         "margin (utility of its pick minus the runner-up's) is below this: its uncertain band, calibrated from "
-        "outcomes by `tierwise calibrate`. Set, it replaces hybrid_confidence."
+        "outcomes by `tierwise calibrate`."
     )
+    hybrid_confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="hybrid, the older rule: set, it replaces hybrid_margin, and the "
+        "learned router decides when its predicted quality for the model it picks is at least this. Neither set: "
+        "LLM triage decides every request."
+    )
+    intents: list[IntentCue] = Field(
+        default_factory=list, description="learned/hybrid: intent cues read before the ladder (first sure match "
+        "wins), so the pre-router can choose every route LLM triage can (extract, moderate...).")
     retrain_labels: PositiveInt = Field(
         default=500, description="`tierwise suggest` says a retrain (`tierwise router train --from-ledger`) should "
         "pay once this many new labels are in the ledger (benchmarks/routing.py --learning-curve: most of the gain "
@@ -308,8 +342,9 @@ class Shadow(_Strict):
     )
     uncertain_boost: float = Field(default=5.0, ge=1.0, le=100.0, description="focus = uncertain: the rate's "
                                    "multiplier inside the band.")
-    uncertain_band: float = Field(default=0.05, gt=0.0, le=1.0, description="focus = uncertain: the margin below "
-                                  "which a request counts as uncertain, unless [router] hybrid_margin is set.")
+    uncertain_band: float | None = Field(
+        default=None, gt=0.0, le=1.0, description="focus = uncertain: the margin below which a request counts as "
+        "uncertain. Unset: [router] hybrid_margin (the packaged registry sets it), else 0.05.")
     stages: dict[str, ShadowStage] = Field(default_factory=dict)
 
     def rate(self, stage: str, task_type: str | None, margin: float | None = None,
@@ -319,7 +354,8 @@ class Shadow(_Strict):
         if not self.enabled or spec is None:
             return 0.0
         base = spec.task_types.get(task_type, spec.rate) if task_type else spec.rate
-        if self.focus == "uncertain" and margin is not None and margin < (band or self.uncertain_band):
+        edge = self.uncertain_band if self.uncertain_band is not None else (band or 0.05)
+        if self.focus == "uncertain" and margin is not None and margin < edge:
             return min(1.0, base * self.uncertain_boost)
         return base
 
@@ -367,6 +403,8 @@ class RegistryData(_Strict):
     aliases: dict[str, str] = Field(default_factory=dict, description="Names genai-prices resolves to a "
                                     "catalogued model (gemini-flash-latest → its model); filled when loading.")
     stages: dict[str, StageSpec]
+    renamed_stages: dict[str, str] = Field(default_factory=dict, description="A stage's former name → its name "
+                                           "now: old registries, ledgers and eval tables stay readable.")
     thinking: ThinkingSettings = ThinkingSettings()
     thresholds: Thresholds = Thresholds()
     routing: Routing = Routing()
@@ -418,6 +456,12 @@ class RegistryData(_Strict):
                         f"{key}: {target!r} is below the stage's tier {stage.tier!r}; "
                         "a critical stage never falls back to a lower tier"
                     )
+        for old, new in self.renamed_stages.items():
+            if new not in self.stages:
+                problems.append(f"renamed_stages.{old}: {new!r} is not a declared stage")
+            if old in self.stages:
+                problems.append(f"renamed_stages.{old}: {old!r} is still declared under [stages]; a renamed stage "
+                                "has one name")
         problems += self._evals_references()
         if problems:
             raise ValueError("; ".join(problems))

@@ -1,1 +1,1 @@
-"""Nodes of the content graph: draft (lite) → format (flash, JSON) → finalize (pro, critical)."""
+"""Nodes of the content graph: draft (lite) → plan (flash, JSON) → finalize (pro, critical)."""

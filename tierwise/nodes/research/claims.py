@@ -25,7 +25,7 @@ def prepare(task: ClaimsTask, context: Context) -> StageCall:
 
 def finish(task: ClaimsTask, result: StageResult, context: Context) -> ResearchState:
     found = tidy(result.value.claims if result.value else [], limit=MAX_CLAIMS, max_chars=500)
-    return {"extracted": [Claim(text=text, sources=[task["document"].id]) for text in found]}
+    return {"raw_claims": [Claim(text=text, sources=[task["document"].id]) for text in found]}
 
 
 node = stage_node("claims", prepare, finish)

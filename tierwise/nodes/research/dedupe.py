@@ -29,4 +29,4 @@ def merge(claims: list[Claim]) -> list[Claim]:
 
 
 def node(state: ResearchState) -> ResearchState:
-    return {"steps": ["dedupe"], "claims": merge(state.get("extracted", []))[:MAX_CLAIMS]}
+    return {"steps": ["dedupe"], "claims": merge(state.get("raw_claims", []))[:MAX_CLAIMS]}

@@ -105,7 +105,7 @@ class ExplicitCaches:
     @classmethod
     def for_runtime(cls, runtime: CallRuntime, context: Context | None = None, **options: Any) -> ExplicitCaches:
         """The caches for calls on `runtime` (its endpoint and registry for `context`); `options` as for the class
-        (`expected_reuses`, `ttl_s`, `record`: e.g. `rt.ledgers.guard(registry).after_call` to ledger them)."""
+        (`expected_reuses`, `ttl_s`, `record`: e.g. `rt.spend_guard(registry).after_call` to ledger them)."""
         from tierwise.context import Context as _Context
 
         context = context or _Context()

@@ -19,16 +19,16 @@ from tierwise.calls.hooks import CallHook
 from tierwise.calls.plan import Attempts, CallPlan
 from tierwise.calls.result import StageResult
 from tierwise.calls.worst import output_tokens_within, worst_case_usd
+from tierwise.errors import BudgetExceededError, LedgerError
+from tierwise.ledger import LedgerPool
+from tierwise.ledger.entry import entry_row, prompt_columns, prompt_text
+from tierwise.ledger.journal import journal_for, journal_open
+from tierwise.ledger.sqlite import SQLiteLedger
 from tierwise.state.records import CallRecord
-from tierwise.tiers import Registry, StageModel
+from tierwise.tiers import Registry, StageModel, economics
 
-from . import economics
-from .entry import entry_row, prompt_columns, prompt_text
-from .errors import BudgetExceededError, LedgerError
 from .guard import BudgetDecision, SpendGuard
-from .journal import journal_for, journal_open
-from .sqlite import SQLiteLedger
-from .url import LedgerPool
+from .guards import spend_guards
 
 log = logging.getLogger("tierwise.calls")
 _NOTE = "ledger"  # Attempts.notes key: this call's hashed prompt, deadline and the reservation it holds
@@ -43,6 +43,7 @@ class LedgerHook(CallHook):
 
     def __init__(self, pool: LedgerPool) -> None:
         self.pool = pool
+        self.guards = spend_guards(pool)
         self._warned: set[str] = set()
 
     def enabled(self, registry: Registry) -> bool:
@@ -56,10 +57,12 @@ class LedgerHook(CallHook):
             economics.refresh_if_stale(registry, self.pool)  # Pro's typical thinking, read off the event loop
 
     def before_call(self, plan: CallPlan) -> CallPlan:
+        if not plan.registry.data.budget.any_cap:
+            return plan  # no caps: nothing to decide (an unreachable ledger is reported when a record is stored)
         guard = self._guard(plan.registry, plan.endpoint.stand_in)
         if guard is None:
             return plan
-        worst = worst_case_usd(plan, plan.route) if plan.registry.data.budget.any_cap else 0.0
+        worst = worst_case_usd(plan, plan.route)
         decision = guard.before_call(plan.route, plan.task_type, service_tier=plan.service_tier, worst_usd=worst,
                                      tenants=guard.tenants_of(plan.labels))
         return _apply(plan, decision)
@@ -178,8 +181,7 @@ class LedgerHook(CallHook):
         if not registry.data.ledger.enabled:
             return None
         try:
-            guard: SpendGuard = self.pool.guard(registry, stand_in=stand_in)
-            return guard
+            return self.guards.get(registry, stand_in=stand_in)
         except LedgerError as exc:
             if registry.data.budget.any_cap:
                 raise  # caps without a ledger cannot be enforced: fail closed

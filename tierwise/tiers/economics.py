@@ -19,21 +19,71 @@ router's own calls (triage, judge), escalations or failed attempts. So, per requ
 from __future__ import annotations
 
 import statistics
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
-from tierwise.tiers import Registry, Usage, price
-from tierwise.tiers.pricing import today as utc_today
-from tierwise.tiers.registry import on_event_loop
+from tierwise.errors import LedgerError
 
-if TYPE_CHECKING:
-    from .url import LedgerPool
+from .pricing import Usage, price
+from .pricing import today as utc_today
+from .registry import Registry, on_event_loop
+
+T = TypeVar("T")
 
 REFRESH_SECONDS = 300.0  # how long the call path reuses the ledger's Pro-thinking medians
 SCAN_LIMIT = 20_000  # newest Pro calls read per refresh: bounded on a big ledger
+
+
+class CallSample(Protocol):
+    """What the medians read of one stored call (a LedgerEntry, or a ledger's `good_calls` row)."""
+
+    @property
+    def route(self) -> str | None: ...
+    @property
+    def stage(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def thinking_tokens(self) -> int: ...
+
+
+class LedgerReader(Protocol):
+    """What the economics need of a ledger (tierwise.ledger.Ledger is one)."""
+
+    def good_calls(self, tier: str, since: datetime, limit: int) -> Sequence[CallSample]: ...
+
+
+class LedgerSource(Protocol):
+    """Where the call path's medians come from: a Runtime's tierwise.ledger.LedgerPool. Passed in, so pricing
+    never imports the storage it reads."""
+
+    def resolve(self, registry: Registry | None = None, *, stand_in: bool = False) -> str: ...
+
+    def ledger(self, url: str, *, create: bool = True) -> LedgerReader: ...
+
+    def kept(self, key: Any, factory: Callable[[], T]) -> T: ...
+
+
+class Medians:
+    """Pro's typical thinking per ledger URL, with when it was read (kept per runtime, in its LedgerSource)."""
+
+    def __init__(self) -> None:
+        self.by_url: dict[str, tuple[float, dict[str | None, Thinking]]] = {}
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every median read: the next call reads the ledger again."""
+        self.by_url.clear()
+
+
+def medians_of(source: LedgerSource) -> Medians:
+    return source.kept(Medians, Medians)
 
 
 @dataclass(frozen=True)
@@ -84,7 +134,7 @@ def direct_pro(calls: Sequence[Any], route: str | None, registry: Registry, thin
 
 
 def totals(calls: Sequence[Any], route: str | None, registry: Registry,
-           pool: LedgerPool | None = None) -> dict[str, Any]:
+           pool: LedgerSource | None = None) -> dict[str, Any]:
     """The output-state fields of one finished request: its total, the two counterfactuals, the net saving.
     `pool`: the runtime's ledgers, whose Pro calls give Pro's typical thinking (else the registry's default)."""
     total = round(sum(c.cost_usd for c in calls), 10)
@@ -119,17 +169,17 @@ def thinking_for(route: str | None, measured: Mapping[str | None, Thinking], reg
     return measured.get(route) or default_thinking(route, registry)
 
 
-def typical_thinking(route: str | None, registry: Registry, pool: LedgerPool | None = None) -> Thinking:
+def typical_thinking(route: str | None, registry: Registry, pool: LedgerSource | None = None) -> Thinking:
     """Pro's typical thinking on `route` for the call path: the ledger's medians (kept in the runtime's ledger
     pool, refreshed every few minutes); the registry's default without a pool."""
     return thinking_for(route, _cached_medians(registry, pool) if pool is not None else {}, registry)
 
 
-def _cached_medians(registry: Registry, pool: LedgerPool) -> dict[str | None, Thinking]:
+def _cached_medians(registry: Registry, pool: LedgerSource) -> dict[str | None, Thinking]:
     if not registry.data.ledger.enabled:
         return {}
     url = pool.resolve(registry)
-    hit = pool.medians.get(url)
+    hit = medians_of(pool).by_url.get(url)
     if hit is not None and time.monotonic() - hit[0] < REFRESH_SECONDS:
         return hit[1]
     if on_event_loop():  # never read the database on an event loop: the ledger hook's warm() refreshes it
@@ -137,50 +187,28 @@ def _cached_medians(registry: Registry, pool: LedgerPool) -> dict[str | None, Th
     return refresh(registry, pool, url)
 
 
-def refresh_if_stale(registry: Registry, pool: LedgerPool) -> None:
+def refresh_if_stale(registry: Registry, pool: LedgerSource) -> None:
     """Re-read the medians if they are older than REFRESH_SECONDS (the ledger hook's warm(), in a worker thread)."""
     if registry.data.ledger.enabled:
         url = pool.resolve(registry)
-        hit = pool.medians.get(url)
+        hit = medians_of(pool).by_url.get(url)
         if hit is None or time.monotonic() - hit[0] >= REFRESH_SECONDS:
             refresh(registry, pool, url)
 
 
-def refresh(registry: Registry, pool: LedgerPool, url: str) -> dict[str | None, Thinking]:
-    with pool.medians_lock:
+def refresh(registry: Registry, pool: LedgerSource, url: str) -> dict[str | None, Thinking]:
+    kept = medians_of(pool)
+    with kept.lock:
         medians = _read_medians(pool, url, registry)
-        pool.medians[url] = (time.monotonic(), medians)
+        kept.by_url[url] = (time.monotonic(), medians)
     return medians
 
 
-def _read_medians(pool: LedgerPool, url: str, registry: Registry) -> dict[str | None, Thinking]:
-    from .errors import LedgerError
-    from .sql import SqlLedger
-
+def _read_medians(pool: LedgerSource, url: str, registry: Registry) -> dict[str | None, Thinking]:
     try:
         ledger = pool.ledger(url, create=False)  # no ledger yet: no medians, and none made for reading
-    except LedgerError:
+        since = datetime.now(UTC) - timedelta(days=registry.data.economics.window_days)
+        rows = ledger.good_calls(registry.data.tier_order[-1], since, SCAN_LIMIT)
+    except (LedgerError, NotImplementedError):  # unreadable, or a ledger that lists no calls: the defaults
         return {}
-    if not isinstance(ledger, SqlLedger):
-        return {}
-    econ, top = registry.data.economics, registry.data.tier_order[-1]
-    since = ledger._to_db_time(datetime.now(UTC) - timedelta(days=econ.window_days))
-    query = ledger._sql("SELECT route, stage, tier, outcome, thinking_tokens FROM tierwise_calls "
-                        "WHERE tier = ? AND outcome = 'ok' AND started_at >= ? ORDER BY started_at DESC "
-                        f"LIMIT {SCAN_LIMIT}")
-    try:
-        with ledger._read() as cur:
-            cur.execute(query, (top, since))
-            rows = cur.fetchall()
-    except LedgerError:
-        return {}
-    return thinking_from((_Row(*row) for row in rows), registry)
-
-
-@dataclass(frozen=True)
-class _Row:
-    route: str | None
-    stage: str
-    tier: str
-    outcome: str
-    thinking_tokens: int
+    return thinking_from(rows, registry)

@@ -22,12 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from tierwise.errors import EvalError
 from tierwise.ledger.entry import LedgerEntry
 from tierwise.ledger.shadow import ShadowPair
 from tierwise.prompts import render
 from tierwise.routing.adapt import Labels
-
-from .errors import EvalError
 
 SIGNALS = ("shadow", "judge", "escalation", "eval")
 DRAFT_STAGE = "draft"

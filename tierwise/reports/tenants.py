@@ -14,11 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from tierwise.inputs import REQUEST_LABEL_KEY
+from tierwise.ledger import Ledger, LedgerEntry
+from tierwise.ledger.periods import utc
 from tierwise.tiers import Registry
-
-from .base import Ledger
-from .entry import LedgerEntry
-from .periods import utc
 
 
 @dataclass(frozen=True)

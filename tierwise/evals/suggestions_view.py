@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.markup import escape as esc  # stage and task type names come from requests and user files
 from rich.table import Table
 
-from tierwise.ledger.money import pct, usd
+from tierwise.money import pct, usd
 
-from .suggest import Suggestion
+from .suggestions import Suggestion
 
 
 def render_suggestions(suggestions: list[Suggestion], window: str, console: Console | None = None) -> None:

@@ -101,7 +101,10 @@ class Suggestion:
 
 def suggest(registry: Registry, entries: Sequence[LedgerEntry], pairs: Sequence[ShadowPair],
             eval_rows: Sequence[dict[str, Any]]) -> list[Suggestion]:
-    """One suggestion per (stage, task type) seen in traffic, shadow pairs or eval rows; the dearest first."""
+    """One suggestion per (stage, task type) seen in traffic, shadow pairs or eval rows; the dearest first. Rows
+    under a stage's former name (`[renamed_stages]`) count under its name now."""
+    entries, pairs = registry.current_names(entries), registry.current_names(pairs)
+    eval_rows = [{**r, "stage": registry.stage_name(r["stage"])} for r in eval_rows]
     traffic = [e for e in entries if not e.purpose]
     keys = {(e.stage, e.task_type) for e in traffic} | {(p.stage, p.task_type) for p in pairs} | \
         {(r["stage"], r["task_type"]) for r in eval_rows}

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tierwise.errors import BudgetExceededError, LedgerError
+from tierwise.ledger.base import Hold, Ledger
+from tierwise.ledger.periods import Spend, TenantLimit, TenantSpend, refusal_scope, tenant_scope, utc
+from tierwise.money import usd
 from tierwise.tiers import Registry, StageModel
 from tierwise.tiers.schema import TenantCaps
-
-from .base import Hold, Ledger
-from .errors import BudgetExceededError, LedgerError
-from .money import usd
-from .periods import Spend, TenantLimit, TenantSpend, refusal_scope, tenant_scope, utc
 
 usd_text = usd  # `usd` is also the name of an amount in the methods below
 
@@ -92,7 +91,7 @@ class TenantCap:
 
 class SpendGuard:
     """Budget rules from `registry.data.budget`, spend from `ledger`. Cheap to build; a Runtime keeps one per
-    registry in its LedgerPool."""
+    registry (tierwise.budget.spend_guard)."""
 
     def __init__(self, ledger: Ledger, registry: Registry) -> None:
         self.ledger = ledger
@@ -290,7 +289,7 @@ class SpendGuard:
         Without a `decision`, `downgraded_from` and `service_tier` say what the guard changed, if anything.
         Returns the spend right after this record, from the same transaction.
         """
-        from .entry import LedgerEntry
+        from tierwise.ledger.entry import LedgerEntry
 
         entry = LedgerEntry.from_record(
             record,
