@@ -1,7 +1,7 @@
 """Routing-economics benchmark: held-out routing on RouteLLM's GPT-4 vs Mixtral data, routers side by side.
 
     python benchmarks/routing.py [--data ../shared/data/routing] [--seed 0] [--test-frac 0.3] [--json F]
-    python benchmarks/routing.py --learning-curve [--seeds 3] [--held gsm8k] [--sizes 500]   # issue 24
+    python benchmarks/routing.py --learning-curve [--seeds 3] [--held gsm8k] [--sizes 500] [--seed-offset 100]
     python benchmarks/routing.py --write-packaged tierwise/routing/prerouter.npz   # rebuild the packaged router
 
 Learning curve: each benchmark held out in turn; the starting router is built as the packaged one is, from the other
@@ -306,7 +306,7 @@ def uncertain_labels(labels: Labels, packaged, sizes: tuple[int, ...], traffic: 
 
 
 def run_learning_curve(tables: dict[str, OutcomeTable], held: str, seeds: int,
-                       sizes: tuple[int, ...] = LC_SIZES, uncertain: bool = False) -> dict:
+                       sizes: tuple[int, ...] = LC_SIZES, uncertain: bool = False, seed_offset: int = 0) -> dict:
     """Start from the router built as the packaged one is, but without `held`; feed it N labels of `held`."""
     fz = MemoFeaturizer()
     packaged = train_router(pooled([t for b, t in tables.items() if b != held]), seed=0, featurizer=fz)
@@ -315,7 +315,7 @@ def run_learning_curve(tables: dict[str, OutcomeTable], held: str, seeds: int,
     res.update({n: [] for n in sizes})
     res["scratch500"], res["whole-pool"] = [], []
     res.update({("uncertain", n): [] for n in sizes})
-    for seed in range(seeds):
+    for seed in range(seed_offset, seed_offset + seeds):
         for pool_rows, test_rows in lc_splits(table, held, seed):
             pool, test = table.subset(pool_rows), table.subset(test_rows)
             rnd = at_quality(random_curve(test), test, 0.95)
@@ -348,14 +348,15 @@ def mean_pct(values: list[float | None]) -> float | None:
 
 
 def learning_curve_section(data: Path, seeds: int, held_out: tuple[str, ...] = LOBO_BENCHMARKS,
-                           sizes: tuple[int, ...] = LC_SIZES, uncertain: bool = False) -> list[str]:
+                           sizes: tuple[int, ...] = LC_SIZES, uncertain: bool = False,
+                           seed_offset: int = 0) -> list[str]:
     tables = {b: table_from_rows(routellm_rows(data, b), source=b) for b in LOBO_BENCHMARKS}
     cols = [*(str(n) for n in sizes)]
     lines = [
         "Learning curve: start from the packaged router (built as it is, without the held-out benchmark), feed it "
         "N labelled requests",
         f"of the held-out benchmark; $ relative to always-top at 95% of its quality on the benchmark's test part, "
-        f"mean of {seeds} seeds",
+        f"mean of {seeds} seeds" + (f" ({seed_offset}-{seed_offset + seeds - 1})" if seed_offset else ""),
         "(MMLU, GSM8K: a 70/30 split by prompt per seed; MT-Bench: 4-fold cross-fit per seed). — = the benchmark "
         "has fewer labels.",
         "Labels in random order (shadow sampling's default, focus = uniform). N columns and 'all labels' (every "
@@ -373,7 +374,7 @@ def learning_curve_section(data: Path, seeds: int, held_out: tuple[str, ...] = L
     gaps: dict[str, float] = {}
     for held in held_out:
         t0 = time.perf_counter()
-        r = run_learning_curve(tables, held, seeds, sizes, uncertain)
+        r = run_learning_curve(tables, held, seeds, sizes, uncertain, seed_offset)
 
         def cell(key, width: int = 6, r: dict = r) -> str:
             v = mean_pct(r[key]) if r[key] else None
@@ -435,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--json", type=Path, help="also write every metric and curve here")
     ap.add_argument("--seeds", type=int, default=3, help="seeds of the leave-one-benchmark-out runs")
+    ap.add_argument("--seed-offset", type=int, default=0,
+                    help="learning curve: first seed (trial seeds, e.g. 100, to tune on without touching 0..)")
     ap.add_argument("--only", choices=("all", "split", "lobo"), default="all", help="which tables to print")
     ap.add_argument("--learning-curve", action="store_true",
                     help="only the learning curve: the packaged router fine-tuned on N labels of a held-out benchmark")
@@ -465,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         if not sizes or min(sizes) < 1:
             print(f"error: --sizes: positive whole numbers, comma-separated, not {args.sizes!r}", file=sys.stderr)
             return 2
-        print("\n".join(learning_curve_section(args.data, args.seeds, held, sizes, args.uncertain)))
+        print("\n".join(learning_curve_section(args.data, args.seeds, held, sizes, args.uncertain,
+                                                args.seed_offset)))
         return 0
 
     header = (

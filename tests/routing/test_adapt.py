@@ -7,8 +7,8 @@ import zlib
 import numpy as np
 import pytest
 
-from tierwise.routing import table_from_rows, train_router
-from tierwise.routing.adapt import ENSEMBLE, Labels, _cv_rank, compare, tune_router
+from tierwise.routing import adapt, table_from_rows, train_router
+from tierwise.routing.adapt import ENSEMBLE, Labels, _cv_rank, _cv_scores, _split_orders, compare, tune_router
 from tierwise.routing.features import Featurizer
 
 from .synth import synthetic_rows
@@ -55,6 +55,34 @@ def test_the_pick_is_by_routing_not_by_log_loss(good_prior) -> None:
                       labels.ids)
     ranked, how = _cv_rank(x, unpriced, families, kappa, "usd", seed=0)
     assert ranked[0][0] is flat and "log-loss" in how
+
+
+def test_the_ranking_averages_several_fold_splits(good_prior, monkeypatch) -> None:
+    """One fold split's luck decided too much on a few hundred labels: candidates are ranked by their score
+    averaged over CV_REPEATS different seeded splits, so the ranking is not any single split's."""
+    labels = _labels(150, seed=13)
+    x, used = good_prior.featurizer.transform(labels.prompts).compact()
+    prior_w = good_prior._table()[used]
+    families = [(prior_w, (1e-1, 1e-2, 1e-3)), (np.zeros_like(prior_w), (1e-1, 1e-2, 1e-3, 1e-4))]
+    kappa = good_prior.relative_costs(labels.prompts)
+    orders = _split_orders(labels.n, seed=3)
+    assert len(orders) == adapt.CV_REPEATS >= 3
+    assert all(sorted(o) == list(range(labels.n)) for o in orders)
+    assert len({tuple(o) for o in orders}) == len(orders)  # different splits
+    table = labels.complete()
+    rows = np.arange(labels.n)
+    per_split = [_cv_scores(x, labels, families, kappa, "usd", table, rows, o) for o in orders]
+    ranked, how = _cv_rank(x, labels, families, kappa, "usd", seed=3)
+    cands = [(fam, l2) for fam, (_, grid) in enumerate(families) for l2 in grid]
+    got = [(next(f for f, (c, _) in enumerate(families) if c is centre), l2) for centre, l2 in ranked]
+    assert got == [cands[c] for c in np.argsort(np.mean(per_split, axis=0), kind="stable")]
+    assert f"x {adapt.CV_REPEATS} splits" in how
+    # the premise: the splits rank these candidates differently, so averaging is not the first split alone
+    assert len({tuple(np.argsort(s, kind="stable")) for s in per_split}) > 1
+    monkeypatch.setattr(adapt, "CV_REPEATS", 1)  # one split: the first order's ranking, as before repeats
+    single, how1 = _cv_rank(x, labels, families, kappa, "usd", seed=3)
+    assert [l2 for _, l2 in single] == [cands[c][1] for c in np.argsort(per_split[0], kind="stable")]
+    assert "splits" not in how1
 
 
 def test_a_prior_that_does_not_fit_the_traffic_is_overruled(good_prior, wrong_prior) -> None:

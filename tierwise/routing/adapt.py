@@ -39,6 +39,10 @@ from .table import OutcomeTable
 PRIOR_L2_GRID = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
 SCRATCH_L2_GRID = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
 CV_FOLDS = 3
+# Fold splits scored and averaged: on ~500 labels one split's luck moved held-out MMLU cost at 95% by ~7 points
+# (the same labels gave 45% or 52%); averaging over splits steadies which candidate wins. Cost: this many times
+# the cross-validation fits (a few seconds on a few thousand labels; see docs/routing.md).
+CV_REPEATS = 3
 ENSEMBLE = 3  # the router is the logit-space mean of this many best candidates (see tune_router)
 MIN_DF_ROWS = 50  # from this many labelled prompts, words seen in one prompt only are dropped (as train_router does)
 MIN_COMPLETE_FOR_CURVE = 20  # fewer fully-labelled rows than this: no cost-at-95% figure (too noisy)
@@ -153,9 +157,9 @@ def tune_router(
     """A router for `labels`' ladder, fitted on its known cells; with `prior`, possibly fine-tuned from that router.
 
     `l2` None: candidates (start from the prior's weights or from zero, at each l2) are ranked by 3-fold
-    cross-validation on the routing objective (`_cv_rank`) and the router is the mean of the `ENSEMBLE` best;
-    below 30 rows a fixed default, from the prior. `meta["selected_by"]` says what ranked them and
-    `meta["ensemble"]` which were averaged."""
+    cross-validation on the routing objective, averaged over CV_REPEATS fold splits (`_cv_rank`), and the router
+    is the mean of the `ENSEMBLE` best; below 30 rows a fixed default, from the prior. `meta["selected_by"]` says
+    what ranked them and `meta["ensemble"]` which were averaged."""
     if labels.n == 0:
         raise OutcomeError(labels.source, "no labelled requests to train on")
     if not labels.known.any():
@@ -246,11 +250,36 @@ def _cv_rank(x: Csr, labels: Labels, families: Sequence[tuple[np.ndarray, tuple[
     the dollar axis, on call share without dollars) the better; that area is a smoother estimate than the single
     point at 95% of top quality. Log-loss on the known cells ranks only when fewer than MIN_COMPLETE_FOR_CURVE rows
     have every model labelled (judge-only labels price one tier). Folds are by prompt text, so a repeated prompt
-    is never scored by a fit that saw it. Near-ties go to the earlier candidate (prior before scratch, stronger
-    l2 first)."""
+    is never scored by a fit that saw it. Scores are averaged over CV_REPEATS seeded fold splits: one split's luck
+    decided too much on a few hundred labels. Near-ties go to the earlier candidate (prior before scratch,
+    stronger l2 first)."""
+    rows = np.flatnonzero(labels.known.all(axis=1) & ~np.isnan(labels.cost_usd).any(axis=1))
+    table = labels.subset(rows).complete() if len(rows) >= MIN_COMPLETE_FOR_CURVE else None
+    texts = sorted(set(labels.prompts))
+    total = np.sum([_cv_scores(x, labels, families, kappa, axis, table, rows, order)
+                    for order in _split_orders(len(texts), seed)], axis=0)
+    index = [(fam, i) for fam, (_, grid) in enumerate(families) for i in range(len(grid))]
+    ranked = sorted(range(len(index)), key=lambda c: (total[c] / CV_REPEATS + 1e-9 * c, c))
+    how = (f"{CV_FOLDS}-fold CV" + (f" x {CV_REPEATS} splits" if CV_REPEATS > 1 else "") + ", "
+           + (f"area under the quality-vs-cost curve ({axis})" if table is not None
+              else "log-loss (too few fully labelled rows for a cost curve)"))
+    return [(families[index[c][0]][0], float(families[index[c][0]][1][index[c][1]])) for c in ranked], how
+
+
+def _split_orders(n_texts: int, seed: int) -> list[np.ndarray]:
+    """CV_REPEATS seeded orders of the distinct prompt texts, one fold split each (the first as a single split
+    with `seed` was before repeats came in)."""
+    return [np.random.default_rng(seed if rep == 0 else [seed, rep]).permutation(n_texts)
+            for rep in range(CV_REPEATS)]
+
+
+def _cv_scores(x: Csr, labels: Labels, families: Sequence[tuple[np.ndarray, tuple[float, ...]]],
+               kappa: np.ndarray, axis: str, table: OutcomeTable | None, rows: np.ndarray,
+               order: np.ndarray) -> np.ndarray:
+    """Each candidate's score (lower is better: minus the curve's area, or log-loss without a curve) on one
+    CV_FOLDS split, the distinct prompt texts dealt to folds in `order`."""
     y, mask = labels.quality, labels.known.astype(float)
     texts = sorted(set(labels.prompts))
-    order = np.random.default_rng(seed).permutation(len(texts))
     fold_of = {texts[j]: i % CV_FOLDS for i, j in enumerate(order)}
     fold = np.array([fold_of[p] for p in labels.prompts])
     oof = [[np.full_like(y, 0.5) for _ in grid] for _, grid in families]
@@ -264,20 +293,10 @@ def _cv_rank(x: Csr, labels: Labels, families: Sequence[tuple[np.ndarray, tuple[
             for i, cand in enumerate(grid):
                 start = logreg.fit(xt, y[tr], cand, mask=mask[tr], prior=centre, start=start)
                 oof[fam][i][te] = logreg.predict(xv, *start)
-    rows = np.flatnonzero(labels.known.all(axis=1) & ~np.isnan(labels.cost_usd).any(axis=1))
-    table = labels.subset(rows).complete() if len(rows) >= MIN_COMPLETE_FOR_CURVE else None
-    scores: list[tuple[float, int, int]] = []
-    for fam, (_, grid) in enumerate(families):
-        for i in range(len(grid)):
-            if table is not None:
-                curve = learned_curve("cv", table, oof[fam][i][rows], kappa[rows])
-                score = -apgr(curve, table, axis)
-            else:
-                score = _log_loss(oof[fam][i], y, mask)
-            scores.append((score + 1e-9 * len(scores), fam, i))
-    how = f"{CV_FOLDS}-fold CV, " + (f"area under the quality-vs-cost curve ({axis})" if table is not None
-                                     else "log-loss (too few fully labelled rows for a cost curve)")
-    return [(families[fam][0], float(families[fam][1][i])) for _, fam, i in sorted(scores)], how
+    flat = [p for fam_oof in oof for p in fam_oof]
+    if table is None:
+        return np.array([_log_loss(p, y, mask) for p in flat])
+    return np.array([-apgr(learned_curve("cv", table, p[rows], kappa[rows]), table, axis) for p in flat])
 
 
 def _log_loss(p: np.ndarray, y: np.ndarray, mask: np.ndarray) -> float:
