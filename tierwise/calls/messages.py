@@ -17,6 +17,8 @@ def check_text(value: Any, what: str = "input") -> str:
         raise InvalidInputError(f"{what} must be text, got bytes: decode it first (e.g. data.decode('utf-8'))")
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be text (str), got {type(value).__name__}")
+    if _plainly_usable(value):
+        return value
     if is_blank(value):
         raise InvalidInputError(f"{what} is empty: there is nothing to answer")
     try:
@@ -27,6 +29,12 @@ def check_text(value: Any, what: str = "input") -> str:
             "(often from decoding bytes with errors='surrogateescape'); fix the text before sending it"
         ) from None
     return value
+
+
+def _plainly_usable(text: str) -> bool:
+    """The usual text, checked in O(1): ASCII (so no lone surrogate) starting with a visible character (so not
+    blank). Anything else gets the full checks."""
+    return text.isascii() and "!" <= text[:1] <= "~"
 
 
 def check_request(state: Any) -> str:
@@ -63,7 +71,8 @@ def normalize(messages: Any) -> list[Any]:
         kind = ROLES.get(role) if isinstance(role, str) else None
         if kind is None:
             raise InvalidInputError(f"message {i} has unknown role {role!r}; use system, user or assistant")
-        out.append((kind, check_text(text, f"message {i}")))
+        usual = isinstance(text, str) and _plainly_usable(text)  # no error name to format on the usual path
+        out.append((kind, text if usual else check_text(text, f"message {i}")))
     return out
 
 
